@@ -1,0 +1,134 @@
+"""Training data: sentences turned into (context, target) positions.
+
+Every prediction the model makes is one *position*: the ``k`` tokens before
+it (padded on the left with ``<BOS>``) and the token to predict. The lesson's
+sentence ``<BOS> we love deep learning`` gives four positions:
+
+    context (k=4)                      target
+    <BOS> <BOS> <BOS> <BOS>      ->    we
+    <BOS> <BOS> <BOS> we         ->    love
+    <BOS> <BOS> we    love       ->    deep
+    <BOS> we    love  deep       ->    learning
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .vocab import BOS, EOS, LESSON_TEXT, UNK, Vocab, VocabError, split_sentences
+
+#: Longest text accepted, in characters: beyond this a corpus should be pre-processed.
+MAX_TEXT_CHARS = 20_000_000
+#: Largest vocabulary accepted (the output layer is V x hidden, the logits N x V).
+MAX_VOCAB = 100_000
+
+
+@dataclass(eq=False)
+class Dataset:
+    """All positions of a text, in reading order.
+
+    Attributes:
+        vocab: the vocabulary the ids refer to.
+        sentences: each sentence's ids, without ``<BOS>``/``<EOS>``.
+        contexts: (P, k) ids of the k tokens before each position.
+        targets: (P,) id to predict at each position.
+        sentence_of: (P,) which sentence each position belongs to.
+        index_in_sentence: (P,) 0 for the first prediction of a sentence.
+    """
+
+    vocab: Vocab
+    sentences: list[list[int]]
+    contexts: np.ndarray
+    targets: np.ndarray
+    sentence_of: np.ndarray
+    index_in_sentence: np.ndarray
+    add_eos: bool
+
+    @property
+    def n_positions(self) -> int:
+        return int(self.targets.shape[0])
+
+    @property
+    def context_size(self) -> int:
+        return int(self.contexts.shape[1])
+
+    def tokens_of(self, sentence: int) -> list[str]:
+        """The sentence as the model reads it: ``<BOS>`` first, ``<EOS>`` last if predicted."""
+        toks = [BOS, *self.vocab.decode(self.sentences[sentence])]
+        return [*toks, EOS] if self.add_eos else toks
+
+    def context_words(self, position: int) -> list[str]:
+        """Every token before ``position`` in its sentence (the context grows, as in the lesson)."""
+        s = int(self.sentence_of[position])
+        return self.tokens_of(s)[: int(self.index_in_sentence[position]) + 1]
+
+    def target_word(self, position: int) -> str:
+        return self.vocab.tokens[int(self.targets[position])]
+
+
+def build_dataset(sentences: list[list[int]], vocab: Vocab, context_size: int, add_eos: bool = False) -> Dataset:
+    """Positions for every sentence of ids (teacher forcing: all at once)."""
+    if context_size < 1:
+        raise VocabError("the context size must be at least 1")
+    bos = vocab.id(BOS)
+    if add_eos and EOS not in vocab:
+        raise VocabError(f"--eos needs {EOS} in the vocabulary")
+    ctxs, tgts, sent_of, idx = [], [], [], []
+    for si, ids in enumerate(sentences):
+        seq = [bos] * context_size + list(ids) + ([vocab.id(EOS)] if add_eos else [])
+        for t in range(len(seq) - context_size):
+            ctxs.append(seq[t : t + context_size])
+            tgts.append(seq[t + context_size])
+            sent_of.append(si)
+            idx.append(t)
+    if not tgts:
+        raise VocabError("the text has no words to predict")
+    return Dataset(
+        vocab=vocab,
+        sentences=[list(s) for s in sentences],
+        contexts=np.asarray(ctxs, dtype=np.intp).reshape(-1, context_size),
+        targets=np.asarray(tgts, dtype=np.intp),
+        sentence_of=np.asarray(sent_of, dtype=np.intp),
+        index_in_sentence=np.asarray(idx, dtype=np.intp),
+        add_eos=add_eos,
+    )
+
+
+def dataset_from_text(
+    text: str | None = None,
+    vocab: Vocab | list[str] | None = None,
+    context_size: int = 4,
+    add_eos: bool = False,
+    unk: bool = False,
+    lowercase: bool = True,
+) -> Dataset:
+    """Tokenize ``text`` (default: the lesson's sentence) into a dataset.
+
+    With no ``vocab`` the lesson's text uses the lesson's vocabulary and any
+    other text a vocabulary of its own words. A given vocabulary that misses
+    words of the text raises ``VocabError`` naming them, unless ``unk`` maps
+    them to ``<UNK>``.
+    """
+    if text is None:
+        text = LESSON_TEXT
+        vocab = Vocab.lesson() if vocab is None else vocab
+    if len(text) > MAX_TEXT_CHARS:
+        raise VocabError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    sentences = split_sentences(text, lowercase=lowercase)
+    if not sentences:
+        raise VocabError("the text has no words")
+    if vocab is None:
+        vocab = Vocab.from_sentences(sentences)
+    elif not isinstance(vocab, Vocab):
+        vocab = Vocab.from_words(list(vocab))
+    if unk:
+        vocab = vocab.with_unk()
+    if len(vocab) > MAX_VOCAB:
+        raise VocabError(f"the vocabulary has {len(vocab):,} words; the limit is {MAX_VOCAB:,}")
+    ids = vocab.encode(sentences, unk=unk)
+    return build_dataset(ids, vocab, context_size, add_eos=add_eos)
+
+
+__all__ = ["UNK", "Dataset", "build_dataset", "dataset_from_text"]

@@ -1,0 +1,519 @@
+"""The debugger engine: one training run you can step through, phase by phase.
+
+A training step is forward -> backward -> update. ``Session`` runs each phase
+on request, handles calls out of order by rule (``backward`` before
+``forward`` runs the forward pass first and says so), records every step in
+``history``, undoes any action exactly, and stops training when it diverges,
+keeping the last good state. Every action returns an ``ActionResult``; none
+raises for a reason a user can cause.
+
+Phases (``Session.phase``):
+
+    ready     no forward pass on the current parameters yet (after an update
+              the last forward results are *stale*: computed before it)
+    forward   logits, probabilities and losses are fresh
+    backward  gradients are fresh too; ``update`` can apply them
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .data import Dataset, dataset_from_text
+from .losses import perplexity
+from .model import Backward, Forward, MLPLanguageModel, ModelConfig
+from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
+
+READY, FORWARD, BACKWARD = "ready", "forward", "backward"
+
+#: Largest learning rate accepted (anything above only makes NaNs faster).
+MAX_LR = 1e3
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything that defines a run: data, model sizes, optimizer, seed.
+
+    ``lr=None`` takes the optimizer's default. ``batch_positions`` caps the
+    positions per step: a text with more positions trains on a fresh random
+    sample of them each step (a pure function of ``seed`` and the step).
+    """
+
+    text: str | None = None
+    vocab: tuple[str, ...] | None = None
+    add_eos: bool = False
+    unk: bool = False
+    context: int = 4
+    embed_dim: int = 8
+    hidden1: int = 16
+    hidden2: int = 16
+    dtype: str = "float64"
+    optimizer: str = "sgd"
+    lr: float | None = None
+    clip: float | None = None
+    seed: int = 0
+    batch_positions: int = 512
+    undo_limit: int = 1000
+    divergence_loss: float = 50.0  # mean loss per position that counts as diverged
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` with a user-facing message for a bad setting."""
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+        if self.lr is not None:
+            check_lr(self.lr)
+        if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
+            raise ValueError(f"the clipping norm must be a positive number, not {self.clip}")
+        for name in ("batch_positions",):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.undo_limit < 0:
+            raise ValueError("undo_limit must be 0 or more")
+
+
+def check_lr(lr: float) -> float:
+    """``lr`` as a float, or ``ValueError`` if it is not a usable learning rate."""
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        raise ValueError(f"the learning rate must be a number, not {lr!r}") from None
+    if not math.isfinite(lr):
+        raise ValueError(f"the learning rate must be finite, not {lr}")
+    if lr <= 0:
+        raise ValueError(f"the learning rate must be greater than 0, not {lr:g}")
+    if lr > MAX_LR:
+        raise ValueError(f"the learning rate {lr:g} is absurdly large (the limit is {MAX_LR:g})")
+    return lr
+
+
+@dataclass(frozen=True, eq=False)
+class StepRecord:
+    """One training step as history keeps it. ``loss`` is the total loss of the
+    forward pass the step's gradients came from (before its update)."""
+
+    step: int
+    loss: float
+    mean_loss: float
+    perplexity: float
+    position_losses: np.ndarray
+    target_probs: np.ndarray
+    lr: float
+    optimizer: str
+    grad_norm: float
+    grad_norms: np.ndarray  # per tensor, in model.slices order
+    update_norms: np.ndarray  # per tensor
+    clipped: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Update:
+    """The last update: the gradient it used (after clipping), the change it
+    applied (new - old) and the learning rate."""
+
+    grad: np.ndarray
+    delta: np.ndarray
+    lr: float
+    optimizer: str
+    step: int
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Why training stopped: at which step, the cause, and what to do."""
+
+    step: int
+    cause: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did. ``ran`` lists the phases actually run, in order;
+    ``note`` explains anything a user did not ask for or could not get."""
+
+    action: str
+    ran: tuple[str, ...] = ()
+    ok: bool = True
+    note: str = ""
+    steps: int = 0
+    stopped: str | None = None  # "cancelled", "diverged" or None
+    divergence: Divergence | None = None
+
+
+@dataclass(eq=False)
+class _Snapshot:
+    params: np.ndarray | None  # None: unchanged by the action (forward/backward)
+    opt_name: str
+    opt_state: dict | None
+    lr: float
+    phase: str
+    step: int
+    forward: Forward | None
+    backward: Backward | None
+    update: Update | None
+    history_len: int
+    divergence: Divergence | None
+
+
+@dataclass(eq=False)
+class Session:
+    """A training run to step through. Build one with ``Session.create(...)``."""
+
+    config: SessionConfig
+    data: Dataset
+    model: MLPLanguageModel
+    optimizer: Optimizer
+    lr: float
+    phase: str = READY
+    step: int = 0
+    forward_result: Forward | None = None
+    backward_result: Backward | None = None
+    last_update: Update | None = None
+    history: list[StepRecord] = field(default_factory=list)
+    divergence: Divergence | None = None
+    #: held by every action; hold it to read a consistent state from another thread
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._undo: deque[_Snapshot] = deque(maxlen=max(self.config.undo_limit, 1))
+        self._undo_enabled = self.config.undo_limit > 0
+        self._last_good: _Snapshot | None = None  # the state before the latest update
+
+    # --- construction -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, config: SessionConfig | None = None, data: Dataset | None = None, **overrides) -> Session:
+        """A fresh session; keyword arguments override ``SessionConfig`` fields.
+
+        Raises ``ValueError`` (``VocabError`` is one) with a user-facing message.
+        """
+        config = replace(config or SessionConfig(), **overrides)
+        config.validate()
+        if data is None:
+            data = dataset_from_text(
+                config.text, list(config.vocab) if config.vocab else None, config.context, config.add_eos, config.unk
+            )
+        mc = ModelConfig(
+            vocab_size=len(data.vocab),
+            context=data.context_size,
+            embed_dim=config.embed_dim,
+            hidden1=config.hidden1,
+            hidden2=config.hidden2,
+            dtype=config.dtype,
+        )
+        model = MLPLanguageModel(mc, seed=config.seed)
+        opt = make_optimizer(config.optimizer, model.size, model.dtype)
+        lr = config.lr if config.lr is not None else DEFAULT_LR[config.optimizer]
+        return cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr))
+
+    # --- state read by the screen -------------------------------------------------
+
+    @property
+    def vocab(self):
+        return self.data.vocab
+
+    @property
+    def stale(self) -> bool:
+        """True when the forward results shown were computed before the last update."""
+        return self.phase == READY and self.forward_result is not None
+
+    @property
+    def full_batch(self) -> bool:
+        return self.data.n_positions <= self.config.batch_positions
+
+    def batch(self, step: int | None = None) -> np.ndarray:
+        """Dataset indices of the positions trained on at ``step`` (default: the current one)."""
+        n = self.data.n_positions
+        if n <= self.config.batch_positions:
+            return np.arange(n)
+        rng = np.random.default_rng((self.config.seed, self.step if step is None else step))
+        return np.sort(rng.choice(n, size=self.config.batch_positions, replace=False))
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo) and self._undo_enabled
+
+    @property
+    def undo_depth(self) -> int:
+        return len(self._undo) if self._undo_enabled else 0
+
+    def tensor_names(self) -> list[str]:
+        return list(self.model.slices)
+
+    def param(self, name: str) -> np.ndarray:
+        """A parameter tensor (a view: do not write to it)."""
+        return self.model.p[name]
+
+    # --- the phases -------------------------------------------------------------------
+
+    def forward(self) -> ActionResult:
+        """Run the forward pass on the current parameters, all positions at once."""
+        with self.lock:
+            self._push(params=False)
+            note = (
+                "Forward pass recomputed: the parameters have not changed, so neither did the numbers."
+                if (self.phase != READY)
+                else ""
+            )
+            bad = self._forward()
+            if bad:
+                return ActionResult(
+                    "forward", ("forward",), ok=False, note=bad.cause, stopped="diverged", divergence=bad
+                )
+            self.phase = FORWARD
+            return ActionResult("forward", ("forward",), note=note)
+
+    def backward(self) -> ActionResult:
+        """Compute every gradient from scratch (running the forward pass first if needed)."""
+        with self.lock:
+            self._push(params=False)
+            ran: list[str] = []
+            note = ""
+            if self.phase == READY:
+                why = "the parameters changed since the last one" if self.stale else "there was none yet"
+                note = f"Ran the forward pass first: backward needs fresh activations ({why})."
+                bad = self._forward()
+                ran.append("forward")
+                if bad:
+                    return ActionResult("backward", tuple(ran), False, bad.cause, stopped="diverged", divergence=bad)
+            elif self.phase == BACKWARD:
+                note = "Gradients recomputed from scratch: the same values, not doubled."
+            bad = self._backward()
+            ran.append("backward")
+            if bad:
+                return ActionResult("backward", tuple(ran), False, bad.cause, stopped="diverged", divergence=bad)
+            self.phase = BACKWARD
+            return ActionResult("backward", tuple(ran), note=note)
+
+    def update(self) -> ActionResult:
+        """Apply the optimizer to the fresh gradients (computing them first if needed)."""
+        with self.lock:
+            snap = self._push(params=True)
+            ran, bad = self._ensure_gradients()
+            note = f"Ran {' and '.join(ran)} first: an update needs fresh gradients." if ran else ""
+            if bad:
+                return ActionResult("update", tuple(ran), False, bad.cause, 0, "diverged", bad)
+            self._last_good = snap
+            bad = self._update()
+            ran.append("update")
+            if bad:
+                return ActionResult("update", tuple(ran), False, bad.cause, 1, "diverged", bad)
+            return ActionResult("update", tuple(ran), note=note, steps=1)
+
+    def train_step(self) -> ActionResult:
+        """One full step: forward, backward, update (reusing fresh results if present)."""
+        with self.lock:
+            snap = self._push(params=True)
+            ran, bad = self._ensure_gradients()
+            if bad:
+                return ActionResult("step", tuple(ran), False, bad.cause, 0, "diverged", bad)
+            self._last_good = snap
+            bad = self._update()
+            ran.append("update")
+            if bad:
+                return ActionResult("step", tuple(ran), False, bad.cause, 1, "diverged", bad)
+            return ActionResult("step", tuple(ran), steps=1)
+
+    def run(
+        self,
+        n: int,
+        should_stop: Callable[[], bool] | None = None,
+        on_step: Callable[[Session], None] | None = None,
+    ) -> ActionResult:
+        """``n`` full steps; ``should_stop()`` is asked between steps and ends the run
+        early ("cancelled"); divergence ends it too. ``on_step`` is called after each
+        step with the lock released."""
+        if n < 0:
+            return ActionResult("run", ok=False, note=f"cannot run {n} steps: the count must be 0 or more")
+        start = self.step
+        done = 0
+        for _ in range(n):
+            if should_stop is not None and should_stop():
+                return ActionResult(
+                    "run", ok=True, note=f"stopped after {done} of {n} steps", steps=done, stopped="cancelled"
+                )
+            r = self.train_step()
+            if not r.ok:
+                return ActionResult("run", r.ran, False, r.note, self.step - start, r.stopped, r.divergence)
+            done += 1
+            if on_step is not None:
+                on_step(self)
+        return ActionResult("run", steps=done)
+
+    # --- settings -------------------------------------------------------------------
+
+    def set_lr(self, lr: float) -> ActionResult:
+        """Change the learning rate for the next update (rejects non-positive or non-finite values)."""
+        with self.lock:
+            try:
+                lr = check_lr(lr)
+            except ValueError as e:
+                return ActionResult("set_lr", ok=False, note=str(e))
+            self.lr = lr
+            self.divergence = None
+            return ActionResult("set_lr", note=f"learning rate {lr:g}")
+
+    def set_optimizer(self, name: str, lr: float | None = None) -> ActionResult:
+        """Switch optimizer (its state starts from zero); ``lr`` defaults to the current one."""
+        with self.lock:
+            if name not in OPTIMIZERS:
+                return ActionResult("set_optimizer", ok=False, note=f"unknown optimizer {name!r}")
+            if lr is not None:
+                try:
+                    lr = check_lr(lr)
+                except ValueError as e:
+                    return ActionResult("set_optimizer", ok=False, note=str(e))
+            self._push(params=True)
+            self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
+            if lr is not None:
+                self.lr = lr
+            self.divergence = None
+            return ActionResult("set_optimizer", note=f"optimizer {name}, state reset")
+
+    # --- undo -----------------------------------------------------------------------
+
+    def undo(self) -> ActionResult:
+        """Return to the state before the last action, exactly (parameters, optimizer
+        state, phase, results, history)."""
+        with self.lock:
+            if not self.can_undo:
+                why = (
+                    "nothing to undo yet"
+                    if self.step == 0 and not self.history
+                    else (f"nothing more to undo (only the last {self.config.undo_limit} actions are kept)")
+                )
+                return ActionResult("undo", ok=False, note=why)
+            self._restore(self._undo.pop())
+            self._last_good = None
+            return ActionResult("undo", note=f"back to step {self.step}, phase {self.phase}")
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _ensure_gradients(self) -> tuple[list[str], Divergence | None]:
+        """Run whichever of forward and backward the current phase still needs."""
+        ran: list[str] = []
+        if self.phase == READY:
+            ran.append("forward")
+            if bad := self._forward():
+                return ran, bad
+        if self.phase == FORWARD:
+            ran.append("backward")
+            if bad := self._backward():
+                return ran, bad
+        return ran, None
+
+    def _forward(self) -> Divergence | None:
+        idx = self.batch()
+        f = self.model.forward(self.data.contexts[idx], self.data.targets[idx])
+        f.positions = idx
+        total = f.total_loss
+        n = f.targets.shape[0]
+        if not math.isfinite(total) or total / n > self.config.divergence_loss:
+            cause = "non-finite loss" if not math.isfinite(total) else f"loss exploded to {total / n:.3g} per position"
+            return self._diverge(cause)
+        self.forward_result = f
+        self.phase = FORWARD
+        return None
+
+    def _backward(self) -> Divergence | None:
+        b = self.model.backward(self.forward_result)
+        if not math.isfinite(float(b.grads @ b.grads)):
+            return self._diverge("non-finite gradient")
+        self.backward_result = b
+        self.phase = BACKWARD
+        return None
+
+    def _update(self) -> Divergence | None:
+        b, f = self.backward_result, self.forward_result
+        grad = b.grads
+        norms = self.model.tensor_norms(grad)
+        gnorm = float(np.sqrt(norms @ norms))
+        clipped = self.config.clip is not None and gnorm > self.config.clip
+        if clipped:
+            grad = grad * (self.config.clip / gnorm)
+        delta = self.optimizer.step(self.model.params, grad, self.lr)
+        unorms = self.model.tensor_norms(delta)
+        if not np.isfinite(unorms).all():
+            return self._diverge("non-finite update")
+        self.step += 1
+        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step)
+        n = f.targets.shape[0]
+        total = f.total_loss
+        self.history.append(
+            StepRecord(
+                step=self.step,
+                loss=total,
+                mean_loss=total / n,
+                perplexity=perplexity(total / n),
+                position_losses=f.losses,
+                target_probs=f.target_probs,
+                lr=self.lr,
+                optimizer=self.optimizer.name,
+                grad_norm=gnorm,
+                grad_norms=norms,
+                update_norms=unorms,
+                clipped=bool(clipped),
+            )
+        )
+        self.phase = READY
+        return None
+
+    def _diverge(self, cause: str) -> Divergence:
+        """Stop training: go back to the state before the update that went wrong, and say why."""
+        good = self._last_good
+        at = self.step if good is None else good.step + 1
+        if good is not None:
+            # drop every undo entry newer than the last good state, then restore it
+            while self._undo:
+                if self._undo.pop() is good:
+                    break
+            self._restore(good)
+            self._last_good = None
+        big = self.lr >= 1.0 or (self.optimizer.name == "adam" and self.lr >= 0.1)
+        advice = (
+            f"the learning rate {self.lr:g} is too large: lower it (e.g. to {self.lr / 10:g}) and step again"
+            if big
+            else "lower the learning rate or enable gradient clipping, then step again"
+        )
+        self.divergence = Divergence(step=at, cause=cause, advice=advice)
+        return self.divergence
+
+    def _push(self, params: bool) -> _Snapshot:
+        """Remember the state before an action (parameters only if it may change them)."""
+        snap = _Snapshot(
+            params=self.model.params.copy() if params else None,
+            opt_name=self.optimizer.name,
+            opt_state=self.optimizer.state_dict() if params else None,
+            lr=self.lr,
+            phase=self.phase,
+            step=self.step,
+            forward=self.forward_result,
+            backward=self.backward_result,
+            update=self.last_update,
+            history_len=len(self.history),
+            divergence=self.divergence,
+        )
+        if self._undo_enabled:
+            self._undo.append(snap)
+        return snap
+
+    def _restore(self, s: _Snapshot) -> None:
+        if s.params is not None:
+            self.model.params[...] = s.params
+            if s.opt_name != self.optimizer.name:
+                self.optimizer = make_optimizer(s.opt_name, self.model.size, self.model.dtype)
+            self.optimizer.load_state_dict(s.opt_state)
+        self.lr = s.lr
+        self.phase = s.phase
+        self.step = s.step
+        self.forward_result = s.forward
+        self.backward_result = s.backward
+        self.last_update = s.update
+        del self.history[s.history_len :]
+        self.divergence = s.divergence

@@ -1,0 +1,146 @@
+"""Vocabulary and a word-level tokenizer.
+
+Token ids are positions in ``Vocab.tokens``. The lesson's vocabulary is the
+default; a user's text gets a vocabulary built from its own words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+BOS = "<BOS>"
+EOS = "<EOS>"
+UNK = "<UNK>"
+SPECIALS = (BOS, EOS)
+
+#: The lesson's 12 tokens, in the lesson's order.
+LESSON_VOCAB: tuple[str, ...] = (
+    "<BOS>",
+    "we",
+    "love",
+    "deep",
+    "learning",
+    "<EOS>",
+    "the",
+    "is",
+    "great",
+    "model",
+    "hello",
+    "world",
+)
+#: The lesson's target sentence.
+LESSON_TEXT = "we love deep learning"
+
+# A word is letters/digits with inner apostrophes or hyphens ("don't", "state-of-the-art");
+# any other non-space character is a token of its own (",", ";", "€").
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]", re.UNICODE)
+# Sentences end at newlines and at . ! ? followed by space or the end.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_TERMINATORS = {".", "!", "?"}
+
+
+class VocabError(ValueError):
+    """A text or vocabulary the model cannot use; the message says why and where."""
+
+
+def split_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
+    """Split ``text`` into sentences of words.
+
+    Sentence terminators are dropped (the optional ``<EOS>`` target marks the
+    end instead); other punctuation stays as tokens. Empty sentences vanish.
+    """
+    sentences = []
+    for chunk in _SENTENCE_END.split(text):
+        words = _WORD.findall(chunk.lower() if lowercase else chunk)
+        while words and words[-1] in _TERMINATORS:
+            words.pop()
+        if words:
+            sentences.append(words)
+    return sentences
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """An ordered, duplicate-free list of tokens; the index of a token is its id."""
+
+    tokens: tuple[str, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.tokens:
+            raise VocabError("the vocabulary is empty")
+        seen: dict[str, int] = {}
+        for i, tok in enumerate(self.tokens):
+            if tok in seen:
+                raise VocabError(f"the vocabulary lists {tok!r} twice")
+            seen[tok] = i
+        if BOS not in seen:
+            raise VocabError(f"the vocabulary must contain {BOS}")
+        object.__setattr__(self, "_index", seen)
+
+    @classmethod
+    def lesson(cls) -> Vocab:
+        """The lesson's 12-token vocabulary."""
+        return cls(LESSON_VOCAB)
+
+    @classmethod
+    def from_words(cls, words: list[str] | tuple[str, ...]) -> Vocab:
+        """A vocabulary of the given words, with ``<BOS>`` and ``<EOS>`` added first if missing."""
+        out = [s for s in SPECIALS if s not in words]
+        for w in words:
+            if w not in out:
+                out.append(w)
+        return cls(tuple(out))
+
+    @classmethod
+    def from_sentences(cls, sentences: list[list[str]]) -> Vocab:
+        """The specials plus every word of ``sentences`` in order of first appearance."""
+        return cls.from_words([w for s in sentences for w in s])
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self._index
+
+    def id(self, token: str) -> int:
+        """The id of ``token`` (KeyError if absent)."""
+        return self._index[token]
+
+    def with_unk(self) -> Vocab:
+        """This vocabulary with ``<UNK>`` appended (unchanged if present)."""
+        return self if UNK in self else Vocab((*self.tokens, UNK))
+
+    def encode(self, sentences: list[list[str]], unk: bool = False) -> list[list[int]]:
+        """Ids of every word; unknown words raise a ``VocabError`` naming them and where they occur,
+        or map to ``<UNK>`` when ``unk`` is true (``<UNK>`` must then be in the vocabulary)."""
+        missing: dict[str, list[str]] = {}
+        out = []
+        for si, sent in enumerate(sentences, 1):
+            ids = []
+            for wi, w in enumerate(sent, 1):
+                i = self._index.get(w)
+                if i is None:
+                    if unk and UNK in self._index:
+                        i = self._index[UNK]
+                    else:
+                        missing.setdefault(w, []).append(f"sentence {si} word {wi}")
+                        continue
+                ids.append(i)
+            out.append(ids)
+        if missing:
+            parts = [
+                f"{w!r} ({', '.join(where[:3])}{', ...' if len(where) > 3 else ''})"
+                for w, where in list(missing.items())[:5]
+            ]
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise VocabError(
+                f"{len(missing)} word(s) not in the vocabulary: {'; '.join(parts)}{more}"
+                " (add them to the vocabulary, or map them to <UNK>)"
+            )
+        return out
+
+    def decode(self, ids) -> list[str]:
+        """Tokens for a sequence of ids."""
+        return [self.tokens[int(i)] for i in ids]

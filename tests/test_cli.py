@@ -1,0 +1,144 @@
+"""The headless command and the argument checks shared with the app."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tui_trainer.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json_prints_one_row_per_step(capsys):
+    code, out, err = run(capsys, "train", "--steps", "300", "--json")
+    assert code == 0 and err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 300
+    assert [r["step"] for r in rows] == list(range(1, 301))
+    first, last = rows[0], rows[-1]
+    for key in ("step", "loss", "mean_loss", "perplexity", "target_probs", "lr", "optimizer"):
+        assert key in first
+    assert len(first["target_probs"]) == 4 and first["optimizer"] == "sgd" and first["lr"] == 0.1
+    assert last["loss"] < first["loss"] / 50
+    assert last["perplexity"] == pytest.approx(2.718281828459045 ** last["mean_loss"])
+
+
+def test_same_seed_same_output(capsys):
+    a = run(capsys, "train", "--steps", "30", "--json", "--seed", "5", "--optimizer", "adam")[1]
+    b = run(capsys, "train", "--steps", "30", "--json", "--seed", "5", "--optimizer", "adam")[1]
+    c = run(capsys, "train", "--steps", "30", "--json", "--seed", "6", "--optimizer", "adam")[1]
+    assert a == b and a != c
+
+
+def test_table_output(capsys):
+    code, out, _ = run(capsys, "train", "--steps", "50")
+    assert code == 0
+    assert "positions, vocabulary 12, 1,100 parameters" in out
+    assert "total loss" in out and "in 50 steps" in out
+    assert len(out.splitlines()) < 20
+
+
+def test_text_corpus_and_model_options(capsys, tmp_path):
+    f = tmp_path / "c.txt"
+    f.write_text("the cat sat on the mat.\nthe dog sat on the log.\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys,
+        "train",
+        "--corpus",
+        str(f),
+        "--steps",
+        "3",
+        "--json",
+        "--embed",
+        "4",
+        "--hidden",
+        "6",
+        "--hidden2",
+        "5",
+        "--context",
+        "3",
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "0.02",
+    )
+    assert code == 0
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert len(rows[0]["target_probs"]) == 12 and rows[0]["optimizer"] == "momentum" and rows[0]["lr"] == 0.02
+
+
+def _bad_files(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "bin.dat"
+    binary.write_bytes(b"\x00\x01\x02hello\x00")
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9 au lait".encode("latin-1"))
+    return {"empty": empty, "binary": binary, "latin": latin, "missing": tmp_path / "nope.txt", "dir": tmp_path}
+
+
+@pytest.mark.parametrize(
+    "args,expect",
+    [
+        (["--text", ""], "the text is empty"),
+        (["--text", " ... "], "no words"),
+        (["--corpus", "{empty}"], "is empty"),
+        (["--corpus", "{missing}"], "does not exist"),
+        (["--corpus", "{dir}"], "is a directory"),
+        (["--corpus", "{binary}"], "looks binary"),
+        (["--corpus", "{latin}"], "not UTF-8"),
+        (["--lr", "0"], "greater than 0"),
+        (["--lr", "-0.1"], "greater than 0"),
+        (["--lr", "nan"], "finite"),
+        (["--lr", "inf"], "finite"),
+        (["--lr", "abc"], "expected a number"),
+        (["--steps", "-5"], "0 or more"),
+        (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'"),
+        (["--hidden", "0"], "at least 1"),
+        (["--vocab", "we love", "--text", "we love pizza"], "'pizza'"),
+        (["--text", "a", "--corpus", "{missing}"], "not both"),
+        (["--clip", "-1"], "greater than 0"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, args, expect):
+    files = _bad_files(tmp_path)
+    argv = ["train", *[a.format(**files) for a in args]]
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tui-trainer: error:") and expect in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_divergence_in_headless_run_is_reported(capsys):
+    code, out, err = run(capsys, "train", "--lr", "50", "--steps", "100", "--json")
+    assert code == 1
+    assert "diverged at step" in err and "too large" in err and "Traceback" not in err
+    assert "NaN" not in out and "Infinity" not in out
+
+
+def test_console_script_entry_points():
+    """`python -m tui_trainer` works as an installed module (the console script maps to the same main)."""
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    r = subprocess.run(
+        [sys.executable, "-m", "tui_trainer", "train", "--steps", "2", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 2
+    r = subprocess.run(
+        [sys.executable, "-m", "tui_trainer", "train", "--lr", "0"], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and r.stderr.count("\n") == 1

@@ -1,0 +1,337 @@
+"""The model, its gradients, the session engine."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import core
+from core import BACKWARD, FORWARD, READY, Session
+from core.model import MLPLanguageModel, ModelConfig
+
+# --- vocabulary and data -------------------------------------------------------------------
+
+
+def test_default_vocabulary_and_positions():
+    s = Session.create()
+    assert s.vocab.tokens == core.LESSON_VOCAB
+    assert len(s.vocab) == 12
+    d = s.data
+    assert d.n_positions == 4
+    assert [d.target_word(i) for i in range(4)] == ["we", "love", "deep", "learning"]
+    assert [d.context_words(i) for i in range(4)] == [
+        ["<BOS>"],
+        ["<BOS>", "we"],
+        ["<BOS>", "we", "love"],
+        ["<BOS>", "we", "love", "deep"],
+    ]
+    # contexts are the last k=4 tokens, padded with <BOS>
+    bos = s.vocab.id("<BOS>")
+    assert d.contexts[0].tolist() == [bos] * 4
+    assert s.vocab.decode(d.contexts[3]) == ["<BOS>", "we", "love", "deep"]
+
+
+def test_eos_option_adds_a_prediction():
+    s = Session.create(add_eos=True)
+    assert s.data.n_positions == 5
+    assert s.data.target_word(4) == "<EOS>"
+
+
+def test_vocabulary_from_text_and_several_sentences():
+    s = Session.create(text="The cat sat. The dog sat!\nA bird")
+    assert s.vocab.tokens[:2] == ("<BOS>", "<EOS>")
+    assert "cat" in s.vocab and "." not in s.vocab
+    assert s.data.n_positions == 3 + 3 + 2
+    assert s.data.sentence_of.tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
+
+
+def test_unknown_words_are_named_with_where_they_occur():
+    with pytest.raises(core.VocabError) as e:
+        Session.create(text="we love pizza and deep pizza", vocab=core.LESSON_VOCAB)
+    msg = str(e.value)
+    assert "'pizza' (sentence 1 word 3, sentence 1 word 6)" in msg and "'and'" in msg
+
+
+def test_unk_maps_unknown_words():
+    s = Session.create(text="we love pizza", vocab=core.LESSON_VOCAB, unk=True)
+    assert s.vocab.tokens[-1] == core.UNK
+    assert s.data.target_word(2) == core.UNK
+
+
+@pytest.mark.parametrize("text", ["", "   ", "...", "\n\n"])
+def test_text_without_words_is_rejected(text):
+    with pytest.raises(core.VocabError):
+        Session.create(text=text)
+
+
+def test_tokenizer_handles_unicode_and_punctuation():
+    assert core.split_sentences("Ça va, très bien! naïve café-crème") == [
+        ["ça", "va", ",", "très", "bien"],
+        ["naïve", "café-crème"],
+    ]
+
+
+# --- gradients -----------------------------------------------------------------------------
+
+
+def _lesson_model(**sizes):
+    s = Session.create(**sizes)
+    return s.model, s.data.contexts, s.data.targets
+
+
+@pytest.mark.parametrize("sizes", [{}, {"embed_dim": 3, "hidden1": 5, "hidden2": 7, "context": 2}])
+def test_gradcheck_every_tensor(sizes):
+    model, ctx, y = _lesson_model(**sizes)
+    # train a little so the check is not only at the initial point
+    errs = core.gradcheck(model, ctx, y)
+    assert set(errs) == {"embedding", "layer1.W", "layer1.b", "layer2.W", "layer2.b", "output.W", "output.b"}
+    for name, err in errs.items():
+        assert err < 1e-6, (name, err)
+
+
+def test_gradcheck_after_training_and_on_a_batch_of_sentences():
+    s = Session.create(text="we love deep learning\nthe model is great\nhello world", add_eos=True)
+    s.run(20)
+    errs = core.gradcheck(s.model, s.data.contexts, s.data.targets)
+    assert max(errs.values()) < 1e-6, errs
+
+
+def test_gradcheck_can_fail():
+    """A broken backward must be caught: flip one gradient's sign."""
+    model, ctx, y = _lesson_model()
+    real = MLPLanguageModel.backward
+
+    def broken(self, f):
+        b = real(self, f)
+        sl, _ = self.slices["layer2.b"]
+        b.grads[sl] *= -1
+        return b
+
+    MLPLanguageModel.backward = broken
+    try:
+        errs = core.gradcheck(model, ctx, y)
+    finally:
+        MLPLanguageModel.backward = real
+    assert errs["layer2.b"] > 0.5
+    assert errs["layer1.W"] < 1e-6
+
+
+def test_backward_is_idempotent():
+    s = Session.create()
+    s.backward()
+    g1 = s.backward_result.grads.copy()
+    r = s.backward()
+    assert "not doubled" in r.note
+    np.testing.assert_array_equal(s.backward_result.grads, g1)
+
+
+def test_upstream_gradients_and_dlogits():
+    s = Session.create()
+    s.backward()
+    b, f = s.backward_result, s.forward_result
+    onehot = np.eye(12)[f.targets]
+    np.testing.assert_array_equal(b.dlogits, f.probs - onehot)
+    assert list(b.upstream) == list(core.BACKWARD_ORDER)
+    assert b.upstream["embedding"].shape == (4, 4 * 8)
+
+
+def test_float32_model_runs_and_learns():
+    s = Session.create(dtype="float32")
+    assert s.model.params.dtype == np.float32
+    s.run(100)
+    assert s.history[-1].loss < s.history[0].loss / 5
+
+
+# --- the session ---------------------------------------------------------------------------
+
+
+def test_phases_in_order():
+    s = Session.create()
+    assert s.phase == READY and not s.stale
+    assert s.forward().ran == ("forward",)
+    assert s.phase == FORWARD
+    assert s.backward().ran == ("backward",)
+    assert s.phase == BACKWARD
+    r = s.update()
+    assert r.ran == ("update",) and r.ok
+    assert s.phase == READY and s.stale and s.step == 1
+    assert len(s.history) == 1
+
+
+def test_out_of_order_calls_run_what_is_missing_and_say_so():
+    s = Session.create()
+    r = s.backward()
+    assert r.ok and r.ran == ("forward", "backward") and "forward pass first" in r.note
+    s2 = Session.create()
+    r = s2.update()
+    assert r.ok and r.ran == ("forward", "backward", "update") and "first" in r.note
+    # update twice: the second needs new gradients (the old ones are stale)
+    r = s2.update()
+    assert r.ran == ("forward", "backward", "update")
+    assert s2.step == 2
+
+
+def test_undo_is_exact():
+    s = Session.create(optimizer="adam")
+    s.run(3)
+    before = (s.model.params.copy(), s.optimizer.state_dict(), s.phase, s.step, len(s.history))
+    f_before = s.forward_result
+    s.forward()
+    s.backward()
+    s.update()
+    s.train_step()
+    for _ in range(4):
+        assert s.undo().ok
+    assert np.array_equal(s.model.params, before[0])
+    st = s.optimizer.state_dict()
+    assert st["t"] == before[1]["t"]
+    assert np.array_equal(st["m"], before[1]["m"]) and np.array_equal(st["v"], before[1]["v"])
+    assert (s.phase, s.step, len(s.history)) == before[2:]
+    assert s.forward_result is f_before
+    # and stepping again from there gives exactly what it gave the first time
+    s.train_step()
+    s.train_step()
+    ref = Session.create(optimizer="adam")
+    ref.run(5)
+    assert np.array_equal(s.model.params, ref.model.params)
+
+
+def test_undo_at_start_is_refused_politely():
+    s = Session.create()
+    r = s.undo()
+    assert not r.ok and "nothing to undo" in r.note
+
+
+def test_undo_across_an_optimizer_switch():
+    s = Session.create()
+    s.run(2)
+    p = s.model.params.copy()
+    s.set_optimizer("adam")
+    s.train_step()
+    s.undo()
+    s.undo()
+    assert s.optimizer.name == "sgd"
+    assert np.array_equal(s.model.params, p)
+
+
+def test_same_seed_same_run_and_different_seed_differs():
+    a, b, c = Session.create(seed=7), Session.create(seed=7), Session.create(seed=8)
+    for s in (a, b, c):
+        s.run(25)
+    assert [r.loss for r in a.history] == [r.loss for r in b.history]
+    assert np.array_equal(a.model.params, b.model.params)
+    assert a.history[-1].loss != c.history[-1].loss
+
+
+def test_default_run_learns_the_sentence():
+    """The default settings bring the total loss below 0.05 within 500 steps."""
+    s = Session.create()
+    s.run(500)
+    losses = [r.loss for r in s.history]
+    assert losses[-1] < 0.05
+    assert losses[-1] < losses[0] / 100
+    assert min(i for i, v in enumerate(losses) if v < 0.05) < 500
+    s.forward()
+    assert (s.forward_result.target_probs > 0.98).all()
+
+
+def test_lr_is_validated_and_changeable_between_steps():
+    s = Session.create()
+    for bad in (0, -1, float("nan"), float("inf"), 1e9):
+        r = s.set_lr(bad)
+        assert not r.ok and "learning rate" in r.note
+    assert s.lr == 0.1
+    assert s.set_lr(0.05).ok
+    s.train_step()
+    assert s.history[-1].lr == 0.05
+
+
+def test_gradient_clipping():
+    s = Session.create(clip=0.5)
+    s.train_step()
+    rec = s.history[-1]
+    assert rec.clipped and rec.grad_norm > 0.5
+    np.testing.assert_allclose(np.linalg.norm(s.last_update.grad), 0.5)
+
+
+@pytest.mark.parametrize("optimizer,lr", [("sgd", 50.0), ("sgd", 10.0), ("adam", 10.0), ("momentum", 50.0)])
+def test_divergence_is_caught_and_the_last_good_state_kept(optimizer, lr):
+    s = Session.create(optimizer=optimizer, lr=lr)
+    r = s.run(200)
+    assert r.stopped == "diverged" and not r.ok
+    d = s.divergence
+    assert d is not None and d.step >= 1 and "too large" in d.advice
+    # the kept state is finite and consistent
+    assert np.isfinite(s.model.params).all()
+    assert len(s.history) == s.step
+    assert all(np.isfinite(h.loss) for h in s.history)
+    if s.forward_result is not None:
+        assert np.isfinite(s.forward_result.probs).all()
+    # lowering the lr clears it and training resumes
+    assert s.set_lr(0.05).ok and s.divergence is None
+    assert s.run(5).ok
+
+
+def test_run_can_be_cancelled_between_steps():
+    s = Session.create()
+    calls = iter(range(100))
+    r = s.run(100, should_stop=lambda: next(calls) >= 7)
+    assert r.stopped == "cancelled" and r.steps == 7 and s.step == 7
+
+
+def test_run_rejects_negative_counts():
+    r = Session.create().run(-1)
+    assert not r.ok and "0 or more" in r.note
+
+
+def test_history_records_every_step():
+    s = Session.create(optimizer="momentum")
+    s.run(10)
+    assert [h.step for h in s.history] == list(range(1, 11))
+    h = s.history[-1]
+    assert h.optimizer == "momentum" and h.grad_norms.shape == (7,) and h.update_norms.shape == (7,)
+    assert h.perplexity == pytest.approx(np.exp(h.mean_loss))
+    np.testing.assert_allclose(np.exp(-h.position_losses), h.target_probs)
+
+
+def test_large_corpus_uses_sampled_batches_deterministically():
+    text = "\n".join(f"w{i % 50} w{(i * 7) % 50} w{(i * 3) % 50} w{i % 13}" for i in range(400))
+    a = Session.create(text=text, batch_positions=64, seed=3)
+    b = Session.create(text=text, batch_positions=64, seed=3)
+    assert a.data.n_positions == 1600 and not a.full_batch
+    a.run(3)
+    b.run(3)
+    assert a.forward_result is not None and len(a.forward_result.targets) == 64
+    assert np.array_equal(a.model.params, b.model.params)
+
+
+# --- boundaries ----------------------------------------------------------------------------
+
+
+def test_core_imports_without_textual_or_rich():
+    code = (
+        "import sys, core; s = core.Session.create(); s.run(2); "
+        "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tui_trainer')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.replace("'", '"')) == []
+
+
+def test_model_config_validation():
+    with pytest.raises(ValueError):
+        MLPLanguageModel(ModelConfig(hidden1=0))
+    with pytest.raises(ValueError):
+        MLPLanguageModel(ModelConfig(dtype="float16"))
+
+
+def test_numerics_at_extreme_logits():
+    for dt in (np.float32, np.float64):
+        x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]], dtype=dt)
+        p = core.softmax(x)
+        assert np.isfinite(p).all()
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+        loss = core.cross_entropy(x, [1, 0])
+        np.testing.assert_allclose(loss, [2000.0, np.log(3)], rtol=1e-6)
+        assert np.isfinite(core.log_softmax(x)).all()
