@@ -1,0 +1,162 @@
+"""The numbers the screen shows, read out of a session's state.
+
+Panes format; they never compute model math. Everything they display that is
+not stored on the session directly is derived here, so the headless command
+and the tests can see exactly what the screen shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import BACKWARD_ORDER, Backward
+from .session import Session
+
+
+def softmax_steps(logits: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """The lesson's three steps for one row of logits: e^logit, their sum, and each
+    e^logit / sum. e^logit overflows to inf beyond ~709; the probabilities come
+    from the stable form (max subtracted) and are exact regardless."""
+    x = np.asarray(logits, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        exps = np.exp(x)
+    shifted = np.exp(x - x.max())
+    return exps, float(exps.sum()), shifted / shifted.sum()
+
+
+def ranked(values: np.ndarray, k: int, must_include: int | None = None) -> tuple[list[int], int]:
+    """Indices of the ``k`` largest values, largest first, plus ``must_include``
+    (e.g. the target) if it is not among them; and how many were left out."""
+    values = np.asarray(values)
+    n = values.shape[0]
+    if n <= k:
+        order = list(np.argsort(-values, kind="stable"))
+    else:
+        top = np.argpartition(-values, k - 1)[:k]
+        order = list(top[np.argsort(-values[top], kind="stable")])
+    if must_include is not None and must_include not in order:
+        order.append(must_include)
+    return [int(i) for i in order], n - len(order)
+
+
+@dataclass(frozen=True)
+class PositionInfo:
+    """One prediction position as the context pane shows it."""
+
+    index: int  # index within the current forward pass
+    sentence: int
+    tokens: list[str]  # the whole sentence as read: <BOS> ... (<EOS>)
+    context: list[str]  # tokens before the prediction
+    target: str
+    target_id: int
+    top_word: str | None  # the model's most likely next word (None before any forward)
+    top_prob: float | None
+    target_prob: float | None
+    loss: float | None
+
+
+def position_info(session: Session, i: int) -> PositionInfo:
+    """What the model sees and predicts at position ``i`` of the current batch."""
+    f = session.forward_result
+    idx = session.batch() if f is None or f.positions is None else f.positions
+    i = max(0, min(i, len(idx) - 1))
+    pos = int(idx[i])
+    d = session.data
+    tid = int(d.targets[pos])
+    top_word = top_prob = tprob = loss = None
+    if f is not None:
+        row = f.probs[i]
+        j = int(row.argmax())
+        top_word, top_prob = d.vocab.tokens[j], float(row[j])
+        tprob, loss = float(row[tid]), float(f.losses[i])
+    return PositionInfo(
+        index=i,
+        sentence=int(d.sentence_of[pos]),
+        tokens=d.tokens_of(int(d.sentence_of[pos])),
+        context=d.context_words(pos),
+        target=d.vocab.tokens[tid],
+        target_id=tid,
+        top_word=top_word,
+        top_prob=top_prob,
+        target_prob=tprob,
+        loss=loss,
+    )
+
+
+def n_positions(session: Session) -> int:
+    """Positions in the current forward pass (or the next one)."""
+    f = session.forward_result
+    return int(f.targets.shape[0]) if f is not None else len(session.batch())
+
+
+def layer_grad_norms(b: Backward) -> list[tuple[str, float]]:
+    """||dLoss/d(output of layer)|| for each layer in backward order (loss first)."""
+    return [(name, float(np.linalg.norm(b.upstream[name]))) for name in BACKWARD_ORDER]
+
+
+def tensor_grad_norms(session: Session, b: Backward) -> list[tuple[str, float]]:
+    """||dLoss/dW|| for every parameter tensor, in backward order (output first)."""
+    norms = session.model.tensor_norms(b.grads)
+    names = list(session.model.slices)
+    return [(n, float(v)) for n, v in reversed(list(zip(names, norms, strict=True)))]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One parameter's update: old - lr x grad (or the optimizer's step) = new."""
+
+    tensor: str
+    index: tuple[int, ...]
+    old: float
+    grad: float
+    new: float
+
+
+def largest_changes(session: Session, k: int = 5) -> list[Change]:
+    """The ``k`` parameters the last update moved most (empty before any update)."""
+    u = session.last_update
+    if u is None:
+        return []
+    order, _ = ranked(np.abs(u.delta), k)
+    new = session.model.params
+    out = []
+    for flat in order:
+        for name, (sl, shape) in session.model.slices.items():
+            if sl.start <= flat < sl.stop:
+                idx = tuple(int(v) for v in np.unravel_index(flat - sl.start, shape))
+                n = float(new[flat])
+                out.append(Change(name, idx, n - float(u.delta[flat]), float(u.grad[flat]), n))
+                break
+    return out
+
+
+def update_norms(session: Session) -> list[tuple[str, float]]:
+    """||new - old|| per tensor for the last update, in forward order."""
+    u = session.last_update
+    if u is None:
+        return []
+    norms = session.model.tensor_norms(u.delta)
+    return [(n, float(v)) for n, v in zip(session.model.slices, norms, strict=True)]
+
+
+def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[float], float]]:
+    """The lesson's training-progress table: (step, P(target) per position, total loss)
+    at up to ``max_rows`` steps spread over the history (first and latest always)."""
+    h = session.history
+    if not h:
+        return []
+    if len(h) <= max_rows:
+        picks = list(range(len(h)))
+    else:
+        picks = sorted({int(round(x)) for x in np.geomspace(1, len(h), max_rows)} | {0, len(h) - 1})
+        picks = [p - 1 if p >= len(h) else p for p in picks]
+        picks = sorted(set(picks))[-max_rows:]
+        picks[0] = 0
+    return [(h[i].step, [float(p) for p in h[i].target_probs], h[i].loss) for i in picks]
+
+
+def parameter_summary(session: Session) -> list[tuple[str, tuple[int, ...], int]]:
+    """(name, shape, count) for every tensor: the lesson's 'model parameters'."""
+    return [(n, sh, int(np.prod(sh))) for n, (_, sh) in session.model.slices.items()]

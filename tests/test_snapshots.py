@@ -1,0 +1,39 @@
+"""SVG snapshots of the app at 120x36 and 80x24 (pytest-textual-snapshot).
+
+Update only for an intended change, after looking at the new SVGs:
+    pytest tests/test_snapshots.py --snapshot-update
+"""
+
+import pytest
+
+from tui_trainer.app import TrainerApp
+
+SIZES = {"wide": (120, 36), "small": (80, 24)}
+
+
+async def _run_100(pilot):
+    await pilot.press("r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+SCENES = {
+    "start": ([], _settle),
+    "f": (["f"], _settle),
+    "fb": (["f", "b"], _settle),
+    "fbu": (["f", "b", "u"], _settle),
+    "run100": ([], _run_100),
+    "help": (["question_mark"], _settle),
+}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("scene", list(SCENES))
+def test_snapshot(snap_compare, scene, size):
+    keys, before = SCENES[scene]
+    assert snap_compare(TrainerApp(run_n=100), press=keys, terminal_size=SIZES[size], run_before=before)

@@ -1,0 +1,356 @@
+"""The step-through debugger: a Textual app around one ``core.Session``.
+
+Data flows one way: a key -> an action here -> a call on the session -> the
+panes re-render from the session's new state. Long runs go to a thread
+worker, which refreshes the panes at a bounded rate while keys stay live.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from core import OPTIMIZERS, ActionResult, Session
+from core.readout import n_positions
+
+from . import narrate
+from .screens.help import HelpScreen
+from .widgets.context import ContextPane
+from .widgets.gradients import GradientPane
+from .widgets.logits import LogitsPane
+from .widgets.losscurve import LossPane
+from .widgets.softmax import SoftmaxPane
+from .widgets.status import Narration, StatusBar
+
+#: Smallest usable terminal; below it the app shows a message instead of panes.
+MIN_WIDTH, MIN_HEIGHT = 60, 18
+#: Below this the layout switches to one pane at a time (v cycles).
+COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
+#: Panes refresh at most this often during a run, whatever the step rate.
+REFRESH_INTERVAL = 1 / 15
+#: The learning-rate ladder for [ and ].
+LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
+#: What a play (space) runs before checking in; it repeats until paused.
+PLAY_CHUNK = 1_000_000
+
+
+class TrainerApp(App[int]):
+    """tui-trainer: watch a tiny language model learn, one key at a time."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-trainer"
+    BINDINGS = [
+        Binding("f", "forward", "Forward", tooltip="Run the forward pass"),
+        Binding("b", "backward", "Backward", tooltip="Compute every gradient"),
+        Binding("u", "update", "Update", tooltip="Apply the optimizer"),
+        Binding("s", "step", "Step", tooltip="One full step"),
+        Binding("r", "run", "Run N", tooltip="Run N steps"),
+        Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
+        Binding("escape", "stop", "Stop", show=False),
+        Binding("z", "undo", "Undo", tooltip="Undo the last action"),
+        Binding("left,h", "move(-1)", "◀ pos", show=False),
+        Binding("right,l", "move(1)", "pos ▶", show=False),
+        Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
+        Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
+        Binding("right_square_bracket", "lr(1)", "lr+", tooltip="Raise the learning rate"),
+        Binding("g", "toggle_log", "Log scale", show=False),
+        Binding("p", "toggle_table", "Progress table", show=False),
+        Binding("v", "next_view", "View", show=False),
+        Binding("ctrl+s", "screenshot", "Screenshot", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        *[Binding(str(d), f"digit({d})", show=False) for d in range(10)],
+    ]
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        run_n: int = 100,
+        theme: str = "textual-dark",
+        screenshot_dir: str | Path = ".",
+    ) -> None:
+        super().__init__()
+        self.session = session or Session.create()
+        self.run_n = run_n
+        self.screenshot_dir = Path(screenshot_dir)
+        self._theme_name = theme
+        #: the selected prediction position (0-based, within the current forward pass)
+        self.position = 0
+        #: digits typed before r
+        self.count = ""
+        #: True while a worker is training
+        self.running = False
+        self.view = "softmax"
+        self._stop = threading.Event()
+        self._last_result: ActionResult | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Container(id="root"):
+            yield StatusBar(id="status")
+            with Container(id="main"):
+                yield ContextPane(id="context")
+                yield LogitsPane(id="logits")
+                yield SoftmaxPane(id="softmax")
+                yield GradientPane(id="gradients")
+                yield LossPane(id="loss")
+            yield Narration(narrate.welcome(self.session), id="narration")
+            yield Static("", id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.theme = self._theme_name
+        self._apply_size(self.size.width, self.size.height)
+        self.refresh_panes()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_size(event.size.width, event.size.height)
+        self.call_later(self.refresh_panes)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        root = self.query_one("#root")
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        root.set_class(small, "too-small")
+        root.set_class(not small and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT), "compact")
+        for v in COMPACT_VIEWS:
+            root.set_class(self.view == v, f"view-{v}")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"Terminal too small: {width}x{height}.\n"
+                f"tui-trainer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (80x24 or larger is comfortable).\n"
+                "Training state is kept; enlarge the window to continue."
+            )
+
+    # --- rendering ---------------------------------------------------------------------
+
+    def refresh_panes(self) -> None:
+        """Re-render every pane from the session (the only place panes get state)."""
+        s = self.session
+        with s.lock:
+            n = n_positions(s)
+            self.position = max(0, min(self.position, n - 1))
+            for pane in self.query("#main > Pane"):
+                pane.show(s, self.position)
+            self.query_one(StatusBar).show(s, self.running, self.count)
+
+    def say(self, text: str) -> None:
+        self.query_one(Narration).update(text)
+
+    def _after(self, result: ActionResult) -> None:
+        self._last_result = result
+        self.refresh_panes()
+        with self.session.lock:
+            self.say(narrate.after(self.session, result, self.position))
+
+    def _busy(self) -> bool:
+        if self.running:
+            self.say(f"Training is running (step {self.session.step}): press space or escape to stop it first.")
+        return self.running
+
+    # --- phase actions -----------------------------------------------------------------
+
+    def action_forward(self) -> None:
+        if not self._busy():
+            self._follow("softmax")
+            self._after(self.session.forward())
+
+    def action_backward(self) -> None:
+        if not self._busy():
+            self._follow("gradients")
+            self._after(self.session.backward())
+
+    def action_update(self) -> None:
+        if not self._busy():
+            self._follow("gradients")
+            self._after(self.session.update())
+
+    def action_step(self) -> None:
+        if not self._busy():
+            self._follow("loss")
+            self._after(self.session.train_step())
+
+    def action_undo(self) -> None:
+        if not self._busy():
+            self._after(self.session.undo())
+
+    # --- runs --------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self._busy():
+            return
+        n = int(self.count) if self.count else self.run_n
+        self.count = ""
+        self.start_run(n)
+
+    def action_digit(self, d: int) -> None:
+        if len(self.count) < 7:
+            self.count += str(d)
+        self.refresh_panes()
+
+    def action_toggle_play(self) -> None:
+        if self.running:
+            self.action_stop()
+        else:
+            self.start_run(None)
+
+    def action_stop(self) -> None:
+        if self.running:
+            self._stop.set()
+        elif self.count:
+            self.count = ""
+            self.refresh_panes()
+            self.say("Count cleared.")
+
+    def start_run(self, n: int | None) -> None:
+        """Train ``n`` steps (None: until paused) in a worker."""
+        if n == 0:
+            self.say("Ran 0 steps.")
+            return
+        self._stop.clear()
+        self.running = True
+        self._follow("loss")
+        self.refresh_panes()
+        self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
+        self._train(n)
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train(self, n: int | None) -> None:
+        worker = get_current_worker()
+        last = time.monotonic()
+
+        def should_stop() -> bool:
+            return self._stop.is_set() or worker.is_cancelled
+
+        def on_step(_: Session) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= REFRESH_INTERVAL:
+                last = now
+                self._from_thread(self.refresh_panes)
+
+        result = self.session.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step)
+        self._from_thread(self._run_finished, result)
+
+    def _from_thread(self, callback, *args) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # the app is shutting down
+            pass
+
+    def _run_finished(self, result: ActionResult) -> None:
+        self.running = False
+        self._after(result)
+
+    # --- navigation and settings ---------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        n = n_positions(self.session)
+        self.position = (self.position + delta) % n
+        self.refresh_panes()
+        if not self.running:
+            with self.session.lock:
+                if self.session.forward_result is not None:
+                    self.say(narrate._forward(self.session, self.position))
+                else:
+                    self.say(f"Position {self.position + 1} of {n}. Press f to see what the model predicts there.")
+
+    def action_cycle_optimizer(self) -> None:
+        if self._busy():
+            return
+        names = list(OPTIMIZERS)
+        name = names[(names.index(self.session.optimizer.name) + 1) % len(names)]
+        r = self.session.set_optimizer(name)
+        self.refresh_panes()
+        self.say(f"Optimizer: {name} (its state starts from zero), lr {self.session.lr:g}. " if r.ok else r.note)
+
+    def action_lr(self, direction: int) -> None:
+        cur = self.session.lr
+        if direction > 0:
+            new = next((x for x in LR_LADDER if x > cur * 1.0001), None)
+        else:
+            new = next((x for x in reversed(LR_LADDER) if x < cur / 1.0001), None)
+        if new is None:
+            self.say(f"Learning rate {cur:g} is already at the {'top' if direction > 0 else 'bottom'} of the ladder.")
+            return
+        r = self.session.set_lr(new)
+        self.refresh_panes()
+        hint = " Large: watch for divergence." if new >= 1 else ""
+        self.say(
+            f"Learning rate {cur:g} → {new:g}: the next update moves each parameter by lr × grad.{hint}"
+            if r.ok
+            else r.note
+        )
+
+    def action_toggle_log(self) -> None:
+        pane = self.query_one(LossPane)
+        pane.log_scale = not pane.log_scale
+        pane.show_table = False
+        self._follow("loss", force=True)
+        self.refresh_panes()
+
+    def action_toggle_table(self) -> None:
+        pane = self.query_one(LossPane)
+        pane.show_table = not pane.show_table
+        self._follow("loss", force=True)
+        self.refresh_panes()
+
+    def action_next_view(self) -> None:
+        self.view = COMPACT_VIEWS[(COMPACT_VIEWS.index(self.view) + 1) % len(COMPACT_VIEWS)]
+        self._apply_size(self.size.width, self.size.height)
+        self.refresh_panes()
+
+    def _follow(self, view: str, force: bool = False) -> None:
+        """In the compact layout, show the pane the action is about."""
+        if self.view != view:
+            self.view = view
+            self._apply_size(self.size.width, self.size.height)
+
+    def action_screenshot(self) -> None:
+        name = f"tui-trainer-step-{self.session.step:05d}.svg"
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
+        except OSError as e:
+            self.say(f"Could not save the screenshot in {self.screenshot_dir}: {e.strerror or e}.")
+            return
+        self.say(f"Saved a screenshot of step {self.session.step} to {path}.")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self._stop.set()
+        self.exit(0)
+
+    # --- command palette -----------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Forward pass (f)", "Compute logits, probabilities and the loss", self.action_forward)
+        yield SystemCommand("Backward pass (b)", "Compute every gradient", self.action_backward)
+        yield SystemCommand("Update (u)", "Apply the optimizer to the gradients", self.action_update)
+        yield SystemCommand("Full step (s)", "Forward, backward and update", self.action_step)
+        yield SystemCommand(f"Run {self.run_n} steps (r)", "Train in the background", self.action_run)
+        yield SystemCommand("Play / pause (space)", "Keep training until paused", self.action_toggle_play)
+        yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
+        yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
+        yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))
+        yield SystemCommand("Raise learning rate (])", "One rung up the ladder", lambda: self.action_lr(1))
+        yield SystemCommand("Toggle log scale (g)", "Loss curve on a log scale", self.action_toggle_log)
+        yield SystemCommand("Toggle progress table (p)", "P(target) per position over steps", self.action_toggle_table)
+        yield SystemCommand("Save screenshot (ctrl+s)", "An SVG of the screen", self.action_screenshot)
+        yield SystemCommand("Key help (?)", "Every key with a sentence each", self.action_help)

@@ -1,0 +1,69 @@
+"""The ? screen: every key with a sentence each."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: (keys, what they do). The app's BINDINGS use the same keys; a test checks they agree.
+KEY_HELP: list[tuple[str, str]] = [
+    ("f", "Forward pass: compute logits, probabilities and the loss at every position at once."),
+    ("b", "Backward pass: gradients of the total loss for every parameter (runs f first if needed)."),
+    ("u", "Update: apply the optimizer, new = old - lr × grad (runs f and b first if needed)."),
+    ("s", "One full training step: forward, backward, update."),
+    ("r", "Run N steps in the background (N from --run-n; type a count first, e.g. 500r)."),
+    ("0-9", "Type a count for the next r (shown in the status bar)."),
+    ("space", "Play / pause: keep training until paused."),
+    ("escape", "Stop a run between steps, or clear a typed count."),
+    ("z", "Undo the last action exactly: parameters, optimizer state, phase and history."),
+    ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
+    ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),
+    ("[ ]", "Lower / raise the learning rate one step on a 1-3-10 ladder."),
+    ("g", "Loss curve: toggle a log scale."),
+    ("p", "Loss pane: toggle the per-position P(target) table (the lesson's progress table)."),
+    ("v", "Small terminals: show the next pane (logits, softmax, gradients, loss)."),
+    ("ctrl+s", "Save an SVG screenshot of the screen."),
+    ("ctrl+p", "Command palette: every action by name."),
+    ("?", "This help."),
+    ("q", "Quit."),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key with a sentence each; any of escape, ? or q closes it."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close help"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 90%;
+        max-width: 100;
+        height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
+        t.add_column(style="bold yellow", no_wrap=True, width=10)
+        t.add_column()
+        for key, what in KEY_HELP:
+            t.add_row(key, what)
+        with VerticalScroll() as v:
+            v.border_title = "tui-trainer keys"
+            v.border_subtitle = "escape closes"
+            yield Static(
+                "Each key moves training one visible step. Every number is computed live by a real NumPy model.\n"
+            )
+            yield Static(t)

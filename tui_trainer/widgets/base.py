@@ -1,0 +1,75 @@
+"""Shared pieces of the panes: the pane base class, number formats, bar glyphs."""
+
+from __future__ import annotations
+
+import math
+
+from textual.widget import Widget
+
+from core import Session
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+class Pane(Widget):
+    """A bordered pane that renders from the session it is shown.
+
+    The App calls ``show(session, position)`` with the session's lock held;
+    a pane copies what it needs out of the session there and renders from
+    that copy, so a training worker can go on while the pane paints.
+    """
+
+    DEFAULT_CSS = """
+    Pane {
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+        height: 1fr;
+    }
+    """
+
+    def show(self, session: Session, position: int) -> None:
+        raise NotImplementedError
+
+
+def fmt(x: float | None, digits: int = 4) -> str:
+    """A number for the screen: fixed decimals, never 'np.float64(...)'."""
+    if x is None:
+        return "-"
+    if not math.isfinite(x):
+        return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
+    if x != 0 and (abs(x) >= 10 ** (7 - digits + 3) or abs(x) < 10**-digits):
+        return f"{x:.{max(digits - 2, 1)}e}"
+    return f"{x:.{digits}f}"
+
+
+def fmt_big(x: float) -> str:
+    """e^logit values: a few significant digits, scientific when large or tiny."""
+    if not math.isfinite(x):
+        return "overflow"
+    if x == 0:
+        return "0"
+    if 0.01 <= abs(x) < 1e5:
+        return f"{x:.2f}"
+    return f"{x:.2e}"
+
+
+def hbar(value: float, scale: float, width: int) -> str:
+    """A left-aligned bar of ``value/scale`` of ``width`` cells, in eighths."""
+    if scale <= 0 or width <= 0 or not math.isfinite(value):
+        return ""
+    eighths = int(round(max(0.0, min(1.0, value / scale)) * width * 8))
+    full, rem = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[rem] if rem else "")
+
+
+def hbar_left(value: float, scale: float, width: int) -> str:
+    """A bar growing leftwards (for negative values), right-aligned in ``width`` cells;
+    half-cell resolution (the block glyphs have no right-aligned eighths)."""
+    if scale <= 0 or width <= 0 or not math.isfinite(value):
+        return " " * max(width, 0)
+    halves = int(round(max(0.0, min(1.0, value / scale)) * width * 2))
+    full, half = divmod(halves, 2)
+    bar = ("▐" if half else "") + "█" * full
+    return bar.rjust(width)

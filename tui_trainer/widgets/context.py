@@ -1,0 +1,89 @@
+"""Context pane: the sentence, the selected position, its context, target and prediction (S1, S2, S5)."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+
+from core import BACKWARD, FORWARD, Session
+from core.readout import n_positions, parameter_summary, position_info
+
+from .base import Pane, fmt
+
+
+class ContextPane(Pane):
+    """The sentence as tokens, the selected position highlighted (Left/Right move it)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Context"
+        self._lines: list[Text] = []
+
+    def show(self, session: Session, position: int) -> None:
+        info = position_info(session, position)
+        n = n_positions(session)
+        lines = []
+        # The sentence: context words in cyan, the target reversed, the rest dim.
+        sent = Text()
+        k = len(info.context)
+        for j, tok in enumerate(info.tokens):
+            if j:
+                sent.append(" ")
+            if j < k:
+                sent.append(tok, style="bold cyan")
+            elif j == k:
+                sent.append(f" {tok} ", style="bold reverse yellow")
+            else:
+                sent.append(tok, style="dim")
+        lines.append(sent)
+        head = Text(f"position {info.index + 1}/{n}", style="bold")
+        if session.data.sentence_of.max() > 0:
+            head.append(f"  (sentence {info.sentence + 1})", style="dim")
+        lines.append(head)
+        lines.append(Text.assemble(("context ", "dim"), (" ".join(info.context), "cyan")))
+        lines.append(Text.assemble(("target  ", "dim"), (info.target, "bold yellow")))
+        if info.top_word is None:
+            lines.append(Text("predicts  (press f)", style="dim"))
+        else:
+            ok = info.top_word == info.target
+            lines.append(
+                Text.assemble(
+                    ("predicts ", "dim"),
+                    (info.top_word, "bold green" if ok else "bold red"),
+                    f" {info.top_prob:.1%}",
+                    ("  ✓" if ok else "  ✗", "green" if ok else "red"),
+                )
+            )
+            lines.append(
+                Text.assemble(("P(target) ", "dim"), f"{info.target_prob:.4f}", ("  loss ", "dim"), fmt(info.loss, 4))
+            )
+        lines.append(Text(""))
+        lines.append(_phase_line(session))
+        params = parameter_summary(session)
+        lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style="dim"))
+        for name, sh, _ in params:
+            if len(sh) == 2:  # one line per weight matrix; its bias is the same layer's
+                lines.append(Text(f" {name.split('.')[0]:<10} {'×'.join(map(str, sh))}", style="dim", no_wrap=True))
+        self._lines = lines
+        self.refresh()
+
+    def render(self) -> Group:
+        return Group(*self._lines)
+
+
+def _phase_line(session: Session) -> Text:
+    """forward / gradients / stale flags, so the learner sees where in the step they are."""
+    t = Text()
+    fresh = session.phase in (FORWARD, BACKWARD)
+    t.append("forward ", style="dim")
+    if fresh:
+        t.append("fresh", style="bold green")
+    elif session.stale:
+        t.append("stale", style="bold yellow")
+    else:
+        t.append("not run", style="dim")
+    t.append("  grads ", style="dim")
+    t.append("fresh" if session.phase == BACKWARD else "-", style="bold green" if session.phase == BACKWARD else "dim")
+    if session.stale:
+        t.append(" (f)", style="yellow")
+    return t

@@ -1,0 +1,141 @@
+"""Gradient-flow pane: the backward pass layer by layer, then the update (S7, S8, S9, S11).
+
+After ``b``: each layer's gradient norm from the loss back to the embeddings,
+and dLoss/dlogit = P - target per word at the selected position. After ``u``:
+each tensor's update size, the learning rate and the largest changes.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from core import BACKWARD, Session
+from core.readout import (
+    largest_changes,
+    layer_grad_norms,
+    position_info,
+    ranked,
+    tensor_grad_norms,
+    update_norms,
+)
+
+from .base import Pane, fmt, hbar
+
+HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
+LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
+
+
+class GradientPane(Pane):
+    """Gradient norms in backward order, P - target per word, and the last update."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Gradient flow"
+        self._body: Group | Text = Text(HINT, style="dim")
+
+    def show(self, session: Session, position: int) -> None:
+        if session.phase == BACKWARD and session.backward_result is not None:
+            self._body = self._backward_view(session, position)
+            self.border_title = "Gradient flow: backward"
+        elif session.last_update is not None and session.stale:
+            self._body = self._update_view(session)
+            self.border_title = "Gradient flow: update"
+        elif session.last_update is not None:
+            self._body = Group(
+                Text("Fresh forward pass: press b for its gradients.", style="dim"), self._update_view(session)
+            )
+            self.border_title = "Gradient flow"
+        else:
+            self._body = Text(HINT, style="dim")
+            self.border_title = "Gradient flow"
+        self.refresh()
+
+    def render(self) -> Group | Text:
+        return self._body
+
+    # --- views ------------------------------------------------------------------------
+
+    def _backward_view(self, session: Session, position: int) -> Group:
+        b = session.backward_result
+        width = max(self.content_size.width, 30)
+        bar_w = max(width - 37, 4)
+        layers = layer_grad_norms(b)
+        top = max(v for _, v in layers) or 1.0
+        t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+        t.add_column(no_wrap=True, min_width=11)
+        t.add_column(no_wrap=True, style="dim", min_width=12)
+        t.add_column(justify="right", min_width=6, no_wrap=True)
+        t.add_column(no_wrap=True)
+        for i, (name, norm) in enumerate(layers):
+            t.add_row(
+                ("↓ " if i else "") + name,
+                f"|{LAYER_LABEL[name]}|",
+                fmt(norm, 3),
+                Text(hbar(norm, top, bar_w), "magenta"),
+            )
+        params = Text("|dL/dW| ", style="dim")
+        for name, norm in tensor_grad_norms(session, b):
+            params.append(f"{name} ", style="dim")
+            params.append(f"{fmt(norm, 3)}  ")
+        info = position_info(session, position)
+        d = b.dlogits[info.index]
+        probs = session.forward_result.probs[info.index]
+        order, _ = ranked(abs(d), 4, info.target_id)
+        words = session.vocab.tokens
+        dl = Table(
+            box=None,
+            pad_edge=False,
+            padding=(0, 1),
+            header_style="dim",
+            title=f"dLoss/dlogit = P - target, position {info.index + 1}",
+            title_justify="left",
+            title_style="bold",
+        )
+        dl.add_column("word", no_wrap=True)
+        dl.add_column("P", justify="right")
+        dl.add_column("target", justify="right")
+        dl.add_column("dL/dlogit", justify="right")
+        dl.add_column("", no_wrap=True, style="dim")
+        for i in order:
+            is_t = i == info.target_id
+            dl.add_row(
+                Text(words[i], style="bold yellow" if is_t else ""),
+                f"{probs[i]:.3f}",
+                "1" if is_t else "0",
+                Text(f"{d[i]:+.3f}", style="green" if d[i] < 0 else "red"),
+                "raise logit" if d[i] < 0 else "lower logit",
+            )
+        return Group(t, params, dl)
+
+    def _update_view(self, session: Session) -> Group:
+        u = session.last_update
+        opt = u.optimizer
+        rule = (
+            "new = old - lr × grad"
+            if opt == "sgd"
+            else ("v = 0.9v + grad; new = old - lr × v" if opt == "momentum" else "new = old - lr × m̂/(√v̂+ε)")
+        )
+        head = Text.assemble((f"update {u.step}", "bold"), f"  {opt}  lr {u.lr:g}  ", (rule, "dim"))
+        norms = update_norms(session)
+        top = max(v for _, v in norms) or 1.0
+        width = max(self.content_size.width, 40)
+        t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+        t.add_column(no_wrap=True)
+        t.add_column(justify="right")
+        t.add_column(no_wrap=True)
+        for name, v in norms:
+            t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), "cyan"))
+        ch = Table(box=None, pad_edge=False, padding=(0, 1), header_style="dim")
+        ch.add_column("largest changes", no_wrap=True)
+        ch.add_column("old", justify="right")
+        ch.add_column("grad", justify="right")
+        ch.add_column("new", justify="right")
+        for c in largest_changes(session, 3):
+            idx = ",".join(map(str, c.index))
+            ch.add_row(f"{c.tensor}[{idx}]", f"{c.old:.4f}", f"{c.grad:+.4f}", f"{c.new:.4f}")
+        parts = [head, t, ch]
+        if opt == "adam":
+            parts.append(Text(f"Adam t={session.optimizer.t}: m, v are running means of grad and grad²", style="dim"))
+        return Group(*parts)

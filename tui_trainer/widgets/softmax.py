@@ -1,0 +1,82 @@
+"""Softmax pane: the lesson's three steps as a table (S4, S6).
+
+word | logit | e^logit | probability, sorted by probability, the target
+marked, a sum row, and the position's loss -log P(target).
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from core import Session
+from core.readout import position_info, ranked, softmax_steps
+
+from .base import Pane, fmt_big
+
+
+class SoftmaxPane(Pane):
+    """Softmax table at the selected position; top-k rows plus the target for large vocabularies."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Softmax"
+        self._rows: list[tuple[str, float, float, float, bool]] = []
+        self._sum: tuple[float, float] = (0.0, 0.0)
+        self._hidden = 0
+        self._loss: tuple[str, float, float] | None = None
+        self._stale = False
+
+    def show(self, session: Session, position: int) -> None:
+        f = session.forward_result
+        self._stale = session.stale
+        if f is None:
+            self._rows = []
+            self.refresh()
+            return
+        info = position_info(session, position)
+        exps, total, probs = softmax_steps(f.logits[info.index])
+        order, hidden = ranked(probs, _rows_for(self.content_size.height - 3, len(probs)), info.target_id)
+        vocab = session.vocab.tokens
+        logits = f.logits[info.index]
+        self._rows = [(vocab[i], float(logits[i]), float(exps[i]), float(probs[i]), i == info.target_id) for i in order]
+        self._hidden = hidden
+        self._sum = (total, float(probs.sum()))
+        self._loss = (info.target, float(probs[info.target_id]), float(f.losses[info.index]))
+        self.border_subtitle = "stale" if self._stale else f"position {info.index + 1}"
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.app.call_later(self.app.refresh_panes)
+
+    def render(self) -> Table | Text:
+        if not self._rows:
+            return Text("Press f: softmax turns logits into probabilities that sum to 1.", style="dim")
+        t = Table(box=None, pad_edge=False, expand=True, show_edge=False, padding=(0, 1))
+        t.add_column("word", no_wrap=True, overflow="ellipsis", max_width=12)
+        t.add_column("logit", justify="right")
+        t.add_column("e^logit", justify="right")
+        t.add_column("P", justify="right")
+        style = "dim" if self._stale else ""
+        for word, logit, e, p, is_t in self._rows:
+            mark = "bold yellow" if is_t else style
+            t.add_row(
+                Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}", style=style
+            )
+        if self._hidden:
+            t.add_row(Text(f"… {self._hidden} more", style="dim"), "", "", "")
+        total, psum = self._sum
+        t.add_row(Text("sum", style="bold"), "", fmt_big(total), Text(f"{psum:.6f}", style="bold"), end_section=True)
+        target, p, loss = self._loss
+        caption = f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
+        t.caption = caption
+        t.caption_justify = "left"
+        t.caption_style = "bold"
+        return t
+
+
+def _rows_for(space: int, n: int) -> int:
+    """How many word rows fit in ``space`` lines: all ``n``, or top-k plus target and a '... more' line."""
+    if space <= 0:
+        return 12 if n >= 12 else n  # not laid out yet
+    return n if n <= space else max(space - 2, 1)
