@@ -128,6 +128,8 @@ class MLPLanguageModel:
         # Named views: writing to self.p["layer1.W"] writes into self.params.
         self.p = {n: self.params[sl].reshape(sh) for n, (sl, sh) in self.slices.items()}
         self.g = {n: self.grads[sl].reshape(sh) for n, (sl, sh) in self.slices.items()}
+        self._offsets = np.array([sl.start for sl, _ in self.slices.values()], dtype=np.intp)
+        self._rows: np.ndarray = np.arange(0)  # 0..N-1, kept to pick each row's target
         self.init(seed)
 
     # --- parameters -------------------------------------------------------------
@@ -147,11 +149,17 @@ class MLPLanguageModel:
     @property
     def offsets(self) -> np.ndarray:
         """Start index of each tensor in the flat buffer (for per-tensor reductions)."""
-        return np.array([sl.start for sl, _ in self.slices.values()], dtype=np.intp)
+        return self._offsets
 
     def tensor_norms(self, flat: np.ndarray) -> np.ndarray:
         """L2 norm of each tensor's part of a flat vector, in ``slices`` order."""
-        return np.sqrt(np.add.reduceat(flat * flat, self.offsets))
+        return np.sqrt(np.add.reduceat(flat * flat, self._offsets))
+
+    def rows(self, n: int) -> np.ndarray:
+        """``np.arange(n)``, cached: with ``targets`` it picks each row's target entry."""
+        if self._rows.shape[0] != n:
+            self._rows = np.arange(n)
+        return self._rows
 
     # --- forward ----------------------------------------------------------------
 
@@ -165,10 +173,11 @@ class MLPLanguageModel:
         logits = h2 @ p["output.W"] + p["output.b"]  # (N, V)
         # softmax and -log P(target), stable: subtract each row's max first
         shifted = logits - logits.max(axis=1, keepdims=True)  # (N, V)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)  # (N, 1)
-        probs = e / s  # (N, V)
-        losses = np.log(s[:, 0]) - shifted[np.arange(N), targets]  # (N,)
+        target_shifted = shifted[self.rows(N), targets]  # (N,) picked before exp overwrites it
+        probs = np.exp(shifted, out=shifted)  # (N, V) e^shifted, in place (no new N x V array)
+        s = probs.sum(axis=1, keepdims=True)  # (N, 1)
+        probs /= s  # (N, V)
+        losses = np.log(s[:, 0]) - target_shifted  # (N,) = log(sum e) - shifted[target]
         return Forward(ctx, targets, x, h1, h2, logits, probs, losses)
 
     # --- backward ---------------------------------------------------------------
@@ -180,7 +189,7 @@ class MLPLanguageModel:
         N = f.targets.shape[0]
         # softmax + cross-entropy in one step: dLoss/dlogits = P - onehot(target)
         dlogits = f.probs.copy()  # (N, V)
-        dlogits[np.arange(N), f.targets] -= 1.0
+        dlogits[self.rows(N), f.targets] -= 1.0
         # output layer: logits = h2 @ Wo + bo
         np.matmul(f.h2.T, dlogits, out=g["output.W"])  # (H2, V)
         dlogits.sum(axis=0, out=g["output.b"])

@@ -59,7 +59,8 @@ class SessionConfig:
     clip: float | None = None
     seed: int = 0
     batch_positions: int = 512
-    undo_limit: int = 1000
+    undo_limit: int = 1_000_000  # actions undo can go back (0: undo off)
+    undo_memory: int = 64 * 2**20  # bytes of state copies kept for undo; older states are replayed
     divergence_loss: float = 50.0  # mean loss per position that counts as diverged
 
     def validate(self) -> None:
@@ -75,6 +76,8 @@ class SessionConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.undo_limit < 0:
             raise ValueError("undo_limit must be 0 or more")
+        if self.undo_memory < 0:
+            raise ValueError("undo_memory must be 0 or more")
 
 
 def check_lr(lr: float) -> float:
@@ -92,7 +95,7 @@ def check_lr(lr: float) -> float:
     return lr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class StepRecord:
     """One training step as history keeps it. ``loss`` is the total loss of the
     forward pass the step's gradients came from (before its update)."""
@@ -146,9 +149,25 @@ class ActionResult:
     divergence: Divergence | None = None
 
 
-@dataclass(eq=False)
+#: Undo keeps the newest actions' states whole (restored instantly, the very same objects).
+UNDO_RECENT = 16
+
+
+@dataclass(eq=False, slots=True)
 class _Snapshot:
-    params: np.ndarray | None  # None: unchanged by the action (forward/backward)
+    """The state before one action, and the action (to replay it).
+
+    Recent snapshots are *whole*: results by reference, and a copy of the
+    parameters and optimizer state if the action changes them. Older ones are
+    thinned to the action and a few numbers; every ``stride``-th one keeps a
+    whole copy (a *checkpoint*), from which the states between are recomputed
+    by replaying the actions, bit for bit.
+    """
+
+    action: str  # "forward", "backward", "update", "step" or "set_optimizer"
+    args: tuple
+    seq: int  # the action's number since the session began
+    params: np.ndarray | None  # None: unchanged by the action, or thinned
     opt_name: str
     opt_state: dict | None
     lr: float
@@ -159,6 +178,29 @@ class _Snapshot:
     update: Update | None
     history_len: int
     divergence: Divergence | None
+    whole: bool = True  # False once thinned: restore by replay
+    nbytes: int = 0  # bytes of the copies and results it keeps
+
+    @property
+    def checkpoint(self) -> bool:
+        return self.whole and self.params is not None
+
+    def thin(self) -> None:
+        self.params = self.opt_state = self.forward = self.backward = self.update = None
+        self.whole, self.nbytes = False, 0
+
+
+def _nbytes(*objs) -> int:
+    """Bytes of the arrays held by ``objs`` (dataclasses, dicts or arrays)."""
+    total = 0
+    for o in objs:
+        if isinstance(o, np.ndarray):
+            total += o.nbytes
+        elif isinstance(o, dict):
+            total += _nbytes(*o.values())
+        elif hasattr(o, "__dataclass_fields__"):
+            total += _nbytes(*(getattr(o, f) for f in o.__dataclass_fields__))
+    return total
 
 
 @dataclass(eq=False)
@@ -181,9 +223,12 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
-        self._undo: deque[_Snapshot] = deque(maxlen=max(self.config.undo_limit, 1))
+        self._undo: deque[_Snapshot] = deque()
         self._undo_enabled = self.config.undo_limit > 0
         self._last_good: _Snapshot | None = None  # the state before the latest update
+        self._seq = 0  # actions so far
+        self._stride = 1  # every stride-th snapshot keeps a whole copy (doubles to fit undo_memory)
+        self._kept_bytes = 0  # bytes held by whole snapshots
 
     # --- construction -------------------------------------------------------------
 
@@ -255,7 +300,7 @@ class Session:
     def forward(self) -> ActionResult:
         """Run the forward pass on the current parameters, all positions at once."""
         with self.lock:
-            self._push(params=False)
+            self._push("forward")
             note = (
                 "Forward pass recomputed: the parameters have not changed, so neither did the numbers."
                 if (self.phase != READY)
@@ -272,7 +317,7 @@ class Session:
     def backward(self) -> ActionResult:
         """Compute every gradient from scratch (running the forward pass first if needed)."""
         with self.lock:
-            self._push(params=False)
+            self._push("backward")
             ran: list[str] = []
             note = ""
             if self.phase == READY:
@@ -294,7 +339,7 @@ class Session:
     def update(self) -> ActionResult:
         """Apply the optimizer to the fresh gradients (computing them first if needed)."""
         with self.lock:
-            snap = self._push(params=True)
+            snap = self._push("update", changes_params=True)
             ran, bad = self._ensure_gradients()
             note = f"Ran {' and '.join(ran)} first: an update needs fresh gradients." if ran else ""
             if bad:
@@ -309,7 +354,7 @@ class Session:
     def train_step(self) -> ActionResult:
         """One full step: forward, backward, update (reusing fresh results if present)."""
         with self.lock:
-            snap = self._push(params=True)
+            snap = self._push("step", changes_params=True)
             ran, bad = self._ensure_gradients()
             if bad:
                 return ActionResult("step", tuple(ran), False, bad.cause, 0, "diverged", bad)
@@ -369,12 +414,15 @@ class Session:
                     lr = check_lr(lr)
                 except ValueError as e:
                     return ActionResult("set_optimizer", ok=False, note=str(e))
-            self._push(params=True)
-            self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
-            if lr is not None:
-                self.lr = lr
-            self.divergence = None
+            self._push("set_optimizer", (name, lr), changes_params=True)
+            self._switch_optimizer(name, lr)
             return ActionResult("set_optimizer", note=f"optimizer {name}, state reset")
+
+    def _switch_optimizer(self, name: str, lr: float | None) -> None:
+        self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
+        if lr is not None:
+            self.lr = lr
+        self.divergence = None
 
     # --- undo -----------------------------------------------------------------------
 
@@ -389,7 +437,12 @@ class Session:
                     else (f"nothing more to undo (only the last {self.config.undo_limit} actions are kept)")
                 )
                 return ActionResult("undo", ok=False, note=why)
-            self._restore(self._undo.pop())
+            snap = self._undo[-1]
+            if snap.whole:  # recent: restore it as it is
+                self._restore(snap)
+            else:
+                self._replay_to(len(self._undo) - 1)
+            self._drop(self._undo.pop())
             self._last_good = None
             return ActionResult("undo", note=f"back to step {self.step}, phase {self.phase}")
 
@@ -471,7 +524,9 @@ class Session:
         if good is not None:
             # drop every undo entry newer than the last good state, then restore it
             while self._undo:
-                if self._undo.pop() is good:
+                s = self._undo.pop()
+                self._drop(s)
+                if s is good:
                     break
             self._restore(good)
             self._last_good = None
@@ -484,12 +539,19 @@ class Session:
         self.divergence = Divergence(step=at, cause=cause, advice=advice)
         return self.divergence
 
-    def _push(self, params: bool) -> _Snapshot:
-        """Remember the state before an action (parameters only if it may change them)."""
+    def _push(self, action: str, args: tuple = (), changes_params: bool = False) -> _Snapshot:
+        """Remember the state before an action (parameters only if it may change
+        them, or if this snapshot is to be a checkpoint), then keep undo's memory
+        within ``undo_memory``."""
+        seq, self._seq = self._seq, self._seq + 1
+        copy = changes_params or not self._undo or seq % self._stride == 0
         snap = _Snapshot(
-            params=self.model.params.copy() if params else None,
+            action=action,
+            args=args,
+            seq=seq,
+            params=self.model.params.copy() if copy else None,
             opt_name=self.optimizer.name,
-            opt_state=self.optimizer.state_dict() if params else None,
+            opt_state=self.optimizer.state_dict() if copy else None,
             lr=self.lr,
             phase=self.phase,
             step=self.step,
@@ -501,7 +563,82 @@ class Session:
         )
         if self._undo_enabled:
             self._undo.append(snap)
+            self._compact()
         return snap
+
+    def _compact(self) -> None:
+        """Thin the snapshot that just left the recent window (unless it is a
+        checkpoint), double the checkpoint stride while the whole snapshots
+        exceed ``undo_memory``, and drop the oldest actions beyond ``undo_limit``."""
+        log = self._undo
+        if len(log) > UNDO_RECENT:
+            old = log[-UNDO_RECENT - 1]
+            keep = (old.checkpoint and (old.seq % self._stride == 0 or old is log[0])) or old is self._last_good
+            if not old.whole:
+                pass
+            elif keep and not old.nbytes:  # it stays whole: count it against the budget
+                old.nbytes = _nbytes(old.params, old.opt_state, old.forward, old.backward, old.update)
+                self._kept_bytes += old.nbytes
+            elif not keep:
+                self._drop(old)
+                old.thin()
+        while self._kept_bytes > self.config.undo_memory and self._stride < 2**40:
+            self._stride *= 2
+            for old in list(log)[1:-UNDO_RECENT]:  # the oldest stays whole: replays start there
+                if old.whole and old.seq % self._stride and old is not self._last_good:
+                    self._drop(old)
+                    old.thin()
+        while len(log) > self.config.undo_limit or (len(log) > 1 and not log[0].checkpoint and not log[0].whole):
+            self._drop(log.popleft())
+        # replays need a checkpoint at the bottom: drop what is below the first one
+        while len(log) > UNDO_RECENT and not log[0].checkpoint:
+            self._drop(log.popleft())
+
+    def _drop(self, s: _Snapshot) -> None:
+        """Account for a snapshot leaving (or being thinned)."""
+        self._kept_bytes -= s.nbytes
+        s.nbytes = 0
+
+    def _replay_to(self, i: int) -> None:
+        """Recompute the state of snapshot ``i`` (the state before its action):
+        restore the newest checkpoint below it and redo the actions in between,
+        keeping the recent ones whole again on the way."""
+        log = self._undo
+        c = max(j for j in range(i) if log[j].checkpoint)
+        self._restore(log[c])
+        for j in range(c, i):
+            s = log[j]
+            self.lr, self.divergence = s.lr, s.divergence
+            if bad := self._redo(s):
+                raise RuntimeError(f"undo: replaying {s.action} did not reproduce it ({bad.cause})")
+            nxt = log[j + 1]
+            if j + 1 < i and j + 1 >= i - UNDO_RECENT and not nxt.whole:  # keep the top whole again
+                nxt.params, nxt.opt_state = self.model.params.copy(), self.optimizer.state_dict()
+                nxt.forward, nxt.backward, nxt.update = self.forward_result, self.backward_result, self.last_update
+                nxt.whole = True  # counted against the budget if it leaves the recent window
+        target = log[i]
+        assert (self.phase, self.step, len(self.history)) == (target.phase, target.step, target.history_len)
+        self.lr, self.divergence = target.lr, target.divergence
+
+    def _redo(self, s: _Snapshot) -> Divergence | None:
+        """Do ``s``'s action again, as the public method did (without the undo snapshot)."""
+        if s.action == "set_optimizer":
+            self._switch_optimizer(*s.args)
+            return None
+        if s.action == "forward":
+            return self._forward()
+        if s.action == "backward":
+            if self.phase == READY and (bad := self._forward()):
+                return bad
+            return self._backward()
+        _, bad = self._ensure_gradients()  # "update" and "step"
+        return bad or self._update()
+
+    @property
+    def undo_bytes(self) -> int:
+        """Bytes held by undo's checkpoints, kept within ``undo_memory`` (the newest
+        ``UNDO_RECENT`` actions' states are kept whole on top of it)."""
+        return self._kept_bytes
 
     def _restore(self, s: _Snapshot) -> None:
         if s.params is not None:
