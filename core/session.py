@@ -612,10 +612,19 @@ class Session:
             if bad := self._redo(s):
                 raise RuntimeError(f"undo: replaying {s.action} did not reproduce it ({bad.cause})")
             nxt = log[j + 1]
-            if j + 1 < i and j + 1 >= i - UNDO_RECENT and not nxt.whole:  # keep the top whole again
+            if j + 1 >= i or nxt.whole:
+                continue
+            recent = j + 1 >= i - UNDO_RECENT  # the next undos land here: keep it whole again
+            # and a few checkpoints on the way while the budget allows, so the undo after
+            # the recent ones replays a fraction of this distance, not all of it again
+            waypoint = (j + 1 - c) % max(1, (i - c) // UNDO_RECENT) == 0
+            if recent or (waypoint and self._kept_bytes < self.config.undo_memory):
                 nxt.params, nxt.opt_state = self.model.params.copy(), self.optimizer.state_dict()
                 nxt.forward, nxt.backward, nxt.update = self.forward_result, self.backward_result, self.last_update
-                nxt.whole = True  # counted against the budget if it leaves the recent window
+                nxt.whole = True
+                if not recent:  # counted now; a recent one is counted if it leaves the window
+                    nxt.nbytes = _nbytes(nxt.params, nxt.opt_state, nxt.forward, nxt.backward, nxt.update)
+                    self._kept_bytes += nxt.nbytes
         target = log[i]
         assert (self.phase, self.step, len(self.history)) == (target.phase, target.step, target.history_len)
         self.lr, self.divergence = target.lr, target.divergence
