@@ -7,6 +7,7 @@ worker, which refreshes the panes at a bounded rate while keys stay live.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterable
@@ -22,9 +23,11 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from core import OPTIMIZERS, ActionResult, Session
+from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.readout import n_positions
 
 from . import narrate
+from .export import export_history, stem
 from .screens.help import HelpScreen
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
@@ -69,6 +72,9 @@ class TrainerApp(App[int]):
         Binding("p", "toggle_table", "Progress table", show=False),
         Binding("v", "next_view", "View", show=False),
         Binding("ctrl+s", "screenshot", "Screenshot", show=False),
+        Binding("e", "export", "Export history", show=False),
+        Binding("c", "save_checkpoint", "Save checkpoint", show=False),
+        Binding("C", "load_checkpoint", "Load checkpoint", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         *[Binding(str(d), f"digit({d})", show=False) for d in range(10)],
@@ -80,11 +86,26 @@ class TrainerApp(App[int]):
         run_n: int = 100,
         theme: str = "textual-dark",
         screenshot_dir: str | Path = ".",
+        presenter: bool = False,
+        keys: list[str] | None = None,
+        key_delay: float = 0.0,
+        exit_after: bool = False,
     ) -> None:
         super().__init__()
         self.session = session or Session.create()
         self.run_n = run_n
+        #: where ctrl+s, e and c write their files (and C looks for checkpoints)
         self.screenshot_dir = Path(screenshot_dir)
+        #: presenter layout: context, softmax (or the pane an action is about) and loss, high contrast
+        self.presenter = presenter
+        #: a parsed key script (Textual key names, see ``keys.parse_keys``) played on start
+        self.key_script = list(keys or [])
+        self.key_delay = key_delay
+        self.exit_after = exit_after
+        #: True while the key script is playing
+        self.script_playing = False
+        #: True when the running worker is a play (space), which only ends when paused
+        self._playing = False
         self._theme_name = theme
         #: the selected prediction position (0-based, within the current forward pass)
         self.position = 0
@@ -113,8 +134,12 @@ class TrainerApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
+        self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()
+        if self.key_script or self.exit_after:
+            self.script_playing = True
+            self._play_script()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -124,7 +149,8 @@ class TrainerApp(App[int]):
         root = self.query_one("#root")
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         root.set_class(small, "too-small")
-        root.set_class(not small and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT), "compact")
+        compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
+        root.set_class(compact, "compact")
         for v in COMPACT_VIEWS:
             root.set_class(self.view == v, f"view-{v}")
         if small:
@@ -221,6 +247,7 @@ class TrainerApp(App[int]):
             return
         self._stop.clear()
         self.running = True
+        self._playing = n is None
         self._follow("loss")
         self.refresh_panes()
         self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
@@ -328,6 +355,89 @@ class TrainerApp(App[int]):
             return
         self.say(f"Saved a screenshot of step {self.session.step} to {path}.")
 
+    def action_export(self) -> None:
+        """Write the training history as JSON and CSV into the screenshot directory."""
+        if not self.session.history:
+            self.say("No training steps yet, so no history to export: press s or r first.")
+            return
+        base = self.screenshot_dir / stem(self.session)
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            paths = [export_history(self.session, base.with_suffix(ext)) for ext in (".json", ".csv")]
+        except (OSError, ValueError) as e:
+            self.say(f"Could not export the history to {self.screenshot_dir}: {getattr(e, 'strerror', None) or e}.")
+            return
+        self.say(f"Exported {len(self.session.history)} steps of history to {paths[0]} and {paths[1]}.")
+
+    def action_save_checkpoint(self) -> None:
+        """Save parameters, optimizer state, vocabulary, config, step and history (a .npz file)."""
+        if self._busy():
+            return
+        path = self.screenshot_dir / f"{stem(self.session)}.npz"
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            save_checkpoint(self.session, path)
+        except OSError as e:
+            self.say(f"Could not save a checkpoint in {self.screenshot_dir}: {e.strerror or e}.")
+            return
+        self.say(f"Saved a checkpoint of step {self.session.step} to {path}. Shift+C loads the newest one.")
+
+    def action_load_checkpoint(self, path: str | None = None) -> None:
+        """Load a checkpoint (default: the newest ``tui-trainer-step-*.npz`` in the screenshot
+        directory). It must have this session's vocabulary; on any error the session is untouched."""
+        if self._busy():
+            return
+        if path is None:
+            found = sorted(self.screenshot_dir.glob("tui-trainer-step-*.npz"), key=lambda p: p.stat().st_mtime)
+            if not found:
+                self.say(f"No checkpoint (tui-trainer-step-*.npz) in {self.screenshot_dir}: press c to save one.")
+                return
+            path = str(found[-1])
+        try:
+            session = load_checkpoint(path)
+        except CheckpointError as e:
+            self.say(f"Checkpoint not loaded: {e}. The session is unchanged.")
+            return
+        if session.vocab.tokens != self.session.vocab.tokens:
+            self.say(
+                f"Checkpoint not loaded: {Path(path).name} was trained on another vocabulary "
+                f"({len(session.vocab)} words, this session has {len(self.session.vocab)}). The session is unchanged."
+            )
+            return
+        self.session = session
+        self.position = 0
+        self.refresh_panes()
+        self.say(f"Loaded {path}: step {session.step}, {session.optimizer.name} lr {session.lr:g}. Press f to look.")
+
+    # --- key scripts (--keys) ------------------------------------------------------------
+
+    @work(exclusive=True, group="script")
+    async def _play_script(self) -> None:
+        """Press each key of the script in turn, as if typed; wait for a run (r) to finish
+        before the next key (a play, space, lasts until the script pauses it)."""
+        try:
+            for key in self.key_script:
+                await self._wait_for_run()
+                if self.key_delay:
+                    await asyncio.sleep(self.key_delay)
+                # the key goes through the bindings of the screen on top (e.g. the help screen)
+                if not await self._check_bindings(key, priority=True):
+                    await self._check_bindings(key)
+            if self.exit_after:
+                if self.running and self._playing:
+                    self.action_stop()
+                await self._wait_for_run(plays_too=True)
+                if self.key_delay:
+                    await asyncio.sleep(self.key_delay)
+                self.exit(0)
+        finally:
+            self.script_playing = False
+
+    async def _wait_for_run(self, plays_too: bool = False) -> None:
+        # a counted run, or a play being paused, ends by itself; a play goes on until paused
+        while self.running and (plays_too or not self._playing or self._stop.is_set()):
+            await asyncio.sleep(0.01)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -353,4 +463,7 @@ class TrainerApp(App[int]):
         yield SystemCommand("Toggle log scale (g)", "Loss curve on a log scale", self.action_toggle_log)
         yield SystemCommand("Toggle progress table (p)", "P(target) per position over steps", self.action_toggle_table)
         yield SystemCommand("Save screenshot (ctrl+s)", "An SVG of the screen", self.action_screenshot)
+        yield SystemCommand("Export history (e)", "JSON and CSV in the screenshot directory", self.action_export)
+        yield SystemCommand("Save checkpoint (c)", "Parameters, optimizer state, history", self.action_save_checkpoint)
+        yield SystemCommand("Load newest checkpoint (C)", "From the screenshot directory", self.action_load_checkpoint)
         yield SystemCommand("Key help (?)", "Every key with a sentence each", self.action_help)

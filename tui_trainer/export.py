@@ -1,0 +1,122 @@
+"""Training history as JSON or CSV, and the file names the app writes.
+
+JSON: ``{"format": "tui-trainer-history", "version": 1, "vocab": [...],
+"config": {...}, "steps": [row, ...]}`` with each row as ``tui-trainer train
+--json`` prints it. CSV: one line per step, the row's scalars first, then
+``p_target_1..N`` and ``loss_1..N`` per position.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from core import Session
+
+FORMATS = (".json", ".csv")
+SCALAR_COLUMNS = ("step", "loss", "mean_loss", "perplexity", "lr", "optimizer", "grad_norm", "clipped")
+
+
+def _file_mode() -> int:
+    """0o666 less the umask: what ``open`` would give (``mkstemp`` alone gives 0o600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
+def step_row(rec) -> dict:
+    """One history record as the JSON row the headless command prints."""
+    return {
+        "step": rec.step,
+        "loss": rec.loss,
+        "mean_loss": rec.mean_loss,
+        "perplexity": rec.perplexity,
+        "target_probs": [float(p) for p in rec.target_probs],
+        "position_losses": [float(v) for v in rec.position_losses],
+        "lr": rec.lr,
+        "optimizer": rec.optimizer,
+        "grad_norm": rec.grad_norm,
+        "clipped": rec.clipped,
+    }
+
+
+def history_json(session: Session) -> str:
+    with session.lock:
+        config = asdict(session.config)
+        doc = {
+            "format": "tui-trainer-history",
+            "version": 1,
+            "vocab": list(session.vocab.tokens),
+            "config": config,
+            "steps": [step_row(r) for r in session.history],
+        }
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def history_csv(session: Session) -> str:
+    with session.lock:
+        rows = [step_row(r) for r in session.history]
+    n = max((len(r["target_probs"]) for r in rows), default=0)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*SCALAR_COLUMNS, *(f"p_target_{i}" for i in range(1, n + 1)), *(f"loss_{i}" for i in range(1, n + 1))])
+    for r in rows:
+        pad = [""] * (n - len(r["target_probs"]))
+        w.writerow(
+            [
+                *(repr(r[c]) if isinstance(r[c], float) else r[c] for c in SCALAR_COLUMNS),
+                *(repr(p) for p in r["target_probs"]),
+                *pad,
+                *(repr(v) for v in r["position_losses"]),
+                *pad,
+            ]
+        )
+    return out.getvalue()
+
+
+def check_export_path(path: str | os.PathLike) -> Path:
+    """``path`` if it names a .json or .csv file in an existing directory; ``ValueError`` otherwise."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise ValueError(f"cannot tell the export format of {str(p)!r}: the file name must end in .json or .csv")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"cannot export to {str(p)!r}: directory {str(parent)!r} does not exist")
+    if p.is_dir():
+        raise ValueError(f"cannot export to {str(p)!r}: it is a directory")
+    return p
+
+
+def export_history(session: Session, path: str | os.PathLike) -> Path:
+    """Write the history to ``path``, as JSON or CSV by its extension. Raises ``ValueError``
+    for another extension and ``OSError`` if the file cannot be written."""
+    p = check_export_path(path)
+    text = history_json(session) if p.suffix.lower() == ".json" else history_csv(session)
+    write_atomic(p, text.encode("utf-8"))
+    return p
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a failure leaves no partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=".tui-trainer-", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def stem(session: Session) -> str:
+    """The file name the app's ctrl+s, e and c share, e.g. ``tui-trainer-step-00060``."""
+    return f"tui-trainer-step-{session.step:05d}"
