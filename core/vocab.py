@@ -37,7 +37,16 @@ LESSON_TEXT = "we love deep learning"
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]", re.UNICODE)
 # Sentences end at newlines and at . ! ? followed by space or the end.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+# Invisible characters (control codes, zero-width and direction marks, a byte-order mark) are
+# dropped before tokenizing: as tokens they would be blank on screen, or move the cursor.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_HAS_WORD = re.compile(r"[^\W_]")
 _TERMINATORS = {".", "!", "?"}
+
+
+def has_words(sentences: list[list[str]]) -> bool:
+    """True if any token has a letter or digit (a text of only punctuation has nothing to learn)."""
+    return any(_HAS_WORD.search(w) for sent in sentences for w in sent)
 
 
 class VocabError(ValueError):
@@ -51,6 +60,7 @@ def split_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
     end instead); other punctuation stays as tokens. Empty sentences vanish.
     """
     sentences = []
+    text = _INVISIBLE.sub("", text)
     for chunk in _SENTENCE_END.split(text):
         words = _WORD.findall(chunk.lower() if lowercase else chunk)
         while words and words[-1] in _TERMINATORS:
@@ -87,10 +97,9 @@ class Vocab:
     @classmethod
     def from_words(cls, words: list[str] | tuple[str, ...]) -> Vocab:
         """A vocabulary of the given words, with ``<BOS>`` and ``<EOS>`` added first if missing."""
-        out = [s for s in SPECIALS if s not in words]
-        for w in words:
-            if w not in out:
-                out.append(w)
+        present = set(words)
+        out = dict.fromkeys(s for s in SPECIALS if s not in present)  # an ordered set: linear time
+        out.update(dict.fromkeys(words))
         return cls(tuple(out))
 
     @classmethod

@@ -19,7 +19,16 @@ from core import OPTIMIZERS, Session, SessionConfig, VocabError, check_lr
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 from .export import check_export_path, export_history, step_row
-from .inputs import InputError, non_negative_int, parse_vocab, positive_float, positive_int, read_text_file
+from .inputs import (
+    InputError,
+    check_model_size,
+    load_dataset,
+    non_negative_int,
+    parse_vocab,
+    positive_float,
+    positive_int,
+    read_text_file,
+)
 from .keys import KeyScriptError, parse_keys
 
 PROG = "tui-trainer"
@@ -180,6 +189,8 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         if text is not None and not text.strip():
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
+        data = load_dataset(text, vocab, args.context, args.eos, args.unk)
+        check_model_size(len(data.vocab), args.context, args.embed, args.hidden, args.hidden2 or args.hidden)
         return Session.create(
             SessionConfig(
                 text=text,
@@ -197,6 +208,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
                 seed=args.seed,
                 batch_positions=args.batch_positions,
             ),
+            data=data,
             **overrides,
         )
     except (InputError, VocabError, ValueError) as e:

@@ -8,9 +8,19 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
-from core.data import MAX_TEXT_CHARS
+from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
+from core.model import ModelConfig
+
+#: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
+#: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.
+MAX_PARAMETERS = 20_000_000
+#: Texts longer than this (in characters, about 0.3 s of tokenizing each) get a progress line on stderr.
+PROGRESS_CHARS = 1_000_000
 
 
 class InputError(argparse.ArgumentTypeError, ValueError):
@@ -89,3 +99,42 @@ def positive_float(text: str) -> float:
     if v <= 0:
         raise InputError(f"expected a number greater than 0, got {text}")
     return v
+
+
+def load_dataset(
+    text: str | None,
+    vocab: tuple[str, ...] | None,
+    context: int,
+    add_eos: bool,
+    unk: bool,
+    err: TextIO | None = None,
+):
+    """Tokenize ``text`` into a dataset; for a large text, say so on stderr first (before the app
+    starts, so the terminal is never silent for more than a moment) and how long it took."""
+    big = text is not None and len(text) > PROGRESS_CHARS
+    err = err or sys.stderr
+    if big:
+        print(f"tui-trainer: reading {len(text) / 1e6:.1f} MB of text…", file=err, flush=True)
+    t0 = time.perf_counter()
+    data: Dataset = dataset_from_text(text, list(vocab) if vocab else None, context, add_eos, unk)
+    if big:
+        print(
+            f"tui-trainer: {data.n_positions:,} positions, vocabulary {len(data.vocab):,} "
+            f"({time.perf_counter() - t0:.1f} s)",
+            file=err,
+            flush=True,
+        )
+    return data
+
+
+def check_model_size(vocab_size: int, context: int, embed: int, hidden1: int, hidden2: int) -> int:
+    """The model's parameter count, or ``InputError`` if it is beyond ``MAX_PARAMETERS``."""
+    shapes = ModelConfig(vocab_size, context, embed, hidden1, hidden2).shapes()
+    n = sum(math.prod(sh) for sh in shapes.values())
+    if n > MAX_PARAMETERS:
+        raise InputError(
+            f"the model would have {n:,} parameters (vocabulary {vocab_size:,}, context {context}, "
+            f"embed {embed}, hidden {hidden1}/{hidden2}); the limit is {MAX_PARAMETERS:,}: "
+            "use smaller --embed/--hidden/--context or a smaller vocabulary"
+        )
+    return n

@@ -1,0 +1,213 @@
+"""Every bad argument or file, for the app and the headless command: one line on stderr, exit 2.
+
+The app case calls ``tui_trainer.cli.main`` with ``TrainerApp.run`` replaced by a trap, so a
+case that would start the app fails the test instead of opening a screen.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+import tui_trainer.app
+from tui_trainer import inputs
+from tui_trainer.cli import main
+
+APP, TRAIN = "app", "train"
+BOTH = (APP, TRAIN)
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """Bad files, made once per test; ``{name}`` in an argument is replaced by its path."""
+    f = {}
+
+    def make(name: str, data: bytes) -> Path:
+        p = tmp_path / name
+        p.write_bytes(data)
+        f[name.split(".")[0]] = p
+        return p
+
+    make("empty.txt", b"")
+    make("blank.txt", b"  \n\t\n  ")
+    make("binary.txt", b"\x00\x01\x02hello\x00world")
+    make("latin1.txt", "caf\xe9 au lait".encode("latin-1"))
+    make("punct.txt", b"... !!! ??? ,,, ;;; --\n")
+    make("vocab.txt", b"<BOS> we love\n")
+    make("good.txt", b"we love deep learning.\n")
+    make("damaged.npz", b"PK\x03\x04 this is not really a zip archive")
+    locked = make("locked.txt", b"we love deep learning\n")
+    # As root, chmod 000 does not stop reading; simulate a permission error for this one file.
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    huge = tmp_path / "huge.txt"  # sparse: no disk blocks written
+    with open(huge, "wb") as h:
+        h.truncate(25_000_000)
+    f["huge"] = huge
+    f["missing"] = tmp_path / "missing.txt"
+    f["dir"] = tmp_path
+    return f
+
+
+# (argv after the command, expected words in the message, modes it applies to)
+CASES = [
+    # files
+    (["--corpus", "{missing}"], "does not exist", BOTH),
+    (["--corpus", "{dir}"], "is a directory", BOTH),
+    (["--corpus", "{locked}"], "permission denied", BOTH),
+    (["--corpus", "{empty}"], "is empty", BOTH),
+    (["--corpus", "{blank}"], "is empty", BOTH),
+    (["--corpus", "{binary}"], "looks binary", BOTH),
+    (["--corpus", "{latin1}"], "not UTF-8", BOTH),
+    (["--corpus", "{punct}"], "no words, only punctuation", BOTH),
+    (["--corpus", "{huge}"], "the limit is 20 MB", BOTH),
+    (["--corpus", "{good}", "--text", "we"], "not both", BOTH),
+    # text and vocabulary
+    (["--text", ""], "the text is empty", BOTH),
+    (["--text", " ... "], "no words", BOTH),
+    (["--text", ", ; : -"], "only punctuation", BOTH),
+    (["--vocab", "we love", "--text", "we love pizza"], "'pizza' (sentence 1 word 3)", BOTH),
+    (["--vocab", "@{vocab}"], "'deep'", BOTH),
+    (["--vocab", "@{missing}"], "vocabulary file", BOTH),
+    (["--vocab", "@{empty}"], "is empty", BOTH),
+    (["--vocab", "@{dir}"], "is a directory", BOTH),
+    (["--vocab", "@{binary}"], "looks binary", BOTH),
+    (["--vocab", "   "], "vocabulary is empty", BOTH),
+    # sizes
+    (["--context", "0"], "at least 1", BOTH),
+    (["--embed", "-1"], "at least 1", BOTH),
+    (["--hidden", "0"], "at least 1", BOTH),
+    (["--hidden2", "0"], "at least 1", BOTH),
+    (["--batch-positions", "0"], "at least 1", BOTH),
+    (["--hidden", "ten"], "whole number", BOTH),
+    (["--hidden", "99999999999"], "the limit is 20,000,000", BOTH),
+    (["--embed", "100000000"], "parameters", BOTH),
+    (["--seed", "-1"], "0 or more", BOTH),
+    (["--run-n", "0"], "at least 1", (APP,)),
+    (["--steps", "-5"], "0 or more", (TRAIN,)),
+    (["--every", "0"], "at least 1", (TRAIN,)),
+    # learning rate, clipping, optimizer, theme
+    (["--lr", "0"], "greater than 0", BOTH),
+    (["--lr", "-0.1"], "greater than 0", BOTH),
+    (["--lr", "nan"], "finite", BOTH),
+    (["--lr", "inf"], "finite", BOTH),
+    (["--lr=-inf"], "finite", BOTH),
+    (["--lr", "1e308"], "absurdly large", BOTH),
+    (["--lr", "abc"], "expected a number", BOTH),
+    (["--clip", "0"], "greater than 0", BOTH),
+    (["--clip", "nan"], "finite", BOTH),
+    (["--optimizer", "rmsprop"], "unknown optimizer 'rmsprop'", BOTH),
+    (["--dtype", "float16"], "invalid choice", BOTH),
+    (["--theme", "neon"], "unknown theme 'neon'", (APP,)),
+    # checkpoints
+    (["--load", "{damaged}"], "not a usable tui-trainer checkpoint", BOTH),
+    (["--load", "{missing}"], "missing.txt", BOTH),
+    # the command line itself
+    (["--bogus"], "unrecognized arguments", BOTH),
+    (["--lr"], "expected one argument", BOTH),
+]
+
+
+def _ids():
+    return [f"{mode}:{' '.join(args)}" for args, _, modes in CASES for mode in modes]
+
+
+@pytest.mark.parametrize(
+    "mode,args,expect",
+    [(mode, args, expect) for args, expect, modes in CASES for mode in modes],
+    ids=_ids(),
+)
+def test_bad_input_one_line_exit_2(mode, args, expect, files, capsys, monkeypatch):
+    started = []
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    argv = ([] if mode == APP else ["train"]) + [a.format(**files) for a in args]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (argv, out, err)
+    assert not started, "the app started"
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tui-trainer: error: "), err
+    assert expect.lower() in lines[0].lower(), err
+    assert "Traceback" not in err
+
+
+def test_good_input_starts_the_app(files, capsys, monkeypatch):
+    """The trap works: a good command line reaches app.run."""
+    started = []
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    assert main(["--corpus", str(files["good"])]) == 0
+    assert len(started) == 1 and started[0].session.data.n_positions == 4
+
+
+def test_invisible_characters_and_bom_are_not_words(files):
+    """A byte-order mark, zero-width spaces and terminal escapes never become (blank) tokens."""
+    from core import Session
+
+    text = "\ufeffwe lo\u200bve\x1b[0m deep\u00ad learning"
+    s = Session.create(text=text)
+    assert s.vocab.tokens == ("<BOS>", "<EOS>", "we", "love", "[", "0m", "deep", "learning")
+
+
+def _big_text(n_chars: int, n_words: int, seed: int = 0) -> tuple[str, list[str]]:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(n_words)]
+    sentences, size = [], 0
+    while size < n_chars:
+        s = " ".join(rng.choice(words) for _ in range(10)) + "."
+        sentences.append(s)
+        size += len(s) + 1
+    return " ".join(sentences), words
+
+
+def test_megabyte_text_with_a_50k_vocabulary_loads_with_progress(tmp_path, capsys, monkeypatch):
+    """1 MB of text and a 50,000-word vocabulary file: accepted, with progress on stderr while it loads
+    (the text is tokenized before the app starts). The time it took is printed, not asserted."""
+    text, words = _big_text(1_100_000, 50_000)
+    corpus = tmp_path / "big.txt"
+    corpus.write_text(text, encoding="utf-8")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join(["<BOS>", "<EOS>", *words]), encoding="utf-8")
+    started = []
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    t0 = time.perf_counter()
+    assert main(["--corpus", str(corpus), "--vocab", f"@{vocab}"]) == 0
+    elapsed = time.perf_counter() - t0
+    _, err = capsys.readouterr()
+    assert "reading 1.1 MB of text" in err and "vocabulary 50,002" in err
+    s = started[0].session
+    assert len(s.vocab) == 50_002 and s.data.n_positions > 100_000
+    print(f"1.1 MB text, 50k vocabulary: loaded in {elapsed:.2f} s")
+
+
+def test_progress_threshold_is_about_a_second_of_work():
+    """PROGRESS_CHARS must stay below what tokenizes in a second (measured: ~0.5 s per MB)."""
+    assert inputs.PROGRESS_CHARS <= 2_000_000
+
+
+def test_progress_is_silent_for_small_texts(capsys, monkeypatch):
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: None)
+    assert main(["--text", "the cat sat. the dog sat."]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sparse files")
+def test_absurd_corpus_size_is_refused_before_reading(tmp_path, monkeypatch, capsys):
+    """The size check happens on stat(): a 10 GB sparse file is never read."""
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as h:
+        h.truncate(10 * 2**30)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a huge file"))
+    assert main(["train", "--corpus", str(huge)]) == 2
+    assert "10737.4 MB; the limit is 20 MB" in capsys.readouterr().err
