@@ -33,6 +33,13 @@ class Pane(Widget):
         raise NotImplementedError
 
 
+def rendered_height(widget: Widget, renderable, width: int | None = None) -> int:
+    """Lines ``renderable`` takes when rendered ``width`` cells wide (default: the widget's content width)."""
+    width = max(widget.content_size.width if width is None else width, 1)
+    console = widget.app.console
+    return len(console.render_lines(renderable, console.options.update(width=width, height=None), pad=False))
+
+
 def fmt(x: float | None, digits: int = 4) -> str:
     """A number for the screen: fixed decimals, never 'np.float64(...)'."""
     if x is None:

@@ -8,7 +8,7 @@ from rich.text import Text
 from core import BACKWARD, FORWARD, Session
 from core.readout import n_positions, parameter_summary, position_info
 
-from .base import Pane, fmt
+from .base import Pane, fmt, rendered_height
 
 
 class ContextPane(Pane):
@@ -68,7 +68,21 @@ class ContextPane(Pane):
         self.refresh()
 
     def render(self) -> Group:
-        return Group(*self._lines)
+        lines = self._lines
+        height = self.content_size.height
+        if height > 0 and self.is_mounted:
+
+            def size(ls: list[Text]) -> int:
+                return sum(rendered_height(self, ln) for ln in ls)
+
+            if size(lines) > height:
+                # short pane: drop the per-layer shapes first, then the blank line; the position stays
+                lines = [ln for ln in lines if not ln.plain.startswith(" ")]
+                if size(lines) > height:
+                    lines = [ln for ln in lines if ln.plain]
+                while len(lines) > 1 and size(lines) > height:
+                    lines = lines[:-1]
+        return Group(*lines)
 
 
 def _phase_line(session: Session) -> Text:

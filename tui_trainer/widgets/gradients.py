@@ -21,7 +21,7 @@ from core.readout import (
     update_norms,
 )
 
-from .base import Pane, fmt, hbar
+from .base import Pane, fmt, hbar, rendered_height
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
 LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
@@ -51,6 +51,9 @@ class GradientPane(Pane):
             self._body = Text(HINT, style="dim")
             self.border_title = "Gradient flow"
         self.refresh()
+
+    def on_resize(self) -> None:
+        self.app.call_later(self.app.refresh_panes)  # the row budget depends on our size
 
     def render(self) -> Group | Text:
         return self._body
@@ -82,7 +85,21 @@ class GradientPane(Pane):
         info = position_info(session, position)
         d = b.dlogits[info.index]
         probs = session.forward_result.probs[info.index]
-        order, _ = ranked(abs(d), 4, info.target_id)
+        # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
+        # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
+        height = self.content_size.height
+        rows = 4
+        if height > 0:
+            params_lines = rendered_height(self, params)
+            title = f"dLoss/dlogit = P - target, position {info.index + 1}"
+            rows = height - rendered_height(self, t) - params_lines - rendered_height(self, Text(title)) - 1
+            if rows < 2:
+                rows += params_lines
+                params = None
+            rows = max(min(rows, 4), 1)
+        order, _ = ranked(abs(d), rows, info.target_id)
+        if len(order) > rows:  # keep the target: drop the smallest other row
+            order = [*order[: rows - 1], info.target_id]
         words = session.vocab.tokens
         dl = Table(
             box=None,
@@ -107,7 +124,7 @@ class GradientPane(Pane):
                 Text(f"{d[i]:+.3f}", style="green" if d[i] < 0 else "red"),
                 "raise logit" if d[i] < 0 else "lower logit",
             )
-        return Group(t, params, dl)
+        return Group(t, params, dl) if params is not None else Group(t, dl)
 
     def _update_view(self, session: Session) -> Group:
         u = session.last_update

@@ -36,13 +36,17 @@ class SoftmaxPane(Pane):
             return
         info = position_info(session, position)
         exps, total, probs = softmax_steps(f.logits[info.index])
-        order, hidden = ranked(probs, _rows_for(self.content_size.height - 3, len(probs)), info.target_id)
+        p_t, loss = float(probs[info.target_id]), float(f.losses[info.index])
+        self._loss = (info.target, p_t, loss)
+        # header, sum row and the caption (which wraps in a narrow pane) take the rest of the height
+        width = max(self.content_size.width, 1)
+        extra = 2 + -(-len(_caption(*self._loss)) // width)
+        order, hidden = ranked(probs, _rows_for(self.content_size.height - extra, len(probs)), info.target_id)
         vocab = session.vocab.tokens
         logits = f.logits[info.index]
         self._rows = [(vocab[i], float(logits[i]), float(exps[i]), float(probs[i]), i == info.target_id) for i in order]
         self._hidden = hidden
         self._sum = (total, float(probs.sum()))
-        self._loss = (info.target, float(probs[info.target_id]), float(f.losses[info.index]))
         self.border_subtitle = "stale" if self._stale else f"position {info.index + 1}"
         self.refresh()
 
@@ -67,12 +71,14 @@ class SoftmaxPane(Pane):
             t.add_row(Text(f"… {self._hidden} more", style="dim"), "", "", "")
         total, psum = self._sum
         t.add_row(Text("sum", style="bold"), "", fmt_big(total), Text(f"{psum:.6f}", style="bold"), end_section=True)
-        target, p, loss = self._loss
-        caption = f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
-        t.caption = caption
+        t.caption = _caption(*self._loss)
         t.caption_justify = "left"
         t.caption_style = "bold"
         return t
+
+
+def _caption(target: str, p: float, loss: float) -> str:
+    return f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
 
 
 def _rows_for(space: int, n: int) -> int:
