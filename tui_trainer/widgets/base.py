@@ -40,6 +40,14 @@ def rendered_height(widget: Widget, renderable, width: int | None = None) -> int
     return len(console.render_lines(renderable, console.options.update(width=width, height=None), pad=False))
 
 
+def fit_cells(text: str, width: int) -> str:
+    """``text`` cropped or padded on the left to exactly ``width`` terminal cells (wide CJK/emoji count 2)."""
+    from rich.cells import cell_len, set_cell_size
+
+    text = set_cell_size(text, width) if cell_len(text) > width else text
+    return " " * (width - cell_len(text)) + text
+
+
 def fmt(x: float | None, digits: int = 4) -> str:
     """A number for the screen: fixed decimals, never 'np.float64(...)'."""
     if x is None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from rich.cells import cell_len, set_cell_size
 from rich.console import Group
 from rich.text import Text
 
@@ -20,7 +23,8 @@ class ContextPane(Pane):
         self._lines: list[Text] = []
 
     def show(self, session: Session, position: int) -> None:
-        info = position_info(session, position)
+        raw = position_info(session, position)
+        info = _shortened(raw)
         n = n_positions(session)
         lines = []
         # The sentence: context words in cyan, the target reversed, the rest dim.
@@ -45,7 +49,7 @@ class ContextPane(Pane):
         if info.top_word is None:
             lines.append(Text("predicts  (press f)", style="dim"))
         else:
-            ok = info.top_word == info.target
+            ok = raw.top_word == raw.target
             lines.append(
                 Text.assemble(
                     ("predicts ", "dim"),
@@ -83,6 +87,23 @@ class ContextPane(Pane):
                 while len(lines) > 1 and size(lines) > height:
                     lines = lines[:-1]
         return Group(*lines)
+
+
+def _short(word: str | None, cells: int = 20) -> str | None:
+    """A very long word cropped to ``cells`` terminal cells, so one word cannot fill the pane."""
+    if word is None or cell_len(word) <= cells:
+        return word
+    return set_cell_size(word, cells - 1) + "…"
+
+
+def _shortened(info):
+    return replace(
+        info,
+        tokens=[_short(t) for t in info.tokens],
+        context=[_short(t) for t in info.context],
+        target=_short(info.target),
+        top_word=_short(info.top_word),
+    )
 
 
 def _phase_line(session: Session) -> Text:

@@ -149,10 +149,20 @@ class GradientPane(Pane):
         ch.add_column("old", justify="right")
         ch.add_column("grad", justify="right")
         ch.add_column("new", justify="right")
-        for c in largest_changes(session, 3):
+        # in a short pane the largest changes give way first (header + rows), then Adam's line
+        height = self.content_size.height
+        used = rendered_height(self, head) + rendered_height(self, t) if height > 0 else 0
+        room = 3 if height <= 0 else min(height - used - 1, 3)
+        for c in largest_changes(session, max(room, 0)):
             idx = ",".join(map(str, c.index))
             ch.add_row(f"{c.tensor}[{idx}]", f"{c.old:.4f}", f"{c.grad:+.4f}", f"{c.new:.4f}")
-        parts = [head, t, ch]
-        if opt == "adam":
-            parts.append(Text(f"Adam t={session.optimizer.t}: m, v are running means of grad and grad²", style="dim"))
+        parts = [head, t]
+        if room > 0:
+            parts.append(ch)
+            used += 1 + room
+        adam = Text(
+            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are running means of grad and grad²", style="dim"
+        )
+        if opt == "adam" and (height <= 0 or used + rendered_height(self, adam) <= height):
+            parts.append(adam)
         return Group(*parts)

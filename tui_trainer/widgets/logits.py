@@ -6,13 +6,14 @@ ones to the right, both on one scale (the largest |logit| shown).
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
 from core import Session
 from core.readout import position_info, ranked
 
-from .base import Pane, hbar, hbar_left
+from .base import Pane, fit_cells, hbar, hbar_left
 from .softmax import _rows_for
 
 
@@ -54,7 +55,7 @@ class LogitsPane(Pane):
         if not self._values:
             return Text(self._message, style="dim")
         width = self.content_size.width
-        wlen = min(max(len(w) for w in self._words), 10)
+        wlen = min(max(cell_len(w) for w in self._words), 10)
         num = 7
         side = max((width - wlen - num - 4) // 2, 2)
         scale = max(abs(v) for v in self._values) or 1.0
@@ -63,7 +64,7 @@ class LogitsPane(Pane):
         for i, (w, v) in enumerate(zip(self._words, self._values, strict=True)):
             is_t = i == self._target
             t = Text(style=style)
-            t.append(w[:wlen].rjust(wlen), style="bold yellow" if is_t else "")
+            t.append(fit_cells(w, wlen), style="bold yellow" if is_t else "")
             t.append(" ")
             t.append(hbar_left(-v, scale, side) if v < 0 else " " * side, style="red")
             t.append("│", style="dim")

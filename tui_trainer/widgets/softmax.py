@@ -6,13 +6,14 @@ marked, a sum row, and the position's loss -log P(target).
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.table import Table
 from rich.text import Text
 
 from core import Session
 from core.readout import position_info, ranked, softmax_steps
 
-from .base import Pane, fmt_big
+from .base import Pane, fmt_big, rendered_height
 
 
 class SoftmaxPane(Pane):
@@ -39,8 +40,7 @@ class SoftmaxPane(Pane):
         p_t, loss = float(probs[info.target_id]), float(f.losses[info.index])
         self._loss = (info.target, p_t, loss)
         # header, sum row and the caption (which wraps in a narrow pane) take the rest of the height
-        width = max(self.content_size.width, 1)
-        extra = 2 + -(-len(_caption(*self._loss)) // width)
+        extra = 2 + (rendered_height(self, Text(_caption(*self._loss))) if self.is_mounted else 1)
         order, hidden = ranked(probs, _rows_for(self.content_size.height - extra, len(probs)), info.target_id)
         vocab = session.vocab.tokens
         logits = f.logits[info.index]
@@ -78,6 +78,8 @@ class SoftmaxPane(Pane):
 
 
 def _caption(target: str, p: float, loss: float) -> str:
+    if cell_len(target) > 16:  # a very long word would push the table off the pane
+        target = set_cell_size(target, 15) + "…"
     return f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
 
 
