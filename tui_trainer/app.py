@@ -42,6 +42,9 @@ MIN_WIDTH, MIN_HEIGHT = 60, 18
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 #: Panes refresh at most this often during a run, whatever the step rate.
 REFRESH_INTERVAL = 1 / 15
+#: ...and less often if painting them is slow: at most this share of the time goes to
+#: refreshing during a run (the training thread and the UI share one interpreter lock).
+RUN_UI_SHARE = 0.1
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
@@ -252,23 +255,29 @@ class TrainerApp(App[int]):
         self.refresh_panes()
         self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._train(n)
+        self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
+
+    def _refresh_during_run(self) -> None:
+        """Refresh the panes while a run goes on (here, on the UI thread: the worker never
+        waits for the screen), then schedule the next refresh after the screen is painted."""
+        if not self.running:
+            return
+        start = time.thread_time()
+        self.refresh_panes()
+        self.call_after_refresh(self._schedule_refresh, start)
+
+    def _schedule_refresh(self, start: float) -> None:
+        cost = time.thread_time() - start  # this thread's CPU time to show and paint the panes
+        self.set_timer(max(REFRESH_INTERVAL, cost / RUN_UI_SHARE), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, n: int | None) -> None:
         worker = get_current_worker()
-        last = time.monotonic()
 
         def should_stop() -> bool:
             return self._stop.is_set() or worker.is_cancelled
 
-        def on_step(_: Session) -> None:
-            nonlocal last
-            now = time.monotonic()
-            if now - last >= REFRESH_INTERVAL:
-                last = now
-                self._from_thread(self.refresh_panes)
-
-        result = self.session.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step)
+        result = self.session.run(PLAY_CHUNK if n is None else n, should_stop=should_stop)
         self._from_thread(self._run_finished, result)
 
     def _from_thread(self, callback, *args) -> None:
