@@ -23,7 +23,8 @@ def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False
     """Lines of a braille line chart of ``values`` (2x4 dots a cell), and the y range drawn.
 
     Each dot column covers a slice of the values and is drawn from its min to its max,
-    joined to the previous column, so spikes are never lost when downsampling.
+    joined to the previous column, so spikes are never lost when downsampling; with
+    fewer values than dot columns, the points are joined by straight segments.
     """
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -36,6 +37,8 @@ def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False
         lo, hi = lo - 0.5, hi + 0.5
     cols, rows = width * 2, height * 4
     grid = np.zeros((height, width), dtype=np.int32)
+    if 1 < v.size < cols:  # stretch over the full width: one value per dot column
+        v = np.interp(np.linspace(0, v.size - 1, cols), np.arange(v.size), v)
     edges = np.linspace(0, v.size, num=min(cols, v.size) + 1).astype(int)
     ncols = len(edges) - 1
     prev = None
@@ -57,7 +60,15 @@ def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False
 
 
 class LossPane(Pane):
-    """Total loss per step; the lesson's progress table with ``p``."""
+    """Total loss per step; the lesson's progress table with ``p``.
+
+    Component class ``losscurve--line`` styles the curve (the theme's accent by default).
+    """
+
+    COMPONENT_CLASSES = {"losscurve--line"}
+    DEFAULT_CSS = """
+    LossPane > .losscurve--line { color: $accent; text-style: bold; }
+    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -92,14 +103,17 @@ class LossPane(Pane):
             return self._table()
         if self._losses.size == 0:
             return Text("No steps yet: s takes one full step, r runs many. The total loss appears here.", style="dim")
+        if self._losses.size == 1:
+            return Text(f"Step 1: total loss {fmt(float(self._losses[0]), 4)}. Take another step to draw the curve.")
         w, h = self.content_size.width, self.content_size.height
         label_w = 8
         lines, lo, hi = braille_chart(self._losses, max(w - label_w, 4), max(h - 1, 2), self.log_scale)
         out = []
+        line_style = self.get_component_rich_style("losscurve--line")
         for i, line in enumerate(lines):
             label = fmt(hi, 3) if i == 0 else (fmt(lo, 3) if i == len(lines) - 1 else "")
             t = Text(label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style="dim")
-            t.append(line, style="bold magenta")
+            t.append(line, style=line_style)
             out.append(t)
         foot = Text(" " * label_w + "step 1", style="dim")
         right = f"step {len(self._losses)}"
