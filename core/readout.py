@@ -41,6 +41,20 @@ def ranked(values: np.ndarray, k: int, must_include: int | None = None) -> tuple
     return [int(i) for i in order], n - len(order)
 
 
+def top_k_abs(x: np.ndarray, k: int, block: int = 4096) -> list[int]:
+    """Indices of the ``k`` largest ``|x|``, largest first, for millions of values
+    within a frame: the k largest lie in the k blocks with the largest maxima (or in
+    the tail after the last whole block), so only those are ranked."""
+    a = np.abs(x)
+    if k <= 0 or a.size <= 4 * block * k:
+        return ranked(a, k)[0]
+    whole = a.size // block * block
+    maxima = a[:whole].reshape(-1, block).max(axis=1)
+    blocks = np.asarray(ranked(maxima, k)[0])
+    candidates = np.concatenate([(blocks[:, None] * block + np.arange(block)).ravel(), np.arange(whole, a.size)])
+    return [int(candidates[i]) for i in ranked(a[candidates], k)[0]]
+
+
 @dataclass(frozen=True)
 class PositionInfo:
     """One prediction position as the context pane shows it."""
@@ -119,7 +133,7 @@ def largest_changes(session: Session, k: int = 5) -> list[Change]:
     u = session.last_update
     if u is None:
         return []
-    order, _ = ranked(np.abs(u.delta), k)
+    order = top_k_abs(u.delta, k)
     new = session.model.params
     out = []
     for flat in order:
