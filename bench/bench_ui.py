@@ -6,12 +6,14 @@
 For each size, in the same process and interleaved round by round:
 
 * headless: ``Session.run(N)`` steps/s (undo on, as in the app);
-* app: ``TrainerApp`` under ``App.run_test`` (headless driver, 120x40, every pane
+* app: ``TrainerApp`` (without keys, then with a key every second) under
+  ``App.run_test`` (headless driver, 120x40, every pane
   visible), N typed as digits then ``r``; steps/s from the key to the end of the
   run, panes refreshed per second during it;
 * key latency: while the run goes on, a ``right`` key event is sent through the
-  app's driver, as a terminal's would be, every ~0.25 s and the
-  time until ``app.position`` changes is taken (median and worst).
+  app's driver, as a terminal's would be, every second, and the
+  time until ``app.position`` changes is taken (median and worst); the
+  refresh/s column is from the runs with keys.
 
 Figures are the best round (steps/s) and the median/max over all presses
 (latency); the machine is shared and noisy, so read the ratio, not the
@@ -37,9 +39,9 @@ from textual import events
 from tui_trainer.app import REFRESH_INTERVAL, TrainerApp
 
 #: Steps per run: about two seconds headless on this kind of machine.
-STEPS = {"S": 40_000, "M": 400}
+STEPS = {"S": 20_000, "M": 300}
 #: Seconds between key presses during a run.
-KEY_EVERY = 0.5
+KEY_EVERY = 1.0
 
 
 def headless_rate(size: str, n: int) -> float:
@@ -99,27 +101,28 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     print(f"refresh interval during runs: {REFRESH_INTERVAL * 1000:.0f} ms (at most {1 / REFRESH_INTERVAL:.0f}/s)")
     print(
-        f"{'size':4} {'steps':>7} {'headless/s':>11} {'app/s':>9} {'app/headless':>13} "
+        f"{'size':4} {'steps':>7} {'headless/s':>11} {'app/s':>9} {'ratio':>8} {'app+keys/s':>10} {'ratio':>8} "
         f"{'refresh/s':>10} {'key median':>11} {'key max':>8}"
     )
     for size in args.sizes.split(","):
         n = STEPS[size]
-        heads, apps, rates, lat = [], [], [], []
+        heads, quiet, apps, rates, lat = [], [], [], [], []
         for _ in range(args.rounds):
             heads.append(headless_rate(size, n))
+            quiet.append(asyncio.run(app_round(size, n, keys=False))[0])
             a, r, ls = asyncio.run(app_round(size, n))
             apps.append(a)
             rates.append(r)
             lat += ls
-        h, a = max(heads), max(apps)
+        h, q, a = max(heads), max(quiet), max(apps)
         med = statistics.median(lat) * 1000 if lat else float("nan")
         worst = max(lat) * 1000 if lat else float("nan")
         print(
-            f"{size:4} {n:7d} {h:11.0f} {a:9.0f} {a / h:12.0%} {statistics.median(rates):10.1f} "
-            f"{med:9.1f}ms {worst:6.1f}ms"
+            f"{size:4} {n:7d} {h:11.0f} {q:9.0f} {q / h:8.0%} {a:10.0f} {a / h:8.0%} "
+            f"{statistics.median(rates):10.1f} {med:9.1f}ms {worst:6.1f}ms"
         )
         goal = "met" if a / h >= 0.8 and worst <= 100 else "NOT met"
-        print(f"     goal app >= 80% of headless and keys <= 100 ms: {goal} ({len(lat)} key presses)")
+        print(f"     goal: app (keys pressed) >= 80% of headless, keys <= 100 ms: {goal} ({len(lat)} presses)")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
 #: refreshing during a run (the training thread and the UI share one interpreter lock).
-RUN_UI_SHARE = 0.1
+RUN_UI_SHARE = 0.05
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
@@ -118,6 +118,8 @@ class TrainerApp(App[int]):
         self.running = False
         self.view = "softmax"
         self._stop = threading.Event()
+        #: this thread's CPU time and the clock when the last refresh during a run began
+        self._ui_mark = (0.0, 0.0)
         self._last_result: ActionResult | None = None
 
     # --- layout ------------------------------------------------------------------------
@@ -255,6 +257,7 @@ class TrainerApp(App[int]):
         self.refresh_panes()
         self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._train(n)
+        self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
 
     def _refresh_during_run(self) -> None:
@@ -262,13 +265,17 @@ class TrainerApp(App[int]):
         waits for the screen), then schedule the next refresh after the screen is painted."""
         if not self.running:
             return
-        start = time.thread_time()
+        cpu, wall = self._ui_mark
+        self._ui_mark = (time.thread_time(), time.monotonic())
         self.refresh_panes()
-        self.call_after_refresh(self._schedule_refresh, start)
+        self.call_after_refresh(self._schedule_refresh, cpu, wall)
 
-    def _schedule_refresh(self, start: float) -> None:
-        cost = time.thread_time() - start  # this thread's CPU time to show and paint the panes
-        self.set_timer(max(REFRESH_INTERVAL, cost / RUN_UI_SHARE), self._refresh_during_run)
+    def _schedule_refresh(self, cpu: float, wall: float) -> None:
+        # this thread's CPU time since the previous refresh began (painting, keys): the next
+        # refresh waits until that is at most RUN_UI_SHARE of the time between refreshes
+        used = time.thread_time() - cpu
+        wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
+        self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, n: int | None) -> None:
