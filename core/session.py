@@ -194,12 +194,14 @@ def _nbytes(*objs) -> int:
     """Bytes of the arrays held by ``objs`` (dataclasses, dicts or arrays)."""
     total = 0
     for o in objs:
+        if o is None or isinstance(o, (str, int, float, tuple)):
+            continue
         if isinstance(o, np.ndarray):
             total += o.nbytes
         elif isinstance(o, dict):
             total += _nbytes(*o.values())
         elif hasattr(o, "__dataclass_fields__"):
-            total += _nbytes(*(getattr(o, f) for f in o.__dataclass_fields__))
+            total += _nbytes(*vars(o).values())
     return total
 
 
@@ -463,7 +465,11 @@ class Session:
 
     def _forward(self) -> Divergence | None:
         idx = self.batch()
-        f = self.model.forward(self.data.contexts[idx], self.data.targets[idx])
+        d = self.data
+        if idx.shape[0] == d.n_positions:  # every position, in order: no need to gather them
+            f = self.model.forward(d.contexts, d.targets)
+        else:
+            f = self.model.forward(d.contexts[idx], d.targets[idx])
         f.positions = idx
         total = f.total_loss
         n = f.targets.shape[0]
