@@ -151,7 +151,7 @@ def update_norms(session: Session) -> list[tuple[str, float]]:
     u = session.last_update
     if u is None:
         return []
-    norms = session.model.tensor_norms(u.delta)
+    norms = session.model.tensor_norms(u.delta) if u.delta_norms is None else u.delta_norms
     return [(n, float(v)) for n, v in zip(session.model.slices, norms, strict=True)]
 
 

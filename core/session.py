@@ -124,6 +124,7 @@ class Update:
     lr: float
     optimizer: str
     step: int
+    delta_norms: np.ndarray | None = None  # ||delta|| per tensor, in ``slices`` order
 
 
 @dataclass(frozen=True)
@@ -501,7 +502,7 @@ class Session:
         if not np.isfinite(unorms).all():
             return self._diverge("non-finite update")
         self.step += 1
-        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step)
+        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step, unorms)
         n = f.targets.shape[0]
         total = f.total_loss
         self.history.append(
