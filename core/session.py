@@ -34,6 +34,8 @@ READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
 #: Largest learning rate accepted (anything above only makes NaNs faster).
 MAX_LR = 1e3
+#: Smallest learning rate accepted: below it an update changes no float64 parameter near 1.
+MIN_LR = 1e-12
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ def check_lr(lr: float) -> float:
         raise ValueError(f"the learning rate must be greater than 0, not {lr:g}")
     if lr > MAX_LR:
         raise ValueError(f"the learning rate {lr:g} is absurdly large (the limit is {MAX_LR:g})")
+    if lr < MIN_LR:
+        raise ValueError(f"the learning rate {lr:g} is too small to change anything (the limit is {MIN_LR:g})")
     return lr
 
 

@@ -239,7 +239,7 @@ def test_default_run_learns_the_sentence():
 
 def test_lr_is_validated_and_changeable_between_steps():
     s = Session.create()
-    for bad in (0, -1, float("nan"), float("inf"), 1e9):
+    for bad in (0, -1, float("nan"), float("inf"), 1e9, 1e-320):
         r = s.set_lr(bad)
         assert not r.ok and "learning rate" in r.note
     assert s.lr == 0.1
