@@ -41,7 +41,7 @@ class ContextPane(Pane):
                 sent.append(tok, style="dim")
         lines.append(sent)
         head = Text(f"position {info.index + 1}/{n}", style="bold")
-        if session.data.sentence_of.max() > 0:
+        if len(session.data.sentences) > 1:
             head.append(f"  (sentence {info.sentence + 1})", style="dim")
         lines.append(head)
         lines.append(Text.assemble(("context ", "dim"), (" ".join(info.context), "cyan")))
