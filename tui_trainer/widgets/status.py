@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from core import Session
+from core import Session, perplexity
 from core.readout import n_positions
 
 from .base import fmt
@@ -28,7 +28,7 @@ class StatusBar(Static):
             n = n_positions(session)
             mean = f.total_loss / n
             t.append(f"loss {fmt(f.total_loss, 4)}  ")
-            t.append(f"ppl {fmt(_exp(mean), 3)}  ", style="dim")
+            t.append(f"ppl {fmt(perplexity(mean), 3)}  ", style="dim")
             if session.stale:
                 t.append("(stale) ", style="yellow")
         if session.divergence is not None:
@@ -38,12 +38,6 @@ class StatusBar(Static):
         if count:
             t.append(f"count {count}_ (r runs it)", style="bold cyan")
         self.update(t)
-
-
-def _exp(x: float) -> float:
-    import math
-
-    return math.exp(x) if x < 700 else float("inf")
 
 
 class Narration(Static):
