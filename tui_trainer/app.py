@@ -314,7 +314,7 @@ class TrainerApp(App[int]):
         if not self.running:
             with self.session.lock:
                 if self.session.forward_result is not None:
-                    self.say(narrate._forward(self.session, self.position))
+                    self.say(narrate.forward(self.session, self.position))
                 else:
                     self.say(f"Position {self.position + 1} of {n}. Press f to see what the model predicts there.")
 

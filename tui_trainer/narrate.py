@@ -28,7 +28,7 @@ def after(session: Session, result: ActionResult, position: int) -> str:
     if not result.ok:
         return result.note
     if result.action == "forward":
-        text = _forward(session, position)
+        text = forward(session, position)
     elif result.action == "backward":
         text = _backward(session, position)
     elif result.action in ("update", "step"):
@@ -42,7 +42,8 @@ def after(session: Session, result: ActionResult, position: int) -> str:
     return f"{result.note} {text}".strip() if result.note and result.action not in ("undo", "run") else text
 
 
-def _forward(session: Session, position: int) -> str:
+def forward(session: Session, position: int) -> str:
+    """What the model predicts at ``position`` and the loss it pays, after a forward pass."""
     f = session.forward_result
     i = position_info(session, position)
     n = n_positions(session)
