@@ -98,6 +98,40 @@ async def test_key_script_plays_waits_for_runs_and_exits():
     assert not app.script_playing
 
 
+@pytest.fixture
+def slow_thread_return(monkeypatch):
+    """The training thread returns 0.3 s after handing its result to the UI, as it can on
+    a loaded machine (CI once failed this way: the exit cancelled the finishing worker)."""
+    real = TrainerApp._from_thread
+
+    def late(self, callback, *args):
+        real(self, callback, *args)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(TrainerApp, "_from_thread", late)
+
+
+@pytest.mark.parametrize("script", ["s 5r --exit-after", "space space s q", "s 5r q"])
+async def test_exit_waits_for_the_training_thread_to_return(slow_thread_return, script):
+    keys, *flags = script.split(" --")
+    app = app_from(["--keys", keys, *(f"--{f}" for f in flags)])
+    async with app.run_test(size=(120, 36)):
+        await app.workers.wait_for_complete()  # raises WorkerCancelled if a run was cut off
+    assert app.return_code == 0
+    assert app._train_worker is not None and app._train_worker.state.name == "SUCCESS"
+
+
+async def test_q_during_a_long_run_stops_it_between_steps_and_quits():
+    app = app_from(["--keys", "100000r"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        while app.session.step < 3:
+            await pilot.pause(0.05)
+        await pilot.press("q")
+        await app.workers.wait_for_complete()
+    assert app.return_code == 0 and 3 <= app.session.step < 100000
+    assert len(app.session.history) == app.session.step
+
+
 async def test_key_script_final_q_quits_and_play_is_paused_by_space():
     app = app_from(["--keys", "space space s q"])
     async with app.run_test(size=(120, 36)):

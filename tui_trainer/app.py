@@ -21,7 +21,7 @@ from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from core import OPTIMIZERS, ActionResult, Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -126,6 +126,7 @@ class TrainerApp(App[int]):
         self._ui_mark = (0.0, 0.0)
         self._switch_interval = sys.getswitchinterval()
         self._last_result: ActionResult | None = None
+        self._train_worker: Worker | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -263,7 +264,7 @@ class TrainerApp(App[int]):
         self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(RUN_SWITCH_INTERVAL)
-        self._train(n)
+        self._train_worker = self._train(n)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
 
@@ -451,11 +452,23 @@ class TrainerApp(App[int]):
                 if self.running and self._playing:
                     self.action_stop()
                 await self._wait_for_run(plays_too=True)
+                await self._train_finished()
                 if self.key_delay:
                     await asyncio.sleep(self.key_delay)
                 self.exit(0)
         finally:
             self.script_playing = False
+
+    async def _train_finished(self, timeout: float = 5.0) -> None:
+        """Wait (at most ``timeout`` s) for the training thread to return. Its result is in
+        once ``running`` is False, but the thread may still be returning, and exiting then
+        would cancel its worker; a stopped run ends within one step."""
+        worker = self._train_worker
+        if worker is not None and not worker.is_finished:
+            try:
+                await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
+            except (WorkerCancelled, WorkerFailed, TimeoutError):
+                pass
 
     async def _wait_for_run(self, plays_too: bool = False) -> None:
         # a counted run, or a play being paused, ends by itself; a play goes on until paused
@@ -468,6 +481,7 @@ class TrainerApp(App[int]):
 
     async def action_quit(self) -> None:
         self._stop.set()
+        await self._train_finished()
         self.exit(0)
 
     # --- command palette -----------------------------------------------------------------
