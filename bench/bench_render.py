@@ -56,9 +56,12 @@ async def measure(size: str, width: int, height: int) -> list[tuple[str, float |
         position = 1
         app.position = position
         widgets = [*app.query("#main > Pane"), app.query_one("#status")]
-        for w in widgets:
+
+        def time_widget(w, label: str, before=None) -> None:
             shows, paints = [], []
             for _ in range(REPS):
+                if before is not None:
+                    before()
                 t0 = time.perf_counter()
                 with session.lock:
                     if isinstance(w, Pane):
@@ -74,7 +77,16 @@ async def measure(size: str, width: int, height: int) -> list[tuple[str, float |
                 shows.append(t1 - t0)
                 assert len(lines) == region.height
             show, paint = statistics.median(shows) * 1000, statistics.median(paints) * 1000
-            rows.append((f"{w.id} ({w.outer_size.width}x{w.outer_size.height})", show, paint))
+            rows.append((f"{label} ({w.outer_size.width}x{w.outer_size.height})", show, paint))
+
+        for w in widgets:
+            time_widget(w, w.id)
+        # the backward view: the first refresh after b also computes the layers' gradient
+        # norms (over dL/dlogits, N x V), kept with the backward result for later refreshes
+        session.backward()
+        grads = app.query_one("#gradients")
+        time_widget(grads, "gradients after b, first", before=lambda: session.backward_result.memo.clear())
+        time_widget(grads, "gradients after b, later")
         # the whole screen, as refresh_panes and the paint after it
         times = []
         for _ in range(REPS):

@@ -12,7 +12,7 @@ V vocabulary size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -97,6 +97,8 @@ class Backward:
     grads: np.ndarray
     upstream: dict[str, np.ndarray]
     slices: dict[str, tuple[slice, tuple[int, ...]]]
+    #: summaries computed from these gradients once, for the screen (see ``core.readout``)
+    memo: dict = field(default_factory=dict, repr=False)
 
     def grad(self, name: str) -> np.ndarray:
         sl, shape = self.slices[name]

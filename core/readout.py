@@ -45,14 +45,15 @@ def top_k_abs(x: np.ndarray, k: int, block: int = 4096) -> list[int]:
     """Indices of the ``k`` largest ``|x|``, largest first, for millions of values
     within a frame: the k largest lie in the k blocks with the largest maxima (or in
     the tail after the last whole block), so only those are ranked."""
-    a = np.abs(x)
-    if k <= 0 or a.size <= 4 * block * k:
-        return ranked(a, k)[0]
-    whole = a.size // block * block
-    maxima = a[:whole].reshape(-1, block).max(axis=1)
+    if k <= 0 or x.size <= 4 * block * k:
+        return ranked(np.abs(x), k)[0]
+    whole = x.size // block * block
+    blocks2d = x[:whole].reshape(-1, block)
+    # max |x| per block from its max and min: two passes over x, no |x| copy of it all
+    maxima = np.maximum(blocks2d.max(axis=1), -blocks2d.min(axis=1))
     blocks = np.asarray(ranked(maxima, k)[0])
-    candidates = np.concatenate([(blocks[:, None] * block + np.arange(block)).ravel(), np.arange(whole, a.size)])
-    return [int(candidates[i]) for i in ranked(a[candidates], k)[0]]
+    candidates = np.concatenate([(blocks[:, None] * block + np.arange(block)).ravel(), np.arange(whole, x.size)])
+    return [int(candidates[i]) for i in ranked(np.abs(x[candidates]), k)[0]]
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,20 @@ def n_positions(session: Session) -> int:
 
 
 def layer_grad_norms(b: Backward) -> list[tuple[str, float]]:
-    """||dLoss/d(output of layer)|| for each layer in backward order (loss first)."""
-    return [(name, float(np.linalg.norm(b.upstream[name]))) for name in BACKWARD_ORDER]
+    """||dLoss/d(output of layer)|| for each layer in backward order (loss first).
+    Kept with the backward result: the screen asks again on every refresh."""
+    if "layer_norms" not in b.memo:
+        b.memo["layer_norms"] = [(name, float(np.linalg.norm(b.upstream[name]))) for name in BACKWARD_ORDER]
+    return b.memo["layer_norms"]
 
 
 def tensor_grad_norms(session: Session, b: Backward) -> list[tuple[str, float]]:
     """||dLoss/dW|| for every parameter tensor, in backward order (output first)."""
-    norms = session.model.tensor_norms(b.grads)
-    names = list(session.model.slices)
-    return [(n, float(v)) for n, v in reversed(list(zip(names, norms, strict=True)))]
+    if "tensor_norms" not in b.memo:
+        norms = session.model.tensor_norms(b.grads)
+        names = list(session.model.slices)
+        b.memo["tensor_norms"] = [(n, float(v)) for n, v in reversed(list(zip(names, norms, strict=True)))]
+    return b.memo["tensor_norms"]
 
 
 @dataclass(frozen=True)

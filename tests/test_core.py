@@ -335,3 +335,29 @@ def test_numerics_at_extreme_logits():
         loss = core.cross_entropy(x, [1, 0])
         np.testing.assert_allclose(loss, [2000.0, np.log(3)], rtol=1e-6)
         assert np.isfinite(core.log_softmax(x)).all()
+
+
+@pytest.mark.parametrize("size", [7, 5000, 4096 * 13 + 17, 1_000_003])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_top_k_abs_matches_a_full_sort(size, dtype):
+    from core.readout import top_k_abs
+
+    x = np.random.default_rng(size).standard_normal(size).astype(dtype)
+    x[size // 2] = -50.0  # the largest |x| is negative
+    x[-1] = 40.0  # the second lies in the tail after the last whole block
+    for k in (1, 3, 5):
+        expect = np.argsort(-np.abs(x), kind="stable")[: min(k, size)]
+        assert top_k_abs(x, k) == [int(i) for i in expect]
+
+
+def test_largest_changes_are_the_updates_largest_deltas():
+    from core.readout import largest_changes
+
+    s = Session.create()
+    s.train_step()
+    u = s.last_update
+    changes = largest_changes(s, 3)
+    flat = np.argsort(-np.abs(u.delta), kind="stable")[:3]
+    assert [c.new - c.old for c in changes] == pytest.approx([float(u.delta[i]) for i in flat])
+    for c in changes:
+        assert s.model.p[c.tensor][c.index] == c.new

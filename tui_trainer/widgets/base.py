@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.widget import Widget
 
 from core import Session
@@ -36,6 +38,10 @@ class Pane(Widget):
 def rendered_height(widget: Widget, renderable, width: int | None = None) -> int:
     """Lines ``renderable`` takes when rendered ``width`` cells wide (default: the widget's content width)."""
     width = max(widget.content_size.width if width is None else width, 1)
+    if isinstance(renderable, Text) and "\n" not in renderable.plain:
+        # the common case, without a trial render: one line unless it wraps
+        if renderable.no_wrap or cell_len(renderable.plain) <= width:
+            return 1
     console = widget.app.console
     return len(console.render_lines(renderable, console.options.update(width=width, height=None), pad=False))
 

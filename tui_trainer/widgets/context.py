@@ -75,9 +75,10 @@ class ContextPane(Pane):
         lines = self._lines
         height = self.content_size.height
         if height > 0 and self.is_mounted:
+            heights = {id(ln): rendered_height(self, ln) for ln in lines}  # each line measured once
 
             def size(ls: list[Text]) -> int:
-                return sum(rendered_height(self, ln) for ln in ls)
+                return sum(heights[id(ln)] for ln in ls)
 
             if size(lines) > height:
                 # short pane: drop the per-layer shapes first, then the blank line; the position stays

@@ -8,7 +8,6 @@ each tensor's update size, the learning rate and the largest changes.
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from core import BACKWARD, Session
@@ -22,6 +21,7 @@ from core.readout import (
 )
 
 from .base import Pane, fmt, hbar, rendered_height
+from .grid import Col, Grid
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
 LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
@@ -66,11 +66,13 @@ class GradientPane(Pane):
         bar_w = max(width - 37, 4)
         layers = layer_grad_norms(b)
         top = max(v for _, v in layers) or 1.0
-        t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-        t.add_column(no_wrap=True, min_width=11)
-        t.add_column(no_wrap=True, style="dim", min_width=12)
-        t.add_column(justify="right", min_width=6, no_wrap=True)
-        t.add_column(no_wrap=True)
+        t = Grid(
+            Col(no_wrap=True, min_width=11),
+            Col(no_wrap=True, style="dim", min_width=12),
+            Col(justify="right", min_width=6, no_wrap=True),
+            Col(no_wrap=True),
+            show_header=False,
+        )
         for i, (name, norm) in enumerate(layers):
             t.add_row(
                 ("↓ " if i else "") + name,
@@ -101,20 +103,16 @@ class GradientPane(Pane):
         if len(order) > rows:  # keep the target: drop the smallest other row
             order = [*order[: rows - 1], info.target_id]
         words = session.vocab.tokens
-        dl = Table(
-            box=None,
-            pad_edge=False,
-            padding=(0, 1),
+        dl = Grid(
+            Col("word", no_wrap=True),
+            Col("P", justify="right"),
+            Col("target", justify="right"),
+            Col("dL/dlogit", justify="right"),
+            Col("", no_wrap=True, style="dim"),
             header_style="dim",
             title=f"dLoss/dlogit = P - target, position {info.index + 1}",
-            title_justify="left",
             title_style="bold",
         )
-        dl.add_column("word", no_wrap=True)
-        dl.add_column("P", justify="right")
-        dl.add_column("target", justify="right")
-        dl.add_column("dL/dlogit", justify="right")
-        dl.add_column("", no_wrap=True, style="dim")
         for i in order:
             is_t = i == info.target_id
             dl.add_row(
@@ -138,17 +136,16 @@ class GradientPane(Pane):
         norms = update_norms(session)
         top = max(v for _, v in norms) or 1.0
         width = max(self.content_size.width, 40)
-        t = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
-        t.add_column(no_wrap=True)
-        t.add_column(justify="right")
-        t.add_column(no_wrap=True)
+        t = Grid(Col(no_wrap=True), Col(justify="right"), Col(no_wrap=True), show_header=False)
         for name, v in norms:
             t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), "cyan"))
-        ch = Table(box=None, pad_edge=False, padding=(0, 1), header_style="dim")
-        ch.add_column("largest changes", no_wrap=True)
-        ch.add_column("old", justify="right")
-        ch.add_column("grad", justify="right")
-        ch.add_column("new", justify="right")
+        ch = Grid(
+            Col("largest changes", no_wrap=True),
+            Col("old", justify="right"),
+            Col("grad", justify="right"),
+            Col("new", justify="right"),
+            header_style="dim",
+        )
         # in a short pane the largest changes give way first (header + rows), then Adam's line
         height = self.content_size.height
         used = rendered_height(self, head) + rendered_height(self, t) if height > 0 else 0

@@ -7,13 +7,13 @@ marked, a sum row, and the position's loss -log P(target).
 from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
-from rich.table import Table
 from rich.text import Text
 
 from core import Session
 from core.readout import position_info, ranked, softmax_steps
 
 from .base import Pane, fmt_big, rendered_height
+from .grid import Col, Grid
 
 
 class SoftmaxPane(Pane):
@@ -53,14 +53,18 @@ class SoftmaxPane(Pane):
     def on_resize(self) -> None:
         self.app.call_later(self.app.refresh_panes)
 
-    def render(self) -> Table | Text:
+    def render(self) -> Grid | Text:
         if not self._rows:
             return Text("Press f: softmax turns logits into probabilities that sum to 1.", style="dim")
-        t = Table(box=None, pad_edge=False, expand=True, show_edge=False, padding=(0, 1))
-        t.add_column("word", no_wrap=True, overflow="ellipsis", max_width=12)
-        t.add_column("logit", justify="right")
-        t.add_column("e^logit", justify="right")
-        t.add_column("P", justify="right")
+        t = Grid(
+            Col("word", no_wrap=True, max_width=12, shrink=True),
+            Col("logit", justify="right"),
+            Col("e^logit", justify="right"),
+            Col("P", justify="right"),
+            expand=True,
+            caption=_caption(*self._loss),
+            caption_style="bold",
+        )
         style = "dim" if self._stale else ""
         for word, logit, e, p, is_t in self._rows:
             mark = "bold yellow" if is_t else style
@@ -68,12 +72,9 @@ class SoftmaxPane(Pane):
                 Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}", style=style
             )
         if self._hidden:
-            t.add_row(Text(f"… {self._hidden} more", style="dim"), "", "", "")
+            t.add_note(Text(f"… {self._hidden} more", style="dim"))
         total, psum = self._sum
-        t.add_row(Text("sum", style="bold"), "", fmt_big(total), Text(f"{psum:.6f}", style="bold"), end_section=True)
-        t.caption = _caption(*self._loss)
-        t.caption_justify = "left"
-        t.caption_style = "bold"
+        t.add_row(Text("sum", style="bold"), "", fmt_big(total), Text(f"{psum:.6f}", style="bold"))
         return t
 
 
