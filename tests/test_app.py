@@ -230,3 +230,13 @@ async def test_quit_during_a_run(key):
         await pilot.press(key)
         await pilot.pause()
     assert app.return_code == 0
+
+
+def test_welcome_quotes_a_long_text_briefly():
+    from tui_trainer import narrate
+
+    long = " ".join(f"w{i}" for i in range(40)) + ". second sentence here. and a third"
+    text = narrate.welcome(Session.create(text=long))
+    assert "'w0 w1 w2 w3 w4 w5 w6 w7 …' (and 2 more sentences)" in text
+    assert "w8" not in text
+    assert "never seen 'we love deep learning'. Press f" in narrate.welcome(Session.create())

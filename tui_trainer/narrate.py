@@ -12,10 +12,17 @@ from core.readout import largest_changes, layer_grad_norms, n_positions, positio
 from .widgets.base import fmt
 
 
+#: words of the first sentence quoted on the start screen (a long text would fill the narration)
+WELCOME_WORDS = 8
+
+
 def welcome(session: Session) -> str:
-    words = " ".join(session.data.tokens_of(0)[1:])
+    words = session.data.tokens_of(0)[1:]
+    seen = " ".join(words[:WELCOME_WORDS]) + (" …" if len(words) > WELCOME_WORDS else "")
+    n = len(session.data.sentences)
+    more = f" (and {n - 1:,} more sentences)" if n > 1 else ""
     return (
-        f"A {session.model.size:,}-parameter model that has never seen '{words}'. "
+        f"A {session.model.size:,}-parameter model that has never seen '{seen}'{more}. "
         "Press f for the forward pass, ? for every key."
     )
 
