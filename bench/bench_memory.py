@@ -39,6 +39,27 @@ def whole_snapshot_bytes(s) -> int:
     return sum(_nbytes(x.params, x.opt_state, x.forward, x.backward, x.update) for x in s._undo if x.whole)
 
 
+def held_bytes(s) -> int:
+    """Bytes of the arrays the undo log keeps alive beyond the current state (each once)."""
+    current = {id(a) for a in arrays((s.forward_result, s.backward_result, s.last_update))}
+    seen: dict[int, int] = {}
+    for x in s._undo:
+        for a in arrays((x.params, x.opt_state, x.forward, x.backward, x.update)):
+            if id(a) not in current:
+                seen[id(a)] = a.nbytes
+    return sum(seen.values())
+
+
+def arrays(objs):
+    for o in objs:
+        if isinstance(o, np.ndarray):
+            yield o
+        elif isinstance(o, dict):
+            yield from arrays(o.values())
+        elif hasattr(o, "__dataclass_fields__"):
+            yield from arrays(vars(o).values())
+
+
 def run(size: str, steps: int, optimizer: str, undo_memory: int) -> None:
     s = make_session(size, undo=True, optimizer=optimizer, undo_memory=undo_memory)
     t0 = time.perf_counter()
@@ -53,8 +74,10 @@ def run(size: str, steps: int, optimizer: str, undo_memory: int) -> None:
         f"{size} {optimizer:5} {steps:6,} steps ({t_run:.1f} s): history {hist / steps:,.0f} B/step "
         f"({hist / 2**20:.1f} MiB); undo log {log_light / steps:,.0f} B/step; "
         f"checkpoints {s.undo_bytes / 2**20:.1f} MiB (cap {undo_memory / 2**20:.0f} MiB, every "
-        f"{s._stride} actions); all whole snapshots incl. the newest {UNDO_RECENT} {whole / 2**20:.1f} MiB; "
-        f"a whole snapshot per step would take {naive / 2**30:.2f} GiB"
+        f"{s._stride} actions, lean: no results); all whole snapshots incl. the newest "
+        f"{s._recent_window()} of at most {UNDO_RECENT} {whole / 2**20:.1f} MiB; "
+        f"a whole snapshot per step would take {naive / 2**30:.2f} GiB; undo holds "
+        f"{held_bytes(s) / 2**20:.1f} MiB beyond the current state"
     )
     depth = s.undo_depth
     t0 = time.perf_counter()
@@ -77,6 +100,7 @@ def main() -> int:
     run("S", 10_000, "sgd", cap)
     run("S", 10_000, "adam", cap)
     run("M", 1_000, "adam", cap)
+    run("L", 24, "adam", cap)  # V = 10,000, 2,048 positions: one state with its results is ~0.4 GB
     return 0
 
 

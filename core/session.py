@@ -154,7 +154,8 @@ class ActionResult:
     divergence: Divergence | None = None
 
 
-#: Undo keeps the newest actions' states whole (restored instantly, the very same objects).
+#: Undo keeps up to this many of the newest actions' states whole (restored instantly, the
+#: very same objects); fewer when states are large (see ``Session._recent_window``).
 UNDO_RECENT = 16
 
 
@@ -184,6 +185,10 @@ class _Snapshot:
     history_len: int
     divergence: Divergence | None
     whole: bool = True  # False once thinned: restore by replay
+    #: a checkpoint without its results (forward, backward, update): only the parameters and
+    #: optimizer state, so a large model's checkpoint is not its N x V arrays. Its action
+    #: (a full step from READY) recomputes every result, so replays can start here.
+    lean: bool = False
     nbytes: int = 0  # bytes of the copies and results it keeps
 
     @property
@@ -192,7 +197,16 @@ class _Snapshot:
 
     def thin(self) -> None:
         self.params = self.opt_state = self.forward = self.backward = self.update = None
-        self.whole, self.nbytes = False, 0
+        self.whole, self.lean, self.nbytes = False, False, 0
+
+    @property
+    def can_be_lean(self) -> bool:
+        """Replaying its action from here recomputes every result the state holds."""
+        return self.checkpoint and self.action in ("step", "update") and self.phase == READY
+
+    def make_lean(self) -> None:
+        self.forward = self.backward = self.update = None
+        self.lean = True
 
 
 def _nbytes(*objs) -> int:
@@ -236,6 +250,7 @@ class Session:
         self._seq = 0  # actions so far
         self._stride = 1  # every stride-th snapshot keeps a whole copy (doubles to fit undo_memory)
         self._kept_bytes = 0  # bytes held by whole snapshots
+        self._state_bytes: dict[tuple, int] = {}  # bytes of a whole snapshot, by batch and optimizer
 
     # --- construction -------------------------------------------------------------
 
@@ -289,7 +304,8 @@ class Session:
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo) and self._undo_enabled
+        # a lean snapshot is rebuilt from an older one: alone at the bottom, it cannot be
+        return self._undo_enabled and bool(self._undo) and not (len(self._undo) == 1 and self._undo[0].lean)
 
     @property
     def undo_depth(self) -> int:
@@ -445,7 +461,7 @@ class Session:
                 )
                 return ActionResult("undo", ok=False, note=why)
             snap = self._undo[-1]
-            if snap.whole:  # recent: restore it as it is
+            if snap.whole and not snap.lean:  # recent: restore it as it is
                 self._restore(snap)
             else:
                 self._replay_to(len(self._undo) - 1)
@@ -577,32 +593,57 @@ class Session:
             self._compact()
         return snap
 
+    def _recent_window(self) -> int:
+        """How many of the newest states stay whole: ``UNDO_RECENT``, or as many as fit in
+        ``undo_memory`` when one state is large (V = 10,000 and 2,048 positions: ~300 MB
+        each, mostly the N x V logits, probabilities and dLoss/dlogits), at least one."""
+        newest = self._undo[-1]
+        f = newest.forward
+        key = (None if f is None else f.probs.shape, newest.opt_name)
+        size = self._state_bytes.get(key)
+        if size is None:
+            copies = 1 + sum(isinstance(v, np.ndarray) for v in vars(self.optimizer).values())
+            params = self.model.params.nbytes * copies  # the parameters and optimizer state
+            size = params + _nbytes(newest.forward, newest.backward, newest.update)
+            if newest.forward is not None and newest.update is not None:
+                self._state_bytes[key] = size  # a state with every result: typical
+        return max(1, min(UNDO_RECENT, self.config.undo_memory // max(size, 1)))
+
     def _compact(self) -> None:
-        """Thin the snapshot that just left the recent window (unless it is a
-        checkpoint), double the checkpoint stride while the whole snapshots
-        exceed ``undo_memory``, and drop the oldest actions beyond ``undo_limit``."""
+        """Settle the snapshots that just left the recent window: a checkpoint stays whole
+        (lean when it can be: parameters and optimizer state, no results) and counts against
+        ``undo_memory``, any other is thinned; double the checkpoint stride while the
+        checkpoints exceed ``undo_memory``; drop the oldest actions beyond ``undo_limit``."""
         log = self._undo
-        if len(log) > UNDO_RECENT:
-            old = log[-UNDO_RECENT - 1]
-            keep = (old.checkpoint and (old.seq % self._stride == 0 or old is log[0])) or old is self._last_good
-            if not old.whole:
-                pass
-            elif keep and not old.nbytes:  # it stays whole: count it against the budget
+        recent = self._recent_window()
+        if self._last_good is not None:  # divergence restores it whole: keep it in the window
+            for back in range(1, min(len(log), 64) + 1):
+                if log[-back] is self._last_good:
+                    recent = max(recent, back)
+                    break
+        i = len(log) - recent - 1
+        # whole and not yet counted: left the window now (several when the window shrank)
+        while i >= 0 and log[i].whole and not log[i].nbytes:
+            old = log[i]
+            keep = (old.checkpoint and (old.seq % self._stride == 0 or i == 0)) or old is self._last_good
+            if keep:
+                if old.can_be_lean and old is not self._last_good and i > 0:
+                    old.make_lean()
                 old.nbytes = _nbytes(old.params, old.opt_state, old.forward, old.backward, old.update)
                 self._kept_bytes += old.nbytes
-            elif not keep:
-                self._drop(old)
+            else:
                 old.thin()
+            i -= 1
         while self._kept_bytes > self.config.undo_memory and self._stride < 2**40:
             self._stride *= 2
-            for old in list(log)[1:-UNDO_RECENT]:  # the oldest stays whole: replays start there
+            for old in list(log)[1 : len(log) - recent]:  # the oldest stays whole: replays start there
                 if old.whole and old.seq % self._stride and old is not self._last_good:
                     self._drop(old)
                     old.thin()
         while len(log) > self.config.undo_limit or (len(log) > 1 and not log[0].checkpoint and not log[0].whole):
             self._drop(log.popleft())
         # replays need a checkpoint at the bottom: drop what is below the first one
-        while len(log) > UNDO_RECENT and not log[0].checkpoint:
+        while len(log) > recent and not log[0].checkpoint:
             self._drop(log.popleft())
 
     def _drop(self, s: _Snapshot) -> None:
@@ -615,7 +656,8 @@ class Session:
         restore the newest checkpoint below it and redo the actions in between,
         keeping the recent ones whole again on the way."""
         log = self._undo
-        c = max(j for j in range(i) if log[j].checkpoint)
+        recent_n = self._recent_window()
+        c = max(j for j in range(i) if log[j].checkpoint)  # a lean one too: its action is replayed
         self._restore(log[c])
         for j in range(c, i):
             s = log[j]
@@ -623,19 +665,24 @@ class Session:
             if bad := self._redo(s):
                 raise RuntimeError(f"undo: replaying {s.action} did not reproduce it ({bad.cause})")
             nxt = log[j + 1]
-            if j + 1 >= i or nxt.whole:
+            if j + 1 >= i or (nxt.whole and not nxt.lean):
                 continue
-            recent = j + 1 >= i - UNDO_RECENT  # the next undos land here: keep it whole again
+            recent = j + 1 >= i - recent_n  # the next undos land here: keep it whole again
             # and a few checkpoints on the way while the budget allows, so the undo after
             # the recent ones replays a fraction of this distance, not all of it again
             waypoint = (j + 1 - c) % max(1, (i - c) // UNDO_RECENT) == 0
-            if recent or (waypoint and self._kept_bytes < self.config.undo_memory):
-                nxt.params, nxt.opt_state = self.model.params.copy(), self.optimizer.state_dict()
-                nxt.forward, nxt.backward, nxt.update = self.forward_result, self.backward_result, self.last_update
-                nxt.whole = True
-                if not recent:  # counted now; a recent one is counted if it leaves the window
-                    nxt.nbytes = _nbytes(nxt.params, nxt.opt_state, nxt.forward, nxt.backward, nxt.update)
-                    self._kept_bytes += nxt.nbytes
+            if nxt.lean and recent:  # give it its results back
+                self._drop(nxt)
+            elif nxt.whole or not (recent or (waypoint and self._kept_bytes < self.config.undo_memory)):
+                continue
+            nxt.params, nxt.opt_state = self.model.params.copy(), self.optimizer.state_dict()
+            nxt.forward, nxt.backward, nxt.update = self.forward_result, self.backward_result, self.last_update
+            nxt.whole, nxt.lean = True, False
+            if not recent:  # a waypoint, counted now (lean); a recent one is counted when it leaves the window
+                if nxt.can_be_lean:
+                    nxt.make_lean()
+                nxt.nbytes = _nbytes(nxt.params, nxt.opt_state, nxt.forward, nxt.backward, nxt.update)
+                self._kept_bytes += nxt.nbytes
         target = log[i]
         assert (self.phase, self.step, len(self.history)) == (target.phase, target.step, target.history_len)
         self.lr, self.divergence = target.lr, target.divergence
@@ -657,7 +704,8 @@ class Session:
     @property
     def undo_bytes(self) -> int:
         """Bytes held by undo's checkpoints, kept within ``undo_memory`` (the newest
-        ``UNDO_RECENT`` actions' states are kept whole on top of it)."""
+        states are kept whole on top of it: up to ``UNDO_RECENT``, as many as fit in
+        ``undo_memory``, at least one)."""
         return self._kept_bytes
 
     def _restore(self, s: _Snapshot) -> None:

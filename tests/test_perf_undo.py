@@ -93,6 +93,78 @@ def test_undo_memory_stays_bounded_while_history_grows():
     assert s.undo_bytes <= 200_000 + (UNDO_RECENT + 2) * 40_000
 
 
+def _held_bytes(s: Session) -> int:
+    """Bytes of every array the undo log keeps alive (each array once), beyond the session's
+    current state: what undo really costs in memory."""
+    seen, total = set(), 0
+    current = {id(a) for a in _arrays((s.forward_result, s.backward_result, s.last_update))}
+    for snap in s._undo:
+        for a in _arrays((snap.params, snap.opt_state, snap.forward, snap.backward, snap.update)):
+            if id(a) not in seen and id(a) not in current:
+                seen.add(id(a))
+                total += a.nbytes
+    return total
+
+
+def _arrays(objs):
+    for o in objs:
+        if isinstance(o, np.ndarray):
+            yield o
+        elif isinstance(o, dict):
+            yield from _arrays(o.values())
+        elif hasattr(o, "__dataclass_fields__"):
+            yield from _arrays(vars(o).values())
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_large_states_shrink_the_recent_window_and_checkpoints_go_lean(optimizer):
+    # a cap of about two states: the window of whole recent states shrinks, checkpoints keep
+    # only parameters and optimizer state, and every undo is still exact
+    s = Session.create(optimizer=optimizer, undo_memory=100_000)
+    states = []
+    for i in range(90):
+        states.append(_state(s))
+        a = "step" if i % 9 else ACTIONS[(i // 9) % len(ACTIONS)]
+        assert getattr(s, "train_step" if a == "step" else a)().ok
+    assert s._recent_window() < UNDO_RECENT
+    state_bytes = s._state_bytes[next(iter(s._state_bytes))]
+    assert _held_bytes(s) <= 2 * 100_000 + 2 * state_bytes
+    for i in reversed(range(90)):
+        assert s.undo().ok, i
+        _assert_same(_state(s), states[i], i)
+    assert not s.undo().ok
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_checkpoints_of_a_run_keep_no_results(optimizer):
+    s = Session.create(optimizer=optimizer, undo_memory=200_000)
+    s.run(200)
+    lean = [snap for snap in s._undo if snap.lean]
+    assert len(lean) >= 2
+    assert all(snap.forward is None and snap.backward is None and snap.update is None for snap in lean)
+    assert all(snap.params is not None and snap.opt_state is not None for snap in lean)
+    assert all(snap.nbytes == snap.params.nbytes * (3 if optimizer == "adam" else 1) for snap in lean)
+    ref = Session.create(optimizer=optimizer)
+    ref.run(150)
+    for _ in range(50):
+        assert s.undo().ok
+    _assert_same(_state(s), _state(ref), "150 steps, by undo and directly")
+
+
+def test_a_big_vocabulary_does_not_hold_sixteen_copies_of_its_logits():
+    words = " ".join(f"w{i}" for i in range(3000))
+    s = Session.create(text=words, undo_memory=8 * 2**20)
+    n_by_v = s.data.n_positions * len(s.vocab) * 8  # one N x V float64 array
+    s.run(30)
+    # before: 16 recent states, each with logits, probabilities and dL/dlogits (48 x N x V)
+    assert _held_bytes(s) <= 8 * 2**20 + 4 * n_by_v
+    start = _state(s)
+    s.run(5)
+    for _ in range(5):
+        assert s.undo().ok
+    _assert_same(_state(s), start, "after 5 undos")
+
+
 def test_undo_limit_still_caps_the_number_of_actions():
     s = Session.create(undo_limit=5)
     s.run(12)

@@ -11,7 +11,6 @@ from core.readout import largest_changes, layer_grad_norms, n_positions, positio
 
 from .widgets.base import fmt
 
-
 #: words of the first sentence quoted on the start screen (a long text would fill the narration)
 WELCOME_WORDS = 8
 
