@@ -39,27 +39,6 @@ def whole_snapshot_bytes(s) -> int:
     return sum(_nbytes(x.params, x.opt_state, x.forward, x.backward, x.update) for x in s._undo if x.whole)
 
 
-def held_bytes(s) -> int:
-    """Bytes of the arrays the undo log keeps alive beyond the current state (each once)."""
-    current = {id(a) for a in arrays((s.forward_result, s.backward_result, s.last_update))}
-    seen: dict[int, int] = {}
-    for x in s._undo:
-        for a in arrays((x.params, x.opt_state, x.forward, x.backward, x.update)):
-            if id(a) not in current:
-                seen[id(a)] = a.nbytes
-    return sum(seen.values())
-
-
-def arrays(objs):
-    for o in objs:
-        if isinstance(o, np.ndarray):
-            yield o
-        elif isinstance(o, dict):
-            yield from arrays(o.values())
-        elif hasattr(o, "__dataclass_fields__"):
-            yield from arrays(vars(o).values())
-
-
 def run(size: str, steps: int, optimizer: str, undo_memory: int) -> None:
     s = make_session(size, undo=True, optimizer=optimizer, undo_memory=undo_memory)
     t0 = time.perf_counter()
@@ -77,7 +56,7 @@ def run(size: str, steps: int, optimizer: str, undo_memory: int) -> None:
         f"{s._stride} actions, lean: no results); all whole snapshots incl. the newest "
         f"{s._recent_window()} of at most {UNDO_RECENT} {whole / 2**20:.1f} MiB; "
         f"a whole snapshot per step would take {naive / 2**30:.2f} GiB; undo holds "
-        f"{held_bytes(s) / 2**20:.1f} MiB beyond the current state"
+        f"{s.undo_held_bytes() / 2**20:.1f} MiB beyond the current state"
     )
     depth = s.undo_depth
     t0 = time.perf_counter()

@@ -209,19 +209,20 @@ class _Snapshot:
         self.lean = True
 
 
-def _nbytes(*objs) -> int:
-    """Bytes of the arrays held by ``objs`` (dataclasses, dicts or arrays)."""
-    total = 0
+def _arrays(objs):
+    """Every array held by ``objs`` (dataclasses, dicts or arrays), depth first."""
     for o in objs:
-        if o is None or isinstance(o, (str, int, float, tuple)):
-            continue
         if isinstance(o, np.ndarray):
-            total += o.nbytes
+            yield o
         elif isinstance(o, dict):
-            total += _nbytes(*o.values())
+            yield from _arrays(o.values())
         elif hasattr(o, "__dataclass_fields__"):
-            total += _nbytes(*vars(o).values())
-    return total
+            yield from _arrays(vars(o).values())
+
+
+def _nbytes(*objs) -> int:
+    """Bytes of the arrays held by ``objs`` (an array shared by two of them counts twice)."""
+    return sum(a.nbytes for a in _arrays(objs))
 
 
 @dataclass(eq=False)
@@ -700,6 +701,17 @@ class Session:
             return self._backward()
         _, bad = self._ensure_gradients()  # "update" and "step"
         return bad or self._update()
+
+    def undo_held_bytes(self) -> int:
+        """Bytes of the arrays undo keeps alive beyond the current state, each counted once
+        (recent states share their results with each other): what undo costs in memory."""
+        current = {id(a) for a in _arrays((self.forward_result, self.backward_result, self.last_update))}
+        held: dict[int, int] = {}
+        for x in self._undo:
+            for a in _arrays((x.params, x.opt_state, x.forward, x.backward, x.update)):
+                if id(a) not in current:
+                    held[id(a)] = a.nbytes
+        return sum(held.values())
 
     @property
     def undo_bytes(self) -> int:

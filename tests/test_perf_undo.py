@@ -93,29 +93,6 @@ def test_undo_memory_stays_bounded_while_history_grows():
     assert s.undo_bytes <= 200_000 + (UNDO_RECENT + 2) * 40_000
 
 
-def _held_bytes(s: Session) -> int:
-    """Bytes of every array the undo log keeps alive (each array once), beyond the session's
-    current state: what undo really costs in memory."""
-    seen, total = set(), 0
-    current = {id(a) for a in _arrays((s.forward_result, s.backward_result, s.last_update))}
-    for snap in s._undo:
-        for a in _arrays((snap.params, snap.opt_state, snap.forward, snap.backward, snap.update)):
-            if id(a) not in seen and id(a) not in current:
-                seen.add(id(a))
-                total += a.nbytes
-    return total
-
-
-def _arrays(objs):
-    for o in objs:
-        if isinstance(o, np.ndarray):
-            yield o
-        elif isinstance(o, dict):
-            yield from _arrays(o.values())
-        elif hasattr(o, "__dataclass_fields__"):
-            yield from _arrays(vars(o).values())
-
-
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_large_states_shrink_the_recent_window_and_checkpoints_go_lean(optimizer):
     # a cap of about two states: the window of whole recent states shrinks, checkpoints keep
@@ -128,7 +105,7 @@ def test_large_states_shrink_the_recent_window_and_checkpoints_go_lean(optimizer
         assert getattr(s, "train_step" if a == "step" else a)().ok
     assert s._recent_window() < UNDO_RECENT
     state_bytes = s._state_bytes[next(iter(s._state_bytes))]
-    assert _held_bytes(s) <= 2 * 100_000 + 2 * state_bytes
+    assert s.undo_held_bytes() <= 2 * 100_000 + 2 * state_bytes
     for i in reversed(range(90)):
         assert s.undo().ok, i
         _assert_same(_state(s), states[i], i)
@@ -157,7 +134,7 @@ def test_a_big_vocabulary_does_not_hold_sixteen_copies_of_its_logits():
     n_by_v = s.data.n_positions * len(s.vocab) * 8  # one N x V float64 array
     s.run(30)
     # before: 16 recent states, each with logits, probabilities and dL/dlogits (48 x N x V)
-    assert _held_bytes(s) <= 8 * 2**20 + 4 * n_by_v
+    assert s.undo_held_bytes() <= 8 * 2**20 + 4 * n_by_v
     start = _state(s)
     s.run(5)
     for _ in range(5):
