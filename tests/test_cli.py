@@ -142,3 +142,11 @@ def test_console_script_entry_points():
         [sys.executable, "-m", "tui_trainer", "train", "--lr", "0"], capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_undo_memory_option_reaches_the_session():
+    from tui_trainer.cli import build_app, build_parser
+
+    app = build_app(build_parser().parse_args(["--undo-memory", "8"]))
+    assert app.session.config.undo_memory == 8 * 2**20
+    assert build_app(build_parser().parse_args([])).session.config.undo_memory == 64 * 2**20

@@ -94,6 +94,9 @@ CASES = [
     (["--embed", "100000000"], "parameters", BOTH),
     (["--seed", "-1"], "0 or more", BOTH),
     (["--run-n", "0"], "at least 1", (APP,)),
+    (["--undo-memory", "-1"], "0 or more", (APP,)),
+    (["--undo-memory", "5e3"], "whole number", (APP,)),
+    (["--undo-memory", "9999999999"], "more than a terabyte", (APP,)),
     (["--steps", "-5"], "0 or more", (TRAIN,)),
     (["--every", "0"], "at least 1", (TRAIN,)),
     # learning rate, clipping, optimizer, theme

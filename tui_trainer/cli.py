@@ -51,6 +51,13 @@ def _lr(text: str) -> float:
         raise InputError(str(e) if "learning rate" in str(e) else f"expected a number, got {text!r}") from None
 
 
+def _undo_memory(text: str) -> int:
+    mb = non_negative_int(text)
+    if mb > 2**20:
+        raise InputError(f"the undo memory is in megabytes: {mb:,} MB is more than a terabyte")
+    return mb
+
+
 def _key_delay(text: str) -> float:
     try:
         x = float(text)
@@ -130,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=".",
         metavar="DIR",
         help="where ctrl+s (screenshots), e (history) and c (checkpoints) write (default: the current directory)",
+    )
+    a.add_argument(
+        "--undo-memory",
+        type=_undo_memory,
+        default=64,
+        metavar="MB",
+        help="memory for undo's checkpoints; older states are recomputed from them (default 64)",
     )
     s = parser.add_argument_group("scripting (for demos; see the README)")
     s.add_argument("--keys", metavar="SCRIPT", help='play a key script on start, e.g. "f right b u 200r z"')
@@ -346,7 +360,7 @@ def serve_main(argv: Sequence[str]) -> int:
 def build_app(args: argparse.Namespace):
     """The ``TrainerApp`` the app options describe (validated first: ``UsageError``)."""
     keys = _check_app_args(args)
-    session = session_from_args(args)
+    session = session_from_args(args, undo_memory=args.undo_memory * 2**20)
     from .app import TrainerApp  # Textual loads only when the app starts
 
     return TrainerApp(
