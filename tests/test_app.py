@@ -1,5 +1,7 @@
 """The app driven headless with Pilot: every key's effect on the session and the panes."""
 
+import textwrap
+
 import numpy as np
 import pytest
 
@@ -240,3 +242,37 @@ def test_welcome_quotes_a_long_text_briefly():
     assert "'w0 w1 w2 w3 w4 w5 w6 w7 …' (and 2 more sentences)" in text
     assert "w8" not in text
     assert "never seen 'we love deep learning'. Press f" in narrate.welcome(Session.create())
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+async def test_a_long_narration_is_shown_whole(size):
+    app = TrainerApp()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("u")  # runs forward and backward first: three sentences
+        await pilot.pause()
+        bar = app.query_one(Narration)
+        lines = textwrap.wrap(narration(app), width=bar.content_size.width)
+        assert "stale" in narration(app) and len(lines) >= 3
+        assert bar.content_size.height >= len(lines)
+        assert "Update 1" in narration(app)
+
+
+async def test_the_screen_refreshes_at_least_twice_a_second_during_a_run(monkeypatch):
+    import tui_trainer.app as appmod
+
+    monkeypatch.setattr(appmod, "RUN_UI_SHARE", 1e-6)  # as if painting were very slow
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        shown = []
+        real = app.refresh_panes
+
+        def counting():
+            shown.append(app.session.step)
+            real()
+
+        monkeypatch.setattr(app, "refresh_panes", counting)
+        await pilot.press("space")
+        await pilot.pause(1.6)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert len(shown) >= 3  # MAX_REFRESH_GAP 0.5 s; without it one refresh in a 1.6 s play

@@ -46,6 +46,8 @@ REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
 #: refreshing during a run (the training thread and the UI share one interpreter lock).
 RUN_UI_SHARE = 0.05
+#: ...but never less often than this: the step counter and loss must not look frozen.
+MAX_REFRESH_GAP = 0.5
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
@@ -282,7 +284,7 @@ class TrainerApp(App[int]):
         # this thread's CPU time since the previous refresh began (painting, keys): the next
         # refresh waits until that is at most RUN_UI_SHARE of the time between refreshes
         used = time.thread_time() - cpu
-        wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
+        wait = min(max(REFRESH_INTERVAL, used / RUN_UI_SHARE), MAX_REFRESH_GAP) - (time.monotonic() - wall)
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)

@@ -44,5 +44,5 @@ class Narration(Static):
     """One or two sentences on what just happened, with the live numbers."""
 
     DEFAULT_CSS = """
-    Narration { height: 2; padding: 0 1; background: $panel; color: $text; }
+    Narration { height: auto; min-height: 2; max-height: 4; padding: 0 1; background: $panel; color: $text; }
     """
