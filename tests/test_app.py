@@ -276,3 +276,15 @@ async def test_the_screen_refreshes_at_least_twice_a_second_during_a_run(monkeyp
         await pilot.press("escape")
         await settle(app, pilot)
         assert len(shown) >= 3  # MAX_REFRESH_GAP 0.5 s; without it one refresh in a 1.6 s play
+
+
+async def test_gradient_numbers_survive_the_smallest_layout():
+    app = TrainerApp()
+    async with app.run_test(size=(60, 18)) as pilot:
+        await pilot.press("f", "b")
+        await pilot.pause()
+        pane = app.query_one(GradientPane)
+        shown = text_of(pane)
+        assert pane.display and pane.content_size.width < 40
+        for number in ("1.926", "0.943", "-0.906", "+0.121"):  # layer norms, dLoss/dlogit
+            assert number in shown, (number, shown)

@@ -66,20 +66,17 @@ class GradientPane(Pane):
         bar_w = max(width - 37, 4)
         layers = layer_grad_norms(b)
         top = max(v for _, v in layers) or 1.0
-        t = Grid(
-            Col(no_wrap=True, min_width=11),
-            Col(no_wrap=True, style="dim", min_width=12),
-            Col(justify="right", min_width=6, no_wrap=True),
-            Col(no_wrap=True),
-            show_header=False,
-        )
+        labels = width >= 44  # the |dL/dh| labels give way in a narrow pane, the numbers stay
+        if not labels:  # name (12) norm (8) and the bar share the real width
+            bar_w = max((self.content_size.width or 30) - 21, 2)
+        cols = [Col(no_wrap=True, min_width=11)]
+        cols += [Col(no_wrap=True, style="dim", min_width=12)] if labels else []
+        cols += [Col(justify="right", min_width=6, no_wrap=True), Col(no_wrap=True)]
+        t = Grid(*cols, show_header=False)
         for i, (name, norm) in enumerate(layers):
-            t.add_row(
-                ("↓ " if i else "") + name,
-                f"|{LAYER_LABEL[name]}|",
-                fmt(norm, 3),
-                Text(hbar(norm, top, bar_w), "magenta"),
-            )
+            row = [("↓ " if i else "") + name]
+            row += [f"|{LAYER_LABEL[name]}|"] if labels else []
+            t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), "magenta"))
         params = Text("|dL/dW| ", style="dim")
         for name, norm in tensor_grad_norms(session, b):
             params.append(f"{name} ", style="dim")
@@ -89,12 +86,13 @@ class GradientPane(Pane):
         probs = session.forward_result.probs[info.index]
         # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
         # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
+        # the title above the table, across the pane (a table's own title wraps at its width)
+        title = Text(f"dLoss/dlogit = P - target, position {info.index + 1}", style="bold")
         height = self.content_size.height
         rows = 4
         if height > 0:
             params_lines = rendered_height(self, params)
-            title = f"dLoss/dlogit = P - target, position {info.index + 1}"
-            rows = height - rendered_height(self, t) - params_lines - rendered_height(self, Text(title)) - 1
+            rows = height - rendered_height(self, t) - params_lines - rendered_height(self, title) - 1
             if rows < 2:
                 rows += params_lines
                 params = None
@@ -103,26 +101,25 @@ class GradientPane(Pane):
         if len(order) > rows:  # keep the target: drop the smallest other row
             order = [*order[: rows - 1], info.target_id]
         words = session.vocab.tokens
+        # in a narrow pane the numbers stay: the hint column goes first, then "target"
+        words_w = max(len(words[i]) for i in order) if order else 4
+        hint, target_col = width >= words_w + 42, width >= words_w + 29
+        cols = [Col("word", no_wrap=True, max_width=16, shrink=True), Col("P", justify="right")]
+        cols += [Col("target", justify="right")] if target_col else []
+        cols += [Col("dL/dlogit", justify="right")]
+        cols += [Col("", no_wrap=True, style="dim")] if hint else []
         dl = Grid(
-            Col("word", no_wrap=True),
-            Col("P", justify="right"),
-            Col("target", justify="right"),
-            Col("dL/dlogit", justify="right"),
-            Col("", no_wrap=True, style="dim"),
+            *cols,
             header_style="dim",
-            title=f"dLoss/dlogit = P - target, position {info.index + 1}",
-            title_style="bold",
         )
         for i in order:
             is_t = i == info.target_id
-            dl.add_row(
-                Text(words[i], style="bold yellow" if is_t else ""),
-                f"{probs[i]:.3f}",
-                "1" if is_t else "0",
-                Text(f"{d[i]:+.3f}", style="green" if d[i] < 0 else "red"),
-                "raise logit" if d[i] < 0 else "lower logit",
-            )
-        return Group(t, params, dl) if params is not None else Group(t, dl)
+            row = [Text(words[i], style="bold yellow" if is_t else ""), f"{probs[i]:.3f}"]
+            row += ["1" if is_t else "0"] if target_col else []
+            row += [Text(f"{d[i]:+.3f}", style="green" if d[i] < 0 else "red")]
+            row += ["raise logit" if d[i] < 0 else "lower logit"] if hint else []
+            dl.add_row(*row)
+        return Group(t, params, title, dl) if params is not None else Group(t, title, dl)
 
     def _update_view(self, session: Session) -> Group:
         u = session.last_update
