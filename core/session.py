@@ -455,11 +455,12 @@ class Session:
         state, phase, results, history)."""
         with self.lock:
             if not self.can_undo:
-                why = (
-                    "nothing to undo yet"
-                    if self.step == 0 and not self.history
-                    else (f"nothing more to undo (only the last {self.config.undo_limit} actions are kept)")
-                )
+                if self._seq > self.config.undo_limit or self._undo:
+                    why = f"nothing more to undo (only the last {self.config.undo_limit:,} actions are kept)"
+                elif self.step == 0 and not self.history:
+                    why = "nothing to undo yet"
+                else:  # e.g. restored from a checkpoint: it has no actions before that
+                    why = f"nothing more to undo: this session began at step {self.step} (from a checkpoint)"
                 return ActionResult("undo", ok=False, note=why)
             snap = self._undo[-1]
             if snap.whole and not snap.lean:  # recent: restore it as it is

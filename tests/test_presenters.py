@@ -397,6 +397,34 @@ async def test_checkpoint_keys_save_and_load(tmp_path):
         assert app.position == 1
 
 
+async def test_undo_after_a_checkpoint_load_returns_to_the_session_before_it(tmp_path):
+    app = TrainerApp(screenshot_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("s", "s", "c", "s", "s", "s")
+        before = app.session
+        await pilot.press("C")
+        assert app.session is not before and app.session.step == 2
+        assert "z goes back" in narration(app)
+        await pilot.press("s")  # the loaded session's own action is undone first
+        await pilot.press("z")
+        assert app.session.step == 2 and app.session is not before
+        await pilot.press("z")  # then the load itself
+        assert app.session is before and before.step == 5
+        assert "before loading tui-trainer-step-00002.npz" in narration(app)
+        await pilot.press("z")  # and the old session's history is intact
+        assert app.session.step == 4
+
+
+def test_undo_of_a_loaded_session_says_where_it_began(tmp_path):
+    s = Session.create()
+    s.run(3)
+    save_checkpoint(s, tmp_path / "c.npz")
+    loaded = load_checkpoint(tmp_path / "c.npz")
+    r = loaded.undo()
+    assert not r.ok and "began at step 3" in r.note
+    assert "nothing to undo yet" in Session.create().undo().note
+
+
 @pytest.mark.parametrize("bad", ["truncated", "vocab"])
 async def test_in_app_load_of_a_bad_checkpoint_leaves_the_session_untouched(tmp_path, bad):
     newest = tmp_path / "tui-trainer-step-09999.npz"

@@ -129,6 +129,8 @@ class TrainerApp(App[int]):
         self._switch_interval = sys.getswitchinterval()
         self._last_result: ActionResult | None = None
         self._train_worker: Worker | None = None
+        #: the session replaced by the last checkpoint load (C), and the file's name
+        self._before_load: tuple[Session, str] | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -222,8 +224,17 @@ class TrainerApp(App[int]):
             self._after(self.session.train_step())
 
     def action_undo(self) -> None:
-        if not self._busy():
-            self._after(self.session.undo())
+        if self._busy():
+            return
+        if not self.session.can_undo and self._before_load is not None:
+            old, name = self._before_load
+            self._before_load = None
+            self.session = old
+            self.position = 0
+            self.refresh_panes()
+            self.say(f"Back to the session you had before loading {name}: step {old.step}, {old.optimizer.name}.")
+            return
+        self._after(self.session.undo())
 
     # --- runs --------------------------------------------------------------------------
 
@@ -421,7 +432,7 @@ class TrainerApp(App[int]):
                 return
             path = str(found[-1])
         try:
-            session = load_checkpoint(path)
+            session = load_checkpoint(path, undo_memory=self.session.config.undo_memory)
         except CheckpointError as e:
             self.say(f"Checkpoint not loaded: {e}. The session is unchanged.")
             return
@@ -431,10 +442,15 @@ class TrainerApp(App[int]):
                 f"({len(session.vocab)} words, this session has {len(self.session.vocab)}). The session is unchanged."
             )
             return
+        # z after the loaded session's own actions goes back to this one (kept until the next load)
+        self._before_load = (self.session, Path(path).name)
         self.session = session
         self.position = 0
         self.refresh_panes()
-        self.say(f"Loaded {path}: step {session.step}, {session.optimizer.name} lr {session.lr:g}. Press f to look.")
+        self.say(
+            f"Loaded {path}: step {session.step}, {session.optimizer.name} lr {session.lr:g}. "
+            "Press f to look; z goes back to the session you had."
+        )
 
     # --- key scripts (--keys) ------------------------------------------------------------
 

@@ -29,7 +29,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("ctrl+s", "Save an SVG screenshot of the screen (in --screenshot-dir)."),
     ("e", "Export the training history as JSON and CSV (in --screenshot-dir)."),
     ("c", "Save a checkpoint: parameters, optimizer state, vocabulary, step, history."),
-    ("C", "Load the newest checkpoint from --screenshot-dir (same vocabulary only)."),
+    ("C", "Load the newest checkpoint in --screenshot-dir (same vocabulary); z undoes it."),
     ("ctrl+p", "Command palette: every action by name."),
     ("?", "This help."),
     ("q", "Quit."),
