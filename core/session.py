@@ -544,12 +544,15 @@ class Session:
             )
         )
         self.phase = READY
+        self.divergence = None  # a step went through: whatever diverged before is behind us
         return None
 
     def _diverge(self, cause: str) -> Divergence:
         """Stop training: go back to the state before the update that went wrong, and say why."""
         good = self._last_good
-        at = self.step if good is None else good.step + 1
+        # the step being attempted: the update that went wrong, or the next one when the
+        # current parameters themselves give a non-finite or exploding loss
+        at = self.step + 1 if good is None else good.step + 1
         if good is not None:
             # drop every undo entry newer than the last good state, then restore it
             while self._undo:

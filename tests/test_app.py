@@ -206,11 +206,11 @@ async def test_compact_layout_and_too_small():
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
         assert root.has_class("too-small")
-        await pilot.press("s")  # still answers, state kept
+        await pilot.press("s")  # still answers, but nothing would show it: the state waits
         await pilot.resize_terminal(120, 36)
         await pilot.pause()
         assert not root.has_class("too-small") and not root.has_class("compact")
-        assert app.session.step == 1
+        assert app.session.step == 0
 
 
 async def test_screenshot_key_writes_an_svg(tmp_path):
@@ -288,3 +288,50 @@ async def test_gradient_numbers_survive_the_smallest_layout():
         assert pane.display and pane.content_size.width < 40
         for number in ("1.926", "0.943", "-0.906", "+0.121"):  # layer norms, dLoss/dlogit
             assert number in shown, (number, shown)
+
+
+async def test_keys_wait_while_the_terminal_is_too_small():
+    app = TrainerApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press("s", "2", "0", "r", "]")
+        await settle(app, pilot)
+        assert app.session.step == 0 and app.session.lr == 0.1 and not app.running
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        await pilot.press("s")
+        assert app.session.step == 1
+
+
+async def test_v_on_a_wide_screen_says_why_nothing_changed():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("v")
+        assert "Every pane is on screen" in narration(app)
+
+
+async def test_status_line_drops_its_hints_when_the_step_number_is_long():
+    from tui_trainer.widgets.status import StatusBar
+
+    app = TrainerApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        app.session.step = 102_117
+        bar = app.query_one(StatusBar)
+        bar.show(app.session, True, "25")
+        await pilot.pause()
+        line = str(bar.render())
+        assert "● running" in line and "count 25_" in line and "(space/esc stops)" not in line
+        assert len(line) <= bar.content_size.width
+        bar.show(app.session, False, "")
+        assert "running" not in str(bar.render())
+
+
+def test_backward_narration_shows_tiny_gradients_as_numbers():
+    from tui_trainer import narrate
+
+    s = Session.create(optimizer="adam", lr=0.03)
+    s.run(1500)
+    s.backward()
+    text = narrate._backward(s, 0)
+    assert "-0.000" not in text and " 0.00 " not in text and "0.00 →" not in text
+    assert "e-0" in text  # tiny norms in scientific notation

@@ -131,6 +131,8 @@ class TrainerApp(App[int]):
         self._train_worker: Worker | None = None
         #: the session replaced by the last checkpoint load (C), and the file's name
         self._before_load: tuple[Session, str] | None = None
+        #: below the minimum size: the panes are hidden, so keys that change the state wait
+        self._too_small = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class TrainerApp(App[int]):
         root.set_class(small, "too-small")
         compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
         root.set_class(compact, "compact")
+        self._too_small = small
         for v in COMPACT_VIEWS:
             root.set_class(self.view == v, f"view-{v}")
         if small:
@@ -197,6 +200,9 @@ class TrainerApp(App[int]):
             self.say(narrate.after(self.session, result, self.position))
 
     def _busy(self) -> bool:
+        if self._too_small:  # nothing would show what the key did
+            self.bell()
+            return True
         if self.running:
             self.say(f"Training is running (step {self.session.step}): press space or escape to stop it first.")
         return self.running
@@ -342,6 +348,9 @@ class TrainerApp(App[int]):
         self.say(f"Optimizer: {name} (its state starts from zero), lr {self.session.lr:g}. " if r.ok else r.note)
 
     def action_lr(self, direction: int) -> None:
+        if self._too_small:
+            self.bell()
+            return
         cur = self.session.lr
         if direction > 0:
             new = next((x for x in LR_LADDER if x > cur * 1.0001), None)
@@ -376,6 +385,11 @@ class TrainerApp(App[int]):
         self.view = COMPACT_VIEWS[(COMPACT_VIEWS.index(self.view) + 1) % len(COMPACT_VIEWS)]
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()
+        if not self.query_one("#root").has_class("compact") and not self.presenter:
+            self.say(
+                f"Every pane is on screen at this size; v picks the one pane shown below "
+                f"{COMPACT_WIDTH}x{COMPACT_HEIGHT} (next: {self.view})."
+            )
 
     def _follow(self, view: str, force: bool = False) -> None:
         """In the compact layout, show the pane the action is about."""

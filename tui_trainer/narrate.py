@@ -64,9 +64,11 @@ def _backward(session: Session, position: int) -> str:
     i = position_info(session, position)
     d = float(session.backward_result.dlogits[i.index, i.target_id])
     norms = layer_grad_norms(session.backward_result)
-    chain = " → ".join(f"{name} {v:.2f}" for name, v in norms)
+    # fmt: tiny values late in training read 4.0e-06, not 0.00 (nor -0.000)
+    chain = " → ".join(f"{name} {fmt(v, 2)}" for name, v in norms)
+    sign = "+" if d >= 0 else ""
     return (
-        f"Backward pass: dLoss/dlogit('{i.target}') = {i.target_prob:.3f} - 1 = {d:+.3f}: raise it. "
+        f"Backward pass: dLoss/dlogit('{i.target}') = {i.target_prob:.3f} - 1 = {sign}{fmt(d, 3)}: raise it. "
         f"Gradient norms {chain}."
     )
 

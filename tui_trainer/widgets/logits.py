@@ -35,6 +35,7 @@ class LogitsPane(Pane):
         self._stale = session.stale
         if f is None:
             self._words, self._values = [], []
+            self.border_subtitle = ""  # nothing shown, nothing stale
             self.refresh()
             return
         info = position_info(session, position)

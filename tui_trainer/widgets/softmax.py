@@ -33,6 +33,7 @@ class SoftmaxPane(Pane):
         self._stale = session.stale
         if f is None:
             self._rows = []
+            self.border_subtitle = ""  # nothing shown, nothing stale
             self.refresh()
             return
         info = position_info(session, position)

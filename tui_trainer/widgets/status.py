@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -19,25 +20,32 @@ class StatusBar(Static):
     """
 
     def show(self, session: Session, running: bool, count: str) -> None:
-        t = Text()
-        t.append("tui-trainer ", style="bold")
-        t.append(f"step {session.step}  ", style="bold")
-        t.append(f"{session.optimizer.name} lr {session.lr:g}  ")
+        # (text, style, drop order): when the line is too long (step 100,000 at 80 columns)
+        # the hints go first, then the perplexity, then the program's name
+        parts: list[tuple[str, str, int]] = [
+            ("tui-trainer ", "bold", 3),
+            (f"step {session.step}  ", "bold", 0),
+            (f"{session.optimizer.name} lr {session.lr:g}  ", "", 0),
+        ]
         f = session.forward_result
         if f is not None:
-            n = n_positions(session)
-            mean = f.total_loss / n
-            t.append(f"loss {fmt(f.total_loss, 4)}  ")
-            t.append(f"ppl {fmt(perplexity(mean), 3)}  ", style="dim")
+            mean = f.total_loss / n_positions(session)
+            parts.append((f"loss {fmt(f.total_loss, 4)}  ", "", 0))
+            parts.append((f"ppl {fmt(perplexity(mean), 3)}  ", "dim", 2))
             if session.stale:
-                t.append("(stale) ", style="yellow")
+                parts.append(("(stale) ", "yellow", 0))
         if session.divergence is not None:
-            t.append(f"DIVERGED at step {session.divergence.step}  ", style="bold red")
+            parts.append((f"DIVERGED at step {session.divergence.step}  ", "bold red", 0))
         if running:
-            t.append("● running (space/esc stops)  ", style="bold green")
+            parts += [("● running ", "bold green", 0), ("(space/esc stops)", "bold green", 1), ("  ", "", 0)]
         if count:
-            t.append(f"count {count}_ (r runs it)", style="bold cyan")
-        self.update(t)
+            parts += [(f"count {count}_ ", "bold cyan", 0), ("(r runs it)", "bold cyan", 1)]
+        width = self.content_size.width or 1_000  # not laid out yet: no limit
+        for level in (1, 2, 3):
+            if sum(cell_len(text) for text, _, _ in parts) <= width:
+                break
+            parts = [p for p in parts if p[2] != level]
+        self.update(Text.assemble(*((text, style) for text, style, _ in parts)))
 
 
 class Narration(Static):
