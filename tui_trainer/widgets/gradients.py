@@ -77,10 +77,18 @@ class GradientPane(Pane):
             row = [("↓ " if i else "") + name]
             row += [f"|{LAYER_LABEL[name]}|"] if labels else []
             t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), "magenta"))
+        # "name value" pairs flowed onto lines by hand, so a line never breaks inside a pair
         params = Text("|dL/dW| ", style="dim")
+        room, used = self.content_size.width or 1_000, params.cell_len
         for name, norm in tensor_grad_norms(session, b):
+            pair = len(name) + 1 + len(fmt(norm, 3))
+            if used + pair > room and used > 8:
+                params.rstrip()
+                params.append("\n")
+                used = 0
             params.append(f"{name} ", style="dim")
             params.append(f"{fmt(norm, 3)}  ")
+            used += pair + 2
         info = position_info(session, position)
         d = b.dlogits[info.index]
         probs = session.forward_result.probs[info.index]
