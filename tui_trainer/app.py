@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
@@ -46,8 +47,9 @@ REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
 #: refreshing during a run (the training thread and the UI share one interpreter lock).
 RUN_UI_SHARE = 0.05
-#: ...but never less often than this: the step counter and loss must not look frozen.
-MAX_REFRESH_GAP = 0.5
+#: The status line and the loss curve (what one watches during a run) refresh this often
+#: whatever the full refreshes cost: they are cheap, and the step counter must not freeze.
+LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
@@ -129,6 +131,7 @@ class TrainerApp(App[int]):
         self._switch_interval = sys.getswitchinterval()
         self._last_result: ActionResult | None = None
         self._train_worker: Worker | None = None
+        self._live_timer: Timer | None = None
         #: the session replaced by the last checkpoint load (C), and the file's name
         self._before_load: tuple[Session, str] | None = None
         #: below the minimum size: the panes are hidden, so keys that change the state wait
@@ -286,6 +289,17 @@ class TrainerApp(App[int]):
         self._train_worker = self._train(n)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
+        self._live_timer = self.set_interval(LIVE_REFRESH_INTERVAL, self._refresh_live)
+
+    def _refresh_live(self) -> None:
+        """Between full refreshes (slow to paint, so rationed during a run), keep the
+        status line and the loss curve current."""
+        if not self.running:
+            return
+        s = self.session
+        with s.lock:
+            self.query_one(StatusBar).show(s, self.running, self.count)
+            self.query_one(LossPane).show(s, self.position)
 
     def _refresh_during_run(self) -> None:
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never
@@ -301,7 +315,7 @@ class TrainerApp(App[int]):
         # this thread's CPU time since the previous refresh began (painting, keys): the next
         # refresh waits until that is at most RUN_UI_SHARE of the time between refreshes
         used = time.thread_time() - cpu
-        wait = min(max(REFRESH_INTERVAL, used / RUN_UI_SHARE), MAX_REFRESH_GAP) - (time.monotonic() - wall)
+        wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
@@ -322,6 +336,9 @@ class TrainerApp(App[int]):
 
     def _run_finished(self, result: ActionResult) -> None:
         self.running = False
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
         sys.setswitchinterval(self._switch_interval)
         self._after(result)
 
