@@ -124,6 +124,7 @@ def test_divergence_in_headless_run_is_reported(capsys):
     code, out, err = run(capsys, "train", "--lr", "50", "--steps", "100", "--json")
     assert code == 1
     assert "diverged at step" in err and "too large" in err and "Traceback" not in err
+    assert "rerun with a smaller --lr (e.g. 5)" in err and "step again" not in err
     assert "NaN" not in out and "Infinity" not in out
 
 

@@ -303,7 +303,13 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         return 2
     if result.stopped == "diverged":
         d = result.divergence
-        print(f"{PROG}: diverged at step {d.step}: {d.cause}; {d.advice}", file=err)
+        # the app's advice says "step again"; here the next step is another command line
+        advice = (
+            f"the learning rate {session.lr:g} is too large: rerun with a smaller --lr (e.g. {session.lr / 10:g})"
+            if "too large" in d.advice
+            else "rerun with a smaller --lr or with --clip"
+        )
+        print(f"{PROG}: diverged at step {d.step}: {d.cause}; {advice}", file=err)
         return 1
     if not args.json and session.history:
         first, last = session.history[0], session.history[-1]
