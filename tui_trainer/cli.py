@@ -274,7 +274,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     if not args.json:
         v = session.vocab
         print(
-            f"{session.data.n_positions} positions, vocabulary {len(v)}, {session.model.size:,} parameters, "
+            f"{session.data.n_positions} position{'s' if session.data.n_positions != 1 else ''}, "
+            f"vocabulary {len(v)}, {session.model.size:,} parameters, "
             f"{session.optimizer.name} lr {session.lr:g}, seed {session.config.seed}",
             file=out,
         )
