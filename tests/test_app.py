@@ -335,3 +335,11 @@ def test_backward_narration_shows_tiny_gradients_as_numbers():
     text = narrate._backward(s, 0)
     assert "-0.000" not in text and " 0.00 " not in text and "0.00 →" not in text
     assert "e-0" in text  # tiny norms in scientific notation
+
+
+async def test_cycling_the_optimizer_mentions_its_usual_learning_rate():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("o")  # sgd -> momentum, lr stays 0.1
+        assert app.session.optimizer.name == "momentum" and app.session.lr == 0.1
+        assert "momentum's usual lr is 0.01" in narration(app)

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from core import OPTIMIZERS, ActionResult, Session
+from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.readout import n_positions
 
@@ -362,7 +362,12 @@ class TrainerApp(App[int]):
         name = names[(names.index(self.session.optimizer.name) + 1) % len(names)]
         r = self.session.set_optimizer(name)
         self.refresh_panes()
-        self.say(f"Optimizer: {name} (its state starts from zero), lr {self.session.lr:g}. " if r.ok else r.note)
+        if not r.ok:
+            self.say(r.note)
+            return
+        lr, usual = self.session.lr, DEFAULT_LR[name]
+        hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: [ and ] change it."
+        self.say(f"Optimizer: {name} (its state starts from zero), lr {lr:g}.{hint}")
 
     def action_lr(self, direction: int) -> None:
         if self._too_small:
