@@ -187,3 +187,33 @@ def test_forward_matches_the_reference_softmax_and_cross_entropy(dtype):
     np.testing.assert_allclose(f.probs, core.softmax(logits), rtol=tol, atol=tol)
     np.testing.assert_allclose(f.losses, core.cross_entropy(logits, y), rtol=tol, atol=tol)
     np.testing.assert_allclose(f.probs.sum(axis=1), 1.0, rtol=tol)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_actions_and_undos_stay_exact_under_any_cap(seed):
+    import random
+
+    rng = random.Random(seed)
+    cap = [20_000, 60_000, 150_000, 10**9][seed]
+    s = Session.create(optimizer=rng.choice(["sgd", "adam", "momentum"]), undo_memory=cap)
+    before: list[dict] = []  # the state before each action undo can still take back
+    for it in range(150):
+        if rng.random() < 0.25 and before:
+            for _ in range(rng.randint(1, min(5, len(before)))):
+                assert s.undo().ok
+                _assert_same(_state(s), before.pop(), (seed, it))
+            continue
+        kind = rng.choices(["step", "forward", "backward", "update", "opt", "lr"], [6, 1, 1, 1, 0.3, 0.3])[0]
+        if kind == "lr":
+            s.set_lr(rng.choice([0.01, 0.05, 0.1]))  # a setting, recorded by the next action
+            continue
+        state = _state(s)
+        if kind == "opt":
+            r = s.set_optimizer(rng.choice(["sgd", "adam", "momentum"]))
+        else:
+            r = getattr(s, "train_step" if kind == "step" else kind)()
+        assert r.ok, r.note
+        before.append(state)
+    while before:
+        assert s.undo().ok
+        _assert_same(_state(s), before.pop(), (seed, "to the start"))
