@@ -138,6 +138,8 @@ class Divergence:
     step: int
     cause: str
     advice: str
+    #: a learning rate to try when the cause is one that is too large (else None)
+    suggested_lr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -563,12 +565,13 @@ class Session:
             self._restore(good)
             self._last_good = None
         big = self.lr >= 1.0 or (self.optimizer.name == "adam" and self.lr >= 0.1)
+        suggested = self.lr / 10 if big else None
         advice = (
-            f"the learning rate {self.lr:g} is too large: lower it (e.g. to {self.lr / 10:g}) and step again"
+            f"the learning rate {self.lr:g} is too large: lower it (e.g. to {suggested:g}) and step again"
             if big
             else "lower the learning rate or enable gradient clipping, then step again"
         )
-        self.divergence = Divergence(step=at, cause=cause, advice=advice)
+        self.divergence = Divergence(step=at, cause=cause, advice=advice, suggested_lr=suggested)
         return self.divergence
 
     def _push(self, action: str, args: tuple = (), changes_params: bool = False) -> _Snapshot:

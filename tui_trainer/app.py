@@ -134,8 +134,6 @@ class TrainerApp(App[int]):
         self._live_timer: Timer | None = None
         #: the session replaced by the last checkpoint load (C), and the file's name
         self._before_load: tuple[Session, str] | None = None
-        #: below the minimum size: the panes are hidden, so keys that change the state wait
-        self._too_small = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -171,7 +169,6 @@ class TrainerApp(App[int]):
         root.set_class(small, "too-small")
         compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
         root.set_class(compact, "compact")
-        self._too_small = small
         for v in COMPACT_VIEWS:
             root.set_class(self.view == v, f"view-{v}")
         if small:
@@ -201,6 +198,11 @@ class TrainerApp(App[int]):
         self.refresh_panes()
         with self.session.lock:
             self.say(narrate.after(self.session, result, self.position))
+
+    @property
+    def _too_small(self) -> bool:
+        """Below the minimum size the panes are hidden, so keys that change the state wait."""
+        return self.query_one("#root").has_class("too-small")
 
     def _busy(self) -> bool:
         if self._too_small:  # nothing would show what the key did

@@ -306,8 +306,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         d = result.divergence
         # the app's advice says "step again"; here the next step is another command line
         advice = (
-            f"the learning rate {session.lr:g} is too large: rerun with a smaller --lr (e.g. {session.lr / 10:g})"
-            if "too large" in d.advice
+            f"the learning rate {session.lr:g} is too large: rerun with a smaller --lr (e.g. {d.suggested_lr:g})"
+            if d.suggested_lr is not None
             else "rerun with a smaller --lr or with --clip"
         )
         print(f"{PROG}: diverged at step {d.step}: {d.cause}; {advice}", file=err)

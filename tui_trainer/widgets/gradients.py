@@ -92,10 +92,10 @@ class GradientPane(Pane):
         info = position_info(session, position)
         d = b.dlogits[info.index]
         probs = session.forward_result.probs[info.index]
-        # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
-        # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
         # the title above the table, across the pane (a table's own title wraps at its width)
         title = Text(f"dLoss/dlogit = P - target, position {info.index + 1}", style="bold")
+        # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
+        # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
         height = self.content_size.height
         rows = 4
         if height > 0:

@@ -11,7 +11,7 @@ shrinks and wraps columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 
@@ -217,9 +217,3 @@ class Grid:
             yield from line.render(console, end="\n")
         if self.caption:
             yield from console.render(Text(self.caption, style=self.caption_style), note_options)
-
-
-def rows_of(grid: Grid) -> Iterable[list[str]]:
-    """The plain text of each row (for tests)."""
-    for cells, _, _ in grid.rows:
-        yield [c.plain for c in cells]
