@@ -8,12 +8,15 @@ Everything the app shows comes from here. Quick start (a notebook works too)::
     s.forward_result.probs[0]          # P(next word | <BOS>)
     s.backward(); s.update()           # gradients, then new = old - lr x grad
     s.run(300)                         # 300 full steps
-    s.history[-1].loss                 # total loss, the lesson's sum over positions
+    s.history[-1].loss                 # total loss at the newest step, the lesson's sum over positions
+    s.undo(); s.redo()                 # exact, bit for bit; s.goto(120) jumps to step 120
+    s.branches()                       # a new action after undo or goto starts a branch: none is lost
     core.softmax([2.1, 3.2, 2.8])      # the lesson's softmax
 """
 
 from .data import Dataset, build_dataset, dataset_from_text
 from .gradcheck import gradcheck
+from .history import History, HistoryView
 from .losses import cross_entropy, log_softmax, perplexity, softmax
 from .model import BACKWARD_ORDER, Backward, Forward, MLPLanguageModel, ModelConfig
 from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
@@ -28,7 +31,9 @@ from .session import (
     StepRecord,
     Update,
     check_lr,
+    lr_problem,
 )
+from .timeline import BranchInfo, Command
 from .vocab import BOS, EOS, LESSON_TEXT, LESSON_VOCAB, UNK, Vocab, VocabError, split_sentences
 
 __all__ = [
@@ -47,9 +52,13 @@ __all__ = [
     "ActionResult",
     "Adam",
     "Backward",
+    "BranchInfo",
+    "Command",
     "Dataset",
     "Divergence",
     "Forward",
+    "History",
+    "HistoryView",
     "MLPLanguageModel",
     "ModelConfig",
     "Momentum",
@@ -66,6 +75,7 @@ __all__ = [
     "dataset_from_text",
     "gradcheck",
     "log_softmax",
+    "lr_problem",
     "make_optimizer",
     "perplexity",
     "softmax",

@@ -12,7 +12,7 @@ A checkpoint is a NumPy ``.npz`` archive read with ``allow_pickle=False``
 
 Only the session's public API is used: ``Session.create``, ``model.params``,
 ``optimizer.state_dict`` / ``load_state_dict``, ``history``, ``step``, ``lr``.
-A loaded session is in phase ``ready`` with an empty undo stack; training
+A loaded session is in phase ``ready`` and its timeline starts there; training
 continues exactly as it would have without the save and load.
 """
 
@@ -29,17 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .history import SCALARS, History
 from .optim import OPTIMIZERS
-from .session import Session, SessionConfig, StepRecord
+from .session import Session, SessionConfig
 
 FORMAT = "tui-trainer-checkpoint"
-VERSION = 1
-
-# StepRecord fields by kind; the per-position and per-tensor arrays are stored
-# concatenated, with their lengths, so any history shape round-trips.
-_SCALARS = ("step", "loss", "mean_loss", "perplexity", "lr", "grad_norm", "clipped")
-_ARRAYS = ("position_losses", "target_probs", "grad_norms", "update_norms")
-
+VERSION = 2
+#: version 1 kept one record per update (step s: the loss before update s); still read
+READABLE = (1, 2)
 
 def _file_mode() -> int:
     """0o666 less the umask: what ``open`` would give (``mkstemp`` alone gives 0o600)."""
@@ -68,14 +65,15 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
         header = {
             "format": FORMAT,
             "version": VERSION,
-            "config": _config_to_json(session.config),
+            "config": _config_to_json(replace(session.config, clip=session.clip)),
             "vocab": list(session.vocab.tokens),
             "step": int(session.step),
             "lr": float(session.lr),
             "optimizer": session.optimizer.name,
             "optimizer_scalars": {k: v for k, v in opt_state.items() if not isinstance(v, np.ndarray)},
             "optimizer_arrays": sorted(k for k, v in opt_state.items() if isinstance(v, np.ndarray)),
-            "history_optimizers": [r.optimizer for r in session.history],
+            # the rows of the steps before this one (a loaded session has no forward pass yet)
+            "history_optimizers": [r.optimizer for r in session.history[: session.step]],
         }
         arrays: dict[str, np.ndarray] = {
             "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
@@ -83,7 +81,7 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
         }
         for k in header["optimizer_arrays"]:
             arrays[f"opt.{k}"] = np.asarray(opt_state[k])
-        arrays.update(_history_arrays(session.history))
+        arrays.update(_history_arrays(session.history, session.step))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     fd, tmp = tempfile.mkstemp(prefix=".tui-trainer-", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
@@ -105,15 +103,11 @@ def _config_to_json(config: SessionConfig) -> dict:
     return d
 
 
-def _history_arrays(history: list[StepRecord]) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for name in _SCALARS:
-        kind = np.int64 if name == "step" else (np.bool_ if name == "clipped" else np.float64)
-        out[f"hist.{name}"] = np.array([getattr(r, name) for r in history], dtype=kind)
-    for name in _ARRAYS:
-        parts = [np.asarray(getattr(r, name)) for r in history]
-        out[f"hist.{name}.len"] = np.array([len(p) for p in parts], dtype=np.int64)
-        out[f"hist.{name}"] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+def _history_arrays(history, rows: int) -> dict[str, np.ndarray]:
+    """The first ``rows`` rows, one array per column (``core.history``)."""
+    out = {f"hist.{name}": np.array(history.column(name)[:rows]) for name in SCALARS}
+    out["hist.target_probs"] = np.array(history.column("target_probs")[:rows])
+    out["hist.position_losses"] = np.array(history.column("position_losses")[:rows])
     return out
 
 
@@ -158,7 +152,7 @@ def _read_archive(raw: bytes) -> tuple[dict, dict[str, np.ndarray]]:
         raise CheckpointError("damaged header") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError("not a checkpoint header")
-    if header.get("version") != VERSION:
+    if header.get("version") not in READABLE:
         raise CheckpointError(f"checkpoint version {header.get('version')!r}, this program reads {VERSION}")
     return header, arrays
 
@@ -206,49 +200,69 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
         if a is None or a.shape != m.params.shape:
             raise bad(f"optimizer state {k!r} is missing or the wrong size")
         state[k] = a
-    history = _history_from_arrays(arrays, hist_opts, bad)
+    tracked = len(session.tracked)
+    if header["version"] == 1:
+        history = _history_v1(arrays, hist_opts, tracked, step, bad)
+    else:
+        history = _history_from_arrays(arrays, hist_opts, tracked, step, bad)
     try:
-        session.optimizer.load_state_dict(state)
-    except (KeyError, TypeError, ValueError):
+        session.load_state(params, opt_name, state, lr, step, history)
+    except ValueError:
         raise bad("optimizer state does not fit") from None
-    m.params[...] = params
-    session.set_lr(float(lr))
-    session.step = step
-    session.history = history
     return session
 
 
-def _history_from_arrays(arrays: dict[str, np.ndarray], optimizers: list, bad) -> list[StepRecord]:
+def _history_from_arrays(arrays: dict[str, np.ndarray], opts: list, tracked: int, step: int, bad) -> History:
     try:
-        cols = {n: arrays[f"hist.{n}"] for n in _SCALARS}
-        n = len(optimizers)
-        if any(c.ndim != 1 or len(c) != n for c in cols.values()):
-            raise bad("history columns of different lengths")
-        parts = {}
-        for name in _ARRAYS:
-            lens, flat = arrays[f"hist.{name}.len"], arrays[f"hist.{name}"]
-            if lens.ndim != 1 or len(lens) != n or (lens < 0).any() or int(lens.sum()) != flat.size:
-                raise bad(f"history {name} does not add up")
-            parts[name] = np.split(flat, np.cumsum(lens)[:-1]) if n else []
+        cols = {n: arrays[f"hist.{n}"] for n in SCALARS}
+        probs, losses = arrays["hist.target_probs"], arrays["hist.position_losses"]
     except KeyError:
         raise bad("history is missing") from None
-    return [
-        StepRecord(
-            step=int(cols["step"][i]),
-            loss=float(cols["loss"][i]),
-            mean_loss=float(cols["mean_loss"][i]),
-            perplexity=float(cols["perplexity"][i]),
-            position_losses=parts["position_losses"][i].copy(),
-            target_probs=parts["target_probs"][i].copy(),
-            lr=float(cols["lr"][i]),
-            optimizer=str(optimizers[i]),
-            grad_norm=float(cols["grad_norm"][i]),
-            grad_norms=parts["grad_norms"][i].copy(),
-            update_norms=parts["update_norms"][i].copy(),
-            clipped=bool(cols["clipped"][i]),
-        )
-        for i in range(n)
-    ]
+    n = len(opts)
+    if n != step or any(c.shape != (n,) or c.dtype != np.float64 for c in cols.values()):
+        raise bad("history columns do not match its step")
+    if probs.shape != (n, tracked) or losses.shape != (n, tracked):
+        raise bad("history per-position columns do not fit the text")
+    h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
+    h.n = n
+    for name in SCALARS:
+        h.cols[name][:n] = cols[name]
+    for i, o in enumerate(opts):
+        if str(o) not in OPTIMIZERS:
+            raise bad(f"unknown optimizer {str(o)!r} in the history")
+        h.opt[i] = h.optimizers.index(str(o))
+    h.probs[:n], h.losses[:n] = probs, losses
+    return h
+
+
+def _history_v1(arrays: dict[str, np.ndarray], optimizers: list, tracked: int, step: int, bad) -> History:
+    """Version 1 numbered rows from 1, each the loss before that update: row s is step s - 1."""
+    try:
+        loss, mean = arrays["hist.loss"], arrays["hist.mean_loss"]
+        lr, gnorm, clipped = arrays["hist.lr"], arrays["hist.grad_norm"], arrays["hist.clipped"]
+        plens, pflat = arrays["hist.target_probs.len"], arrays["hist.target_probs"]
+        llens, lflat = arrays["hist.position_losses.len"], arrays["hist.position_losses"]
+    except KeyError:
+        raise bad("history is missing") from None
+    n = len(optimizers)
+    if n != step or any(len(c) != n for c in (loss, mean, lr, gnorm, clipped, plens, llens)):
+        raise bad("history columns do not match its step")
+    if int(plens.sum()) != pflat.size or int(llens.sum()) != lflat.size or (plens < 0).any():
+        raise bad("history target_probs does not add up")
+    h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
+    h.n = n
+    h.cols["total_loss"][:n], h.cols["mean_loss"][:n] = loss, mean
+    h.cols["lr"][:n], h.cols["grad_norm"][:n] = lr, gnorm
+    h.cols["clip_factor"][:n] = np.where(clipped, np.nan, 1.0)  # clipped by an unrecorded factor
+    starts = np.concatenate([[0], np.cumsum(plens)[:-1]]) if n else []
+    for i in range(n):
+        if str(optimizers[i]) not in OPTIMIZERS:
+            raise bad(f"unknown optimizer {optimizers[i]!r} in the history")
+        h.opt[i] = h.optimizers.index(str(optimizers[i]))
+        if plens[i] >= tracked and llens[i] == plens[i]:  # a full batch: its first positions are the tracked ones
+            h.probs[i] = pflat[starts[i] : starts[i] + tracked]
+            h.losses[i] = lflat[starts[i] : starts[i] + tracked]
+    return h
 
 
 def _words(tokens: tuple[str, ...], k: int = 6) -> str:

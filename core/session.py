@@ -1,11 +1,18 @@
 """The debugger engine: one training run you can step through, phase by phase.
 
 A training step is forward -> backward -> update. ``Session`` runs each phase
-on request, handles calls out of order by rule (``backward`` before
-``forward`` runs the forward pass first and says so), records every step in
-``history``, undoes any action exactly, and stops training when it diverges,
-keeping the last good state. Every action returns an ``ActionResult``; none
-raises for a reason a user can cause.
+on request and handles calls out of order by rule (``backward`` before
+``forward`` runs the forward pass first and says so). Every state change is a
+``Command`` applied by one method, ``_apply``, live and when the timeline
+(``core.timeline``) replays it, so ``undo``, ``redo``, ``goto`` and branches
+restore any state bit for bit. Every action returns an ``ActionResult`` of
+reason codes and numbers (the app's ``narrate`` turns them into sentences);
+none raises for a reason a user can cause.
+
+Steps: *step k* is the model after k updates; step 0 is the untrained model.
+A full step (``train_step``, ``run``) ends with the forward pass of the new
+parameters, so the state shows the model as it now is, and history row k holds
+what that forward pass measured.
 
 Phases (``Session.phase``):
 
@@ -13,22 +20,26 @@ Phases (``Session.phase``):
               the last forward results are *stale*: computed before it)
     forward   logits, probabilities and losses are fresh
     backward  gradients are fresh too; ``update`` can apply them
+
+Divergence is a state, not a rollback: a forward pass whose loss is not finite
+or explodes, a non-finite gradient or update, is kept (look at it), training
+from it is refused, and ``undo`` goes back.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .data import Dataset, dataset_from_text
-from .losses import perplexity
+from .history import History, HistoryView, StepRecord
 from .model import Backward, Forward, MLPLanguageModel, ModelConfig
 from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
+from .timeline import OPS, BranchInfo, Command, State, Timeline
 
 READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
@@ -36,6 +47,10 @@ READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 MAX_LR = 1e3
 #: Smallest learning rate accepted: below it an update changes no float64 parameter near 1.
 MIN_LR = 1e-12
+#: Positions whose per-position values the history keeps: the first sentence's, at most this many.
+MAX_TRACKED = 8
+
+__all__ = ["OPS", "StepRecord"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,8 @@ class SessionConfig:
     ``lr=None`` takes the optimizer's default. ``batch_positions`` caps the
     positions per step: a text with more positions trains on a fresh random
     sample of them each step (a pure function of ``seed`` and the step).
+    ``undo_memory`` is the bytes the timeline may keep in checkpoints (0: only
+    the initial state; going back then recomputes from it, still exactly).
     """
 
     text: str | None = None
@@ -61,8 +78,7 @@ class SessionConfig:
     clip: float | None = None
     seed: int = 0
     batch_positions: int = 512
-    undo_limit: int = 1_000_000  # actions undo can go back (0: undo off)
-    undo_memory: int = 64 * 2**20  # bytes of state copies kept for undo; older states are replayed
+    undo_memory: int = 64 * 2**20
     divergence_loss: float = 50.0  # mean loss per position that counts as diverged
 
     def validate(self) -> None:
@@ -73,142 +89,102 @@ class SessionConfig:
             check_lr(self.lr)
         if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
             raise ValueError(f"the clipping norm must be a positive number, not {self.clip}")
-        for name in ("batch_positions",):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.undo_limit < 0:
-            raise ValueError("undo_limit must be 0 or more")
+        if self.batch_positions < 1:
+            raise ValueError("batch_positions must be at least 1")
         if self.undo_memory < 0:
             raise ValueError("undo_memory must be 0 or more")
 
 
-def check_lr(lr: float) -> float:
-    """``lr`` as a float, or ``ValueError`` if it is not a usable learning rate."""
+def lr_problem(lr: object) -> str | None:
+    """Why ``lr`` is not a usable learning rate, as a code, or None:
+    ``not_a_number``, ``not_finite``, ``not_positive``, ``too_large``, ``too_small``."""
     try:
-        lr = float(lr)
+        lr = float(lr)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"the learning rate must be a number, not {lr!r}") from None
+        return "not_a_number"
     if not math.isfinite(lr):
-        raise ValueError(f"the learning rate must be finite, not {lr}")
+        return "not_finite"
     if lr <= 0:
-        raise ValueError(f"the learning rate must be greater than 0, not {lr:g}")
+        return "not_positive"
     if lr > MAX_LR:
-        raise ValueError(f"the learning rate {lr:g} is absurdly large (the limit is {MAX_LR:g})")
+        return "too_large"
     if lr < MIN_LR:
-        raise ValueError(f"the learning rate {lr:g} is too small to change anything (the limit is {MIN_LR:g})")
-    return lr
+        return "too_small"
+    return None
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class StepRecord:
-    """One training step as history keeps it. ``loss`` is the total loss of the
-    forward pass the step's gradients came from (before its update)."""
-
-    step: int
-    loss: float
-    mean_loss: float
-    perplexity: float
-    position_losses: np.ndarray
-    target_probs: np.ndarray
-    lr: float
-    optimizer: str
-    grad_norm: float
-    grad_norms: np.ndarray  # per tensor, in model.slices order
-    update_norms: np.ndarray  # per tensor
-    clipped: bool
+def check_lr(lr: float) -> float:
+    """``lr`` as a float, or ``ValueError`` (for command lines) if it is not usable."""
+    why = lr_problem(lr)
+    if why == "not_a_number":
+        raise ValueError(f"the learning rate must be a number, not {lr!r}")
+    if why == "not_finite":
+        raise ValueError(f"the learning rate must be finite, not {lr}")
+    if why == "not_positive":
+        raise ValueError(f"the learning rate must be greater than 0, not {float(lr):g}")
+    if why == "too_large":
+        raise ValueError(f"the learning rate {float(lr):g} is absurdly large (the limit is {MAX_LR:g})")
+    if why == "too_small":
+        raise ValueError(f"the learning rate {float(lr):g} is too small to change anything (the limit is {MIN_LR:g})")
+    return float(lr)
 
 
 @dataclass(frozen=True, eq=False)
 class Update:
-    """The last update: the gradient it used (after clipping), the change it
-    applied (new - old) and the learning rate."""
+    """The last update: the gradient it used (after clipping), the change it applied
+    (new - old), the learning rate, and the clipping it did (factor 1: none)."""
 
     grad: np.ndarray
     delta: np.ndarray
     lr: float
     optimizer: str
-    step: int
+    step: int  # the step it made (the model after it)
     delta_norms: np.ndarray | None = None  # ||delta|| per tensor, in ``slices`` order
+    grad_norm: float = math.nan  # ||gradient|| before clipping
+    clip_factor: float = 1.0
 
 
 @dataclass(frozen=True)
 class Divergence:
-    """Why training stopped: at which step, the cause, and what to do."""
+    """Training diverged at ``step`` (the model after that many updates).
+
+    ``cause``: ``nonfinite_loss``, ``loss_exploded`` (``value``: the mean loss per
+    position), ``nonfinite_grad`` or ``nonfinite_update``. ``suggested_lr``: a
+    learning rate to try when the current one is the likely cause (else None)."""
 
     step: int
     cause: str
-    advice: str
-    #: a learning rate to try when the cause is one that is too large (else None)
+    value: float = math.nan
+    lr: float = math.nan
     suggested_lr: float | None = None
 
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What an action did. ``ran`` lists the phases actually run, in order;
-    ``note`` explains anything a user did not ask for or could not get."""
+    """What an action did, as data. ``ran`` lists the phases actually run, in order.
+
+    ``code`` says anything a user did not ask for or could not get:
+    ``forward_first`` (the forward pass was missing; ``stale`` says it was out of date),
+    ``gradients_first``, ``unchanged`` (the state already had it: nothing recorded),
+    ``diverged`` (training refused from a diverged state), ``bad_lr`` (``detail``:
+    ``lr_problem``'s code), ``unknown_optimizer``, ``bad_clip``, ``bad_count``,
+    ``at_start`` (nothing to undo; ``value``: the step the session began at),
+    ``at_end`` (nothing to redo), ``no_such_step``, ``no_such_branch``, ``cancelled``.
+    """
 
     action: str
     ran: tuple[str, ...] = ()
     ok: bool = True
-    note: str = ""
-    steps: int = 0
+    code: str | None = None
+    steps: int = 0  # updates made
     stopped: str | None = None  # "cancelled", "diverged" or None
     divergence: Divergence | None = None
-
-
-#: Undo keeps up to this many of the newest actions' states whole (restored instantly, the
-#: very same objects); fewer when states are large (see ``Session._recent_window``).
-UNDO_RECENT = 16
-
-
-@dataclass(eq=False, slots=True)
-class _Snapshot:
-    """The state before one action, and the action (to replay it).
-
-    Recent snapshots are *whole*: results by reference, and a copy of the
-    parameters and optimizer state if the action changes them. Older ones are
-    thinned to the action and a few numbers; every ``stride``-th one keeps a
-    whole copy (a *checkpoint*), from which the states between are recomputed
-    by replaying the actions, bit for bit.
-    """
-
-    action: str  # "forward", "backward", "update", "step" or "set_optimizer"
-    args: tuple
-    seq: int  # the action's number since the session began
-    params: np.ndarray | None  # None: unchanged by the action, or thinned
-    opt_name: str
-    opt_state: dict | None
-    lr: float
-    phase: str
-    step: int
-    forward: Forward | None
-    backward: Backward | None
-    update: Update | None
-    history_len: int
-    divergence: Divergence | None
-    whole: bool = True  # False once thinned: restore by replay
-    #: a checkpoint without its results (forward, backward, update): only the parameters and
-    #: optimizer state, so a large model's checkpoint is not its N x V arrays. Its action
-    #: (a full step from READY) recomputes every result, so replays can start here.
-    lean: bool = False
-    nbytes: int = 0  # bytes of the copies and results it keeps
-
-    @property
-    def checkpoint(self) -> bool:
-        return self.whole and self.params is not None
-
-    def thin(self) -> None:
-        self.params = self.opt_state = self.forward = self.backward = self.update = None
-        self.whole, self.lean, self.nbytes = False, False, 0
-
-    @property
-    def can_be_lean(self) -> bool:
-        """Replaying its action from here recomputes every result the state holds."""
-        return self.checkpoint and self.action in ("step", "update") and self.phase == READY
-
-    def make_lean(self) -> None:
-        self.forward = self.backward = self.update = None
-        self.lean = True
+    value: float | None = None
+    detail: str | None = None
+    stale: bool = False
+    command: Command | None = None  # for undo / redo: the command taken back or done again
+    start_step: int | None = None  # for run: the step it started from
+    branch: int | None = None  # the branch the action left the session on, when it started one
 
 
 def _arrays(objs):
@@ -219,11 +195,11 @@ def _arrays(objs):
         elif isinstance(o, dict):
             yield from _arrays(o.values())
         elif hasattr(o, "__dataclass_fields__"):
-            yield from _arrays(vars(o).values())
+            yield from _arrays(getattr(o, f) for f in o.__dataclass_fields__)
 
 
 def _nbytes(*objs) -> int:
-    """Bytes of the arrays held by ``objs`` (an array shared by two of them counts twice)."""
+    """Bytes of the arrays held by ``objs``."""
     return sum(a.nbytes for a in _arrays(objs))
 
 
@@ -236,24 +212,33 @@ class Session:
     model: MLPLanguageModel
     optimizer: Optimizer
     lr: float
+    clip: float | None = None
     phase: str = READY
     step: int = 0
     forward_result: Forward | None = None
     backward_result: Backward | None = None
     last_update: Update | None = None
-    history: list[StepRecord] = field(default_factory=list)
     divergence: Divergence | None = None
     #: held by every action; hold it to read a consistent state from another thread
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
-        self._undo: deque[_Snapshot] = deque()
-        self._undo_enabled = self.config.undo_limit > 0
-        self._last_good: _Snapshot | None = None  # the state before the latest update
-        self._seq = 0  # actions so far
-        self._stride = 1  # every stride-th snapshot keeps a whole copy (doubles to fit undo_memory)
-        self._kept_bytes = 0  # bytes held by whole snapshots
-        self._state_bytes: dict[tuple, int] = {}  # bytes of a whole snapshot, by batch and optimizer
+        first = self.data.sentence_of == self.data.sentence_of[0]
+        #: dataset positions whose values every history row keeps (the first sentence's, at most 8)
+        self.tracked: np.ndarray = np.flatnonzero(first)[:MAX_TRACKED]
+        self._start(History(len(self.tracked), tuple(OPTIMIZERS)))
+
+    def _start(self, history: History) -> None:
+        """Begin the timeline at the current state (a new session, a load, a fork)."""
+        self.timeline = Timeline(
+            self._capture(lean=False),
+            history,
+            self.step,
+            self.config.undo_memory,
+            self._capture,
+            self._restore,
+            self._apply,
+        )
 
     # --- construction -------------------------------------------------------------
 
@@ -280,7 +265,44 @@ class Session:
         model = MLPLanguageModel(mc, seed=config.seed)
         opt = make_optimizer(config.optimizer, model.size, model.dtype)
         lr = config.lr if config.lr is not None else DEFAULT_LR[config.optimizer]
-        return cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr))
+        return cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr), clip=config.clip)
+
+    def fork(self) -> Session:
+        """An independent session at this state (its timeline starts here; nothing mutable
+        is shared): try something else without touching this one."""
+        with self.lock:
+            model = MLPLanguageModel(self.model.config, seed=self.config.seed)
+            model.params[...] = self.model.params
+            opt = make_optimizer(self.optimizer.name, model.size, model.dtype)
+            opt.load_state_dict(self.optimizer.state_dict())
+            s = Session.__new__(Session)
+            s.config, s.data, s.model, s.optimizer = self.config, self.data, model, opt
+            s.lr, s.clip, s.phase, s.step = self.lr, self.clip, self.phase, self.step
+            # results are never written after they are made: sharing them shares nothing mutable
+            s.forward_result, s.backward_result, s.last_update = (
+                self.forward_result,
+                self.backward_result,
+                self.last_update,
+            )
+            s.divergence = self.divergence
+            s.lock = threading.RLock()
+            s.tracked = self.tracked
+            s._start(self._history_for_fork())
+            return s
+
+    def load_state(self, params: np.ndarray, optimizer: str, opt_state: dict, lr: float, step: int, history: History):
+        """Put a saved state into this fresh session and make it the start of its time
+        (``core.checkpoint`` loads through this). Raises ``ValueError`` if it does not fit."""
+        with self.lock:
+            opt = make_optimizer(optimizer, self.model.size, self.model.dtype)
+            try:
+                opt.load_state_dict(opt_state)
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError("optimizer state does not fit") from e
+            self.model.params[...] = params
+            self.optimizer, self.lr, self.step, self.phase = opt, float(lr), int(step), READY
+            self.forward_result = self.backward_result = self.last_update = self.divergence = None
+            self._start(history)
 
     # --- state read by the screen -------------------------------------------------
 
@@ -297,6 +319,21 @@ class Session:
     def full_batch(self) -> bool:
         return self.data.n_positions <= self.config.batch_positions
 
+    @property
+    def history(self) -> HistoryView:
+        """One row per step so far (see ``core.history``), as this state has it."""
+        measured = self.phase != READY
+        return HistoryView(
+            self.timeline.cur.history, self.step, measured, self.phase == BACKWARD, self.lr, self.optimizer.name
+        )
+
+    def branch_history(self, branch: int | None = None) -> HistoryView:
+        """The whole record of a branch (default: the current one), including its steps
+        after the cursor: what the loss curve draws when looking back in time."""
+        tl = self.timeline
+        b = tl.cur if branch is None else tl.branch(branch)
+        return HistoryView(b.history, b.history.n - 1, True, True, math.nan, "")
+
     def batch(self, step: int | None = None) -> np.ndarray:
         """Dataset indices of the positions trained on at ``step`` (default: the current one)."""
         n = self.data.n_positions
@@ -305,91 +342,36 @@ class Session:
         rng = np.random.default_rng((self.config.seed, self.step if step is None else step))
         return np.sort(rng.choice(n, size=self.config.batch_positions, replace=False))
 
-    @property
-    def can_undo(self) -> bool:
-        # a lean snapshot is rebuilt from an older one: alone at the bottom, it cannot be
-        return self._undo_enabled and bool(self._undo) and not (len(self._undo) == 1 and self._undo[0].lean)
-
-    @property
-    def undo_depth(self) -> int:
-        return len(self._undo) if self._undo_enabled else 0
-
-    def tensor_names(self) -> list[str]:
-        return list(self.model.slices)
-
-    def param(self, name: str) -> np.ndarray:
-        """A parameter tensor (a view: do not write to it)."""
-        return self.model.p[name]
-
     # --- the phases -------------------------------------------------------------------
 
     def forward(self) -> ActionResult:
         """Run the forward pass on the current parameters, all positions at once."""
         with self.lock:
-            self._push("forward")
-            note = (
-                "Forward pass recomputed: the parameters have not changed, so neither did the numbers."
-                if (self.phase != READY)
-                else ""
-            )
-            bad = self._forward()
-            if bad:
-                return ActionResult(
-                    "forward", ("forward",), ok=False, note=bad.cause, stopped="diverged", divergence=bad
-                )
-            self.phase = FORWARD
-            return ActionResult("forward", ("forward",), note=note)
+            if self.phase != READY:
+                return ActionResult("forward", code="unchanged")
+            return self._do(Command("forward"))
 
     def backward(self) -> ActionResult:
         """Compute every gradient from scratch (running the forward pass first if needed)."""
         with self.lock:
-            self._push("backward")
-            ran: list[str] = []
-            note = ""
-            if self.phase == READY:
-                why = "the parameters changed since the last one" if self.stale else "there was none yet"
-                note = f"Ran the forward pass first: backward needs fresh activations ({why})."
-                bad = self._forward()
-                ran.append("forward")
-                if bad:
-                    return ActionResult("backward", tuple(ran), False, bad.cause, stopped="diverged", divergence=bad)
-            elif self.phase == BACKWARD:
-                note = "Gradients recomputed from scratch: the same values, not doubled."
-            bad = self._backward()
-            ran.append("backward")
-            if bad:
-                return ActionResult("backward", tuple(ran), False, bad.cause, stopped="diverged", divergence=bad)
-            self.phase = BACKWARD
-            return ActionResult("backward", tuple(ran), note=note)
+            if self.phase == BACKWARD:
+                return ActionResult("backward", code="unchanged")
+            return self._do(Command("backward"))
 
     def update(self) -> ActionResult:
         """Apply the optimizer to the fresh gradients (computing them first if needed)."""
         with self.lock:
-            snap = self._push("update", changes_params=True)
-            ran, bad = self._ensure_gradients()
-            note = f"Ran {' and '.join(ran)} first: an update needs fresh gradients." if ran else ""
-            if bad:
-                return ActionResult("update", tuple(ran), False, bad.cause, 0, "diverged", bad)
-            self._last_good = snap
-            bad = self._update()
-            ran.append("update")
-            if bad:
-                return ActionResult("update", tuple(ran), False, bad.cause, 1, "diverged", bad)
-            return ActionResult("update", tuple(ran), note=note, steps=1)
+            if self.divergence is not None:
+                return self._refuse("update")
+            return self._do(Command("update"))
 
     def train_step(self) -> ActionResult:
-        """One full step: forward, backward, update (reusing fresh results if present)."""
+        """One full step: forward, backward, update (reusing fresh results if present),
+        then the forward pass of the new parameters."""
         with self.lock:
-            snap = self._push("step", changes_params=True)
-            ran, bad = self._ensure_gradients()
-            if bad:
-                return ActionResult("step", tuple(ran), False, bad.cause, 0, "diverged", bad)
-            self._last_good = snap
-            bad = self._update()
-            ran.append("update")
-            if bad:
-                return ActionResult("step", tuple(ran), False, bad.cause, 1, "diverged", bad)
-            return ActionResult("step", tuple(ran), steps=1)
+            if self.divergence is not None:
+                return self._refuse("step")
+            return self._do(Command("step"))
 
     def run(
         self,
@@ -401,79 +383,224 @@ class Session:
         early ("cancelled"); divergence ends it too. ``on_step`` is called after each
         step with the lock released."""
         if n < 0:
-            return ActionResult("run", ok=False, note=f"cannot run {n} steps: the count must be 0 or more")
+            return ActionResult("run", ok=False, code="bad_count", value=n)
         start = self.step
+        if self.divergence is not None:
+            return self._refuse("run", start_step=start)
         done = 0
         for _ in range(n):
             if should_stop is not None and should_stop():
-                return ActionResult(
-                    "run", ok=True, note=f"stopped after {done} of {n} steps", steps=done, stopped="cancelled"
-                )
+                return ActionResult("run", steps=done, stopped="cancelled", code="cancelled", start_step=start)
             r = self.train_step()
-            if not r.ok:
-                return ActionResult("run", r.ran, False, r.note, self.step - start, r.stopped, r.divergence)
-            done += 1
-            if on_step is not None:
+            done += r.steps
+            if on_step is not None and r.steps:
                 on_step(self)
-        return ActionResult("run", steps=done)
+            if not r.ok:
+                return ActionResult(
+                    "run", r.ran, False, r.code, done, r.stopped, r.divergence, start_step=start, branch=r.branch
+                )
+        return ActionResult("run", steps=done, start_step=start)
 
     # --- settings -------------------------------------------------------------------
 
     def set_lr(self, lr: float) -> ActionResult:
-        """Change the learning rate for the next update (rejects non-positive or non-finite values)."""
+        """Change the learning rate for the next update (an action: undo takes it back)."""
         with self.lock:
-            try:
-                lr = check_lr(lr)
-            except ValueError as e:
-                return ActionResult("set_lr", ok=False, note=str(e))
-            self.lr = lr
-            self.divergence = None
-            return ActionResult("set_lr", note=f"learning rate {lr:g}")
+            why = lr_problem(lr)
+            if why:
+                return ActionResult("set_lr", ok=False, code="bad_lr", detail=why, value=_as_float(lr))
+            if float(lr) == self.lr:
+                return ActionResult("set_lr", code="unchanged", value=self.lr)
+            return self._do(Command("set_lr", (float(lr),)))
 
     def set_optimizer(self, name: str, lr: float | None = None) -> ActionResult:
         """Switch optimizer (its state starts from zero); ``lr`` defaults to the current one."""
         with self.lock:
             if name not in OPTIMIZERS:
-                return ActionResult("set_optimizer", ok=False, note=f"unknown optimizer {name!r}")
-            if lr is not None:
-                try:
-                    lr = check_lr(lr)
-                except ValueError as e:
-                    return ActionResult("set_optimizer", ok=False, note=str(e))
-            self._push("set_optimizer", (name, lr), changes_params=True)
-            self._switch_optimizer(name, lr)
-            return ActionResult("set_optimizer", note=f"optimizer {name}, state reset")
+                return ActionResult("set_optimizer", ok=False, code="unknown_optimizer", detail=str(name))
+            if lr is not None and (why := lr_problem(lr)):
+                return ActionResult("set_optimizer", ok=False, code="bad_lr", detail=why, value=_as_float(lr))
+            fresh = self.optimizer.t == 0  # no step taken yet: its state is all zeros
+            if name == self.optimizer.name and fresh and (lr is None or float(lr) == self.lr):
+                return ActionResult("set_optimizer", code="unchanged")
+            return self._do(Command("set_optimizer", (name, None if lr is None else float(lr))))
 
-    def _switch_optimizer(self, name: str, lr: float | None) -> None:
-        self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
-        if lr is not None:
-            self.lr = lr
-        self.divergence = None
+    def set_clip(self, norm: float | None) -> ActionResult:
+        """Clip the gradient's norm to ``norm`` in updates (None: no clipping)."""
+        with self.lock:
+            if norm is not None:
+                v = _as_float(norm)
+                if v is None or not (math.isfinite(v) and v > 0):
+                    return ActionResult("set_clip", ok=False, code="bad_clip", value=v)
+                norm = v
+            if norm == self.clip:
+                return ActionResult("set_clip", code="unchanged")
+            return self._do(Command("set_clip", (norm,)))
 
-    # --- undo -----------------------------------------------------------------------
+    # --- time ------------------------------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """Commands applied on the current branch to reach this state."""
+        return self.timeline.pos
+
+    @property
+    def can_undo(self) -> bool:
+        return self.timeline.pos > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return not self.timeline.at_end
+
+    @property
+    def start_step(self) -> int:
+        """The step the session began at (0, or a loaded checkpoint's)."""
+        return self.timeline.start_step
+
+    @property
+    def last_step(self) -> int:
+        """The step at the end of the current branch (the newest, when viewing the past)."""
+        return self.timeline.last_step()
+
+    @property
+    def branch(self) -> int:
+        return self.timeline.cur.id
 
     def undo(self) -> ActionResult:
-        """Return to the state before the last action, exactly (parameters, optimizer
-        state, phase, results, history)."""
+        """Back to the state before the last command, exactly (parameters, optimizer state,
+        settings, phase, results, history). The command stays ahead: ``redo`` does it again."""
         with self.lock:
-            if not self.can_undo:
-                if self._seq > self.config.undo_limit or self._undo:
-                    why = f"nothing more to undo (only the last {self.config.undo_limit:,} actions are kept)"
-                elif self.step == 0 and not self.history:
-                    why = "nothing to undo yet"
-                else:  # e.g. restored from a checkpoint: it has no actions before that
-                    why = f"nothing more to undo: this session began at step {self.step} (from a checkpoint)"
-                return ActionResult("undo", ok=False, note=why)
-            snap = self._undo[-1]
-            if snap.whole and not snap.lean:  # recent: restore it as it is
-                self._restore(snap)
-            else:
-                self._replay_to(len(self._undo) - 1)
-            self._drop(self._undo.pop())
-            self._last_good = None
-            return ActionResult("undo", note=f"back to step {self.step}, phase {self.phase}")
+            tl = self.timeline
+            if tl.pos == 0:
+                return ActionResult("undo", ok=False, code="at_start", value=self.start_step)
+            cmd = tl.cur.command(tl.pos - 1)
+            tl.seek(tl.pos - 1)
+            return ActionResult("undo", command=cmd)
 
-    # --- internals ----------------------------------------------------------------------
+    def redo(self) -> ActionResult:
+        """Do the command after this state on the current branch again (exactly as before)."""
+        with self.lock:
+            tl = self.timeline
+            if tl.at_end:
+                return ActionResult("redo", ok=False, code="at_end")
+            cmd = tl.cur.command(tl.pos)
+            tl.seek(tl.pos + 1)
+            return ActionResult("redo", command=cmd)
+
+    def goto(self, step: int, phase: str | None = None, branch: int | None = None) -> ActionResult:
+        """The state at ``step`` on ``branch`` (default: the current one), exactly: its last
+        state at that step, or its last one in ``phase``."""
+        with self.lock:
+            tl = self.timeline
+            try:
+                b = tl.cur if branch is None else tl.branch(branch)
+            except KeyError:
+                return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
+            span = tl.positions_of_step(step, b)
+            if span is None:
+                return ActionResult("goto", ok=False, code="no_such_step", value=step)
+            lo, hi = span
+            if phase is None:
+                tl.seek(hi, b)
+                return ActionResult("goto")
+            tl.seek(lo, b)
+            found = lo if self.phase == phase else None
+            for p in range(lo + 1, hi + 1):
+                tl.seek(p, b)
+                if self.phase == phase:
+                    found = p
+            if found is None:
+                tl.seek(hi, b)
+                return ActionResult("goto", ok=False, code="no_such_step", value=step, detail=phase)
+            tl.seek(found, b)
+            return ActionResult("goto")
+
+    def goto_position(self, position: int, branch: int | None = None) -> ActionResult:
+        """The state after ``position`` commands on ``branch`` (default: the current one)."""
+        with self.lock:
+            tl = self.timeline
+            try:
+                b = tl.cur if branch is None else tl.branch(branch)
+            except KeyError:
+                return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
+            if not 0 <= position <= b.length:
+                return ActionResult("goto", ok=False, code="no_such_step", value=position)
+            tl.seek(position, b)
+            return ActionResult("goto")
+
+    def branches(self) -> list[BranchInfo]:
+        """Every branch of the timeline (a new action in the past starts one; none is lost)."""
+        with self.lock:
+            return self.timeline.info()
+
+    def timeline_bytes(self) -> int:
+        """Bytes the timeline keeps: checkpoints (within ``undo_memory``), logs, histories."""
+        return self.timeline.nbytes()
+
+    # --- commands ----------------------------------------------------------------------
+
+    def _refuse(self, action: str, **kw) -> ActionResult:
+        return ActionResult(action, ok=False, code="diverged", divergence=self.divergence, **kw)
+
+    def _do(self, cmd: Command) -> ActionResult:
+        """Apply ``cmd`` live: the timeline records it (starting a branch if the state is in
+        the past), then the same ``_apply`` that replays use."""
+        tl = self.timeline
+        before = tl.cur
+        tl.begin(cmd, self._history_for_fork)
+        step = self.step
+        r = self._apply(cmd)
+        tl.commit(cmd, self.step != step)
+        if tl.cur is not before:
+            r = replace(r, branch=tl.cur.id)
+        return r
+
+    def _apply(self, cmd: Command) -> ActionResult:
+        """Run one command on the current state. The only place state changes."""
+        op = cmd.op
+        if op == "forward":
+            bad = self._forward()
+            return self._result("forward", ["forward"], bad)
+        if op == "backward":
+            ran: list[str] = []
+            code, stale = None, False
+            if self.phase == READY:
+                code, stale = "forward_first", self.stale
+                ran.append("forward")
+                if bad := self._forward():
+                    return self._result("backward", ran, bad, code, stale)
+            ran.append("backward")
+            return self._result("backward", ran, self._backward(), code, stale)
+        if op in ("update", "step"):
+            stale = self.stale
+            ran, bad = self._ensure_gradients()
+            code = "gradients_first" if ran and op == "update" else None
+            if bad:
+                return self._result(op, ran, bad, code, stale)
+            ran.append("update")
+            bad = self._update()
+            if not bad and op == "step":
+                ran.append("forward")
+                bad = self._forward()
+            return self._result(op, ran, bad, code, stale, steps=1)
+        if op == "set_lr":
+            self.lr = cmd.args[0]
+        elif op == "set_optimizer":
+            name, lr = cmd.args
+            self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
+            if lr is not None:
+                self.lr = lr
+        elif op == "set_clip":
+            self.clip = cmd.args[0]
+        else:
+            raise ValueError(f"unknown command {op!r}")
+        return ActionResult(op)
+
+    @staticmethod
+    def _result(action, ran, bad, code=None, stale=False, steps=0) -> ActionResult:
+        if bad is not None:
+            return ActionResult(action, tuple(ran), False, code, steps, "diverged", bad, stale=stale)
+        return ActionResult(action, tuple(ran), code=code, steps=steps, stale=stale)
 
     def _ensure_gradients(self) -> tuple[list[str], Divergence | None]:
         """Run whichever of forward and backward the current phase still needs."""
@@ -488,7 +615,7 @@ class Session:
                 return ran, bad
         return ran, None
 
-    def _forward(self) -> Divergence | None:
+    def _compute_forward(self) -> Forward:
         idx = self.batch()
         d = self.data
         if idx.shape[0] == d.n_positions:  # every position, in order: no need to gather them
@@ -496,248 +623,125 @@ class Session:
         else:
             f = self.model.forward(d.contexts[idx], d.targets[idx])
         f.positions = idx
+        return f
+
+    def _forward(self) -> Divergence | None:
+        f = self._compute_forward()
+        self.forward_result, self.backward_result = f, None
+        self.phase = FORWARD
         total = f.total_loss
         n = f.targets.shape[0]
-        if not math.isfinite(total) or total / n > self.config.divergence_loss:
-            cause = "non-finite loss" if not math.isfinite(total) else f"loss exploded to {total / n:.3g} per position"
-            return self._diverge(cause)
-        self.forward_result = f
-        self.phase = FORWARD
+        mean = total / n
+        if f.positions.shape[0] == self.data.n_positions:
+            t = self.tracked
+            probs, losses = f.target_probs[t], f.losses[t]
+        else:  # a sampled batch: the tracked positions are measured on their own
+            d, t = self.data, self.tracked
+            tf = self.model.forward(d.contexts[t], d.targets[t])
+            probs, losses = tf.target_probs, tf.losses
+        self.timeline.cur.history.measure(self.step, total, mean, probs, losses)
+        if not math.isfinite(total):
+            return self._diverge("nonfinite_loss", mean)
+        if mean > self.config.divergence_loss:
+            return self._diverge("loss_exploded", mean)
         return None
 
     def _backward(self) -> Divergence | None:
         b = self.model.backward(self.forward_result)
-        if not math.isfinite(float(b.grads @ b.grads)):
-            return self._diverge("non-finite gradient")
         self.backward_result = b
         self.phase = BACKWARD
+        norm = float(np.sqrt(b.grads @ b.grads))
+        self.timeline.cur.history.set_grad(self.step, norm)
+        if not math.isfinite(norm):
+            return self._diverge("nonfinite_grad", norm)
         return None
 
     def _update(self) -> Divergence | None:
-        b, f = self.backward_result, self.forward_result
+        b = self.backward_result
         grad = b.grads
-        norms = self.model.tensor_norms(grad)
-        gnorm = float(np.sqrt(norms @ norms))
-        clipped = self.config.clip is not None and gnorm > self.config.clip
-        if clipped:
-            grad = grad * (self.config.clip / gnorm)
+        gnorm = float(np.sqrt(grad @ grad))
+        factor = 1.0
+        if self.clip is not None and gnorm > self.clip:
+            factor = self.clip / gnorm
+            grad = grad * factor
         delta = self.optimizer.step(self.model.params, grad, self.lr)
         unorms = self.model.tensor_norms(delta)
-        if not np.isfinite(unorms).all():
-            return self._diverge("non-finite update")
+        self.timeline.cur.history.set_update(self.step, self.lr, self.optimizer.name, factor)
         self.step += 1
-        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step, unorms)
-        n = f.targets.shape[0]
-        total = f.total_loss
-        self.history.append(
-            StepRecord(
-                step=self.step,
-                loss=total,
-                mean_loss=total / n,
-                perplexity=perplexity(total / n),
-                position_losses=f.losses,
-                target_probs=f.target_probs,
-                lr=self.lr,
-                optimizer=self.optimizer.name,
-                grad_norm=gnorm,
-                grad_norms=norms,
-                update_norms=unorms,
-                clipped=bool(clipped),
-            )
-        )
+        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step, unorms, gnorm, factor)
         self.phase = READY
-        self.divergence = None  # a step went through: whatever diverged before is behind us
+        if not np.isfinite(unorms).all():
+            return self._diverge("nonfinite_update", math.nan)
         return None
 
-    def _diverge(self, cause: str) -> Divergence:
-        """Stop training: go back to the state before the update that went wrong, and say why."""
-        good = self._last_good
-        # the step being attempted: the update that went wrong, or the next one when the
-        # current parameters themselves give a non-finite or exploding loss
-        at = self.step + 1 if good is None else good.step + 1
-        if good is not None:
-            # drop every undo entry newer than the last good state, then restore it
-            while self._undo:
-                s = self._undo.pop()
-                self._drop(s)
-                if s is good:
-                    break
-            self._restore(good)
-            self._last_good = None
+    def _diverge(self, cause: str, value: float) -> Divergence:
+        """Mark this state diverged (it stays on the timeline to be looked at)."""
         big = self.lr >= 1.0 or (self.optimizer.name == "adam" and self.lr >= 0.1)
-        suggested = self.lr / 10 if big else None
-        advice = (
-            f"the learning rate {self.lr:g} is too large: lower it (e.g. to {suggested:g}) and step again"
-            if big
-            else "lower the learning rate or enable gradient clipping, then step again"
-        )
-        self.divergence = Divergence(step=at, cause=cause, advice=advice, suggested_lr=suggested)
+        self.divergence = Divergence(self.step, cause, value, self.lr, self.lr / 10 if big else None)
         return self.divergence
 
-    def _push(self, action: str, args: tuple = (), changes_params: bool = False) -> _Snapshot:
-        """Remember the state before an action (parameters only if it may change
-        them, or if this snapshot is to be a checkpoint), then keep undo's memory
-        within ``undo_memory``."""
-        seq, self._seq = self._seq, self._seq + 1
-        copy = changes_params or not self._undo or seq % self._stride == 0
-        snap = _Snapshot(
-            action=action,
-            args=args,
-            seq=seq,
-            params=self.model.params.copy() if copy else None,
-            opt_name=self.optimizer.name,
-            opt_state=self.optimizer.state_dict() if copy else None,
-            lr=self.lr,
-            phase=self.phase,
-            step=self.step,
-            forward=self.forward_result,
-            backward=self.backward_result,
-            update=self.last_update,
-            history_len=len(self.history),
-            divergence=self.divergence,
-        )
-        if self._undo_enabled:
-            self._undo.append(snap)
-            self._compact()
-        return snap
+    # --- states for the timeline ---------------------------------------------------------
 
-    def _recent_window(self) -> int:
-        """How many of the newest states stay whole: ``UNDO_RECENT``, or as many as fit in
-        ``undo_memory`` when one state is large (V = 10,000 and 2,048 positions: ~300 MB
-        each, mostly the N x V logits, probabilities and dLoss/dlogits), at least one."""
-        newest = self._undo[-1]
-        f = newest.forward
-        key = (None if f is None else f.probs.shape, newest.opt_name)
-        size = self._state_bytes.get(key)
-        if size is None:
-            copies = 1 + sum(isinstance(v, np.ndarray) for v in vars(self.optimizer).values())
-            params = self.model.params.nbytes * copies  # the parameters and optimizer state
-            size = params + _nbytes(newest.forward, newest.backward, newest.update)
-            if newest.forward is not None and newest.update is not None:
-                self._state_bytes[key] = size  # a state with every result: typical
-        return max(1, min(UNDO_RECENT, self.config.undo_memory // max(size, 1)))
-
-    def _compact(self) -> None:
-        """Settle the snapshots that just left the recent window: a checkpoint stays whole
-        (lean when it can be: parameters and optimizer state, no results) and counts against
-        ``undo_memory``, any other is thinned; double the checkpoint stride while the
-        checkpoints exceed ``undo_memory``; drop the oldest actions beyond ``undo_limit``."""
-        log = self._undo
-        recent = self._recent_window()
-        if self._last_good is not None:  # divergence restores it whole: keep it in the window
-            for back in range(1, min(len(log), 64) + 1):
-                if log[-back] is self._last_good:
-                    recent = max(recent, back)
-                    break
-        i = len(log) - recent - 1
-        # whole and not yet counted: left the window now (several when the window shrank)
-        while i >= 0 and log[i].whole and not log[i].nbytes:
-            old = log[i]
-            keep = (old.checkpoint and (old.seq % self._stride == 0 or i == 0)) or old is self._last_good
-            if keep:
-                if old.can_be_lean and old is not self._last_good and i > 0:
-                    old.make_lean()
-                old.nbytes = _nbytes(old.params, old.opt_state, old.forward, old.backward, old.update)
-                self._kept_bytes += old.nbytes
-            else:
-                old.thin()
-            i -= 1
-        while self._kept_bytes > self.config.undo_memory and self._stride < 2**40:
-            self._stride *= 2
-            for old in list(log)[1 : len(log) - recent]:  # the oldest stays whole: replays start there
-                if old.whole and old.seq % self._stride and old is not self._last_good:
-                    self._drop(old)
-                    old.thin()
-        while len(log) > self.config.undo_limit or (len(log) > 1 and not log[0].checkpoint and not log[0].whole):
-            self._drop(log.popleft())
-        # replays need a checkpoint at the bottom: drop what is below the first one
-        while len(log) > recent and not log[0].checkpoint:
-            self._drop(log.popleft())
-
-    def _drop(self, s: _Snapshot) -> None:
-        """Account for a snapshot leaving (or being thinned)."""
-        self._kept_bytes -= s.nbytes
-        s.nbytes = 0
-
-    def _replay_to(self, i: int) -> None:
-        """Recompute the state of snapshot ``i`` (the state before its action):
-        restore the newest checkpoint below it and redo the actions in between,
-        keeping the recent ones whole again on the way."""
-        log = self._undo
-        recent_n = self._recent_window()
-        c = max(j for j in range(i) if log[j].checkpoint)  # a lean one too: its action is replayed
-        self._restore(log[c])
-        for j in range(c, i):
-            s = log[j]
-            self.lr, self.divergence = s.lr, s.divergence
-            if bad := self._redo(s):
-                raise RuntimeError(f"undo: replaying {s.action} did not reproduce it ({bad.cause})")
-            nxt = log[j + 1]
-            if j + 1 >= i or (nxt.whole and not nxt.lean):
-                continue
-            recent = j + 1 >= i - recent_n  # the next undos land here: keep it whole again
-            # and a few checkpoints on the way while the budget allows, so the undo after
-            # the recent ones replays a fraction of this distance, not all of it again
-            waypoint = (j + 1 - c) % max(1, (i - c) // UNDO_RECENT) == 0
-            if nxt.lean and recent:  # give it its results back
-                self._drop(nxt)
-            elif nxt.whole or not (recent or (waypoint and self._kept_bytes < self.config.undo_memory)):
-                continue
-            nxt.params, nxt.opt_state = self.model.params.copy(), self.optimizer.state_dict()
-            nxt.forward, nxt.backward, nxt.update = self.forward_result, self.backward_result, self.last_update
-            nxt.whole, nxt.lean = True, False
-            if not recent:  # a waypoint, counted now (lean); a recent one is counted when it leaves the window
-                if nxt.can_be_lean:
-                    nxt.make_lean()
-                nxt.nbytes = _nbytes(nxt.params, nxt.opt_state, nxt.forward, nxt.backward, nxt.update)
-                self._kept_bytes += nxt.nbytes
-        target = log[i]
-        assert (self.phase, self.step, len(self.history)) == (target.phase, target.step, target.history_len)
-        self.lr, self.divergence = target.lr, target.divergence
-
-    def _redo(self, s: _Snapshot) -> Divergence | None:
-        """Do ``s``'s action again, as the public method did (without the undo snapshot)."""
-        if s.action == "set_optimizer":
-            self._switch_optimizer(*s.args)
+    def _capture(self, lean: bool) -> State | None:
+        """The whole state; ``lean``: without the forward and backward results, which are
+        recomputed from the parameters on restore (None if they could not be: stale ones)."""
+        if lean and self.stale:
             return None
-        if s.action == "forward":
-            return self._forward()
-        if s.action == "backward":
-            if self.phase == READY and (bad := self._forward()):
-                return bad
-            return self._backward()
-        _, bad = self._ensure_gradients()  # "update" and "step"
-        return bad or self._update()
+        params = self.model.params.copy()
+        opt = self.optimizer.state_dict()
+        fwd = None if lean else self.forward_result
+        bwd = None if lean else self.backward_result
+        st = State(
+            params,
+            self.optimizer.name,
+            opt,
+            self.lr,
+            self.clip,
+            self.phase,
+            self.step,
+            self.divergence,
+            self.last_update,
+            fwd,
+            bwd,
+            lean,
+            0,
+        )
+        st.nbytes = _nbytes(params, opt, self.last_update) + (0 if lean else _nbytes(fwd, bwd))
+        return st
 
-    def undo_held_bytes(self) -> int:
-        """Bytes of the arrays undo keeps alive beyond the current state, each counted once
-        (recent states share their results with each other): what undo costs in memory."""
-        current = {id(a) for a in _arrays((self.forward_result, self.backward_result, self.last_update))}
-        held: dict[int, int] = {}
-        for x in self._undo:
-            for a in _arrays((x.params, x.opt_state, x.forward, x.backward, x.update)):
-                if id(a) not in current:
-                    held[id(a)] = a.nbytes
-        return sum(held.values())
+    def _restore(self, st: State) -> None:
+        self.model.params[...] = st.params
+        if self.optimizer.name != st.opt_name:
+            self.optimizer = make_optimizer(st.opt_name, self.model.size, self.model.dtype)
+        self.optimizer.load_state_dict(st.opt_state)
+        self.lr, self.clip, self.phase, self.step = st.lr, st.clip, st.phase, st.step
+        self.divergence, self.last_update = st.divergence, st.update
+        if not st.lean or st.phase == READY:
+            self.forward_result, self.backward_result = st.forward, st.backward
+            return
+        # recompute the fresh results: the same code on the same parameters gives the same bits
+        self.forward_result = self._compute_forward()
+        self.backward_result = self.model.backward(self.forward_result) if st.phase == BACKWARD else None
 
-    @property
-    def undo_bytes(self) -> int:
-        """Bytes held by undo's checkpoints, kept within ``undo_memory`` (the newest
-        states are kept whole on top of it: up to ``UNDO_RECENT``, as many as fit in
-        ``undo_memory``, at least one)."""
-        return self._kept_bytes
+    def _history_for_fork(self) -> History:
+        """This branch's history as this state has it, for a branch that starts here."""
+        h = self.timeline.cur.history if hasattr(self, "timeline") else None
+        if h is None:
+            return History(len(self.tracked), tuple(OPTIMIZERS))
+        view = self.history
+        rows = len(view)
+        new = h.copy(rows)
+        if rows and rows - 1 == self.step:  # the state's own row: no update from it yet
+            new.cols["lr"][rows - 1] = math.nan
+            new.cols["clip_factor"][rows - 1] = math.nan
+            new.opt[rows - 1] = -1
+            if self.phase != BACKWARD:
+                new.cols["grad_norm"][rows - 1] = math.nan
+        return new
 
-    def _restore(self, s: _Snapshot) -> None:
-        if s.params is not None:
-            self.model.params[...] = s.params
-            if s.opt_name != self.optimizer.name:
-                self.optimizer = make_optimizer(s.opt_name, self.model.size, self.model.dtype)
-            self.optimizer.load_state_dict(s.opt_state)
-        self.lr = s.lr
-        self.phase = s.phase
-        self.step = s.step
-        self.forward_result = s.forward
-        self.backward_result = s.backward
-        self.last_update = s.update
-        del self.history[s.history_len :]
-        self.divergence = s.divergence
+
+def _as_float(x) -> float | None:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None

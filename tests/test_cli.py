@@ -20,8 +20,8 @@ def test_train_json_prints_one_row_per_step(capsys):
     code, out, err = run(capsys, "train", "--steps", "300", "--json")
     assert code == 0 and err == ""
     rows = [json.loads(line) for line in out.splitlines()]
-    assert len(rows) == 300
-    assert [r["step"] for r in rows] == list(range(1, 301))
+    # steps 0 (the untrained model) to 300: N + 1 rows
+    assert [r["step"] for r in rows] == list(range(301))
     first, last = rows[0], rows[-1]
     for key in ("step", "loss", "mean_loss", "perplexity", "target_probs", "lr", "optimizer"):
         assert key in first
@@ -71,7 +71,8 @@ def test_text_corpus_and_model_options(capsys, tmp_path):
     )
     assert code == 0
     rows = [json.loads(x) for x in out.splitlines()]
-    assert len(rows[0]["target_probs"]) == 12 and rows[0]["optimizer"] == "momentum" and rows[0]["lr"] == 0.02
+    # per-position values for the tracked positions: the first sentence's 6 ("the cat sat on the mat")
+    assert len(rows[0]["target_probs"]) == 6 and rows[0]["optimizer"] == "momentum" and rows[0]["lr"] == 0.02
 
 
 def _bad_files(tmp_path):
@@ -138,7 +139,7 @@ def test_console_script_entry_points():
         env=env,
         timeout=60,
     )
-    assert r.returncode == 0 and len(r.stdout.splitlines()) == 2
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 3
     r = subprocess.run(
         [sys.executable, "-m", "tui_trainer", "train", "--lr", "0"], capture_output=True, text=True, timeout=60
     )

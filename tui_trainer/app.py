@@ -74,6 +74,7 @@ class TrainerApp(App[int]):
         Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
         Binding("escape", "stop", "Stop", show=False),
         Binding("z", "undo", "Undo", tooltip="Undo the last action"),
+        Binding("Z", "redo", "Redo", show=False, tooltip="Redo what z took back"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
@@ -247,6 +248,10 @@ class TrainerApp(App[int]):
             return
         self._after(self.session.undo())
 
+    def action_redo(self) -> None:
+        if not self._busy():
+            self._after(self.session.redo())
+
     # --- runs --------------------------------------------------------------------------
 
     def action_run(self) -> None:
@@ -365,10 +370,10 @@ class TrainerApp(App[int]):
         r = self.session.set_optimizer(name)
         self.refresh_panes()
         if not r.ok:
-            self.say(r.note)
+            self.say(narrate.refused(self.session, r))
             return
         lr, usual = self.session.lr, DEFAULT_LR[name]
-        hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: [ and ] change it."
+        hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: \\[ and ] change it."
         self.say(f"Optimizer: {name} (its state starts from zero), lr {lr:g}.{hint}")
 
     def action_lr(self, direction: int) -> None:
@@ -389,7 +394,7 @@ class TrainerApp(App[int]):
         self.say(
             f"Learning rate {cur:g} → {new:g}: the next update moves each parameter by lr × grad.{hint}"
             if r.ok
-            else r.note
+            else narrate.refused(self.session, r)
         )
 
     def action_toggle_log(self) -> None:
@@ -551,6 +556,7 @@ class TrainerApp(App[int]):
         yield SystemCommand(f"Run {self.run_n} steps (r)", "Train in the background", self.action_run)
         yield SystemCommand("Play / pause (space)", "Keep training until paused", self.action_toggle_play)
         yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
+        yield SystemCommand("Redo (Z)", "Do again what undo took back", self.action_redo)
         yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
         yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))
         yield SystemCommand("Raise learning rate (])", "One rung up the ladder", lambda: self.action_lr(1))

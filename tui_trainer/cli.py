@@ -258,6 +258,10 @@ def _load_session(args: argparse.Namespace, **overrides) -> Session:
 # --- headless ---------------------------------------------------------------------------
 
 
+def _ppl(x: float) -> str:
+    return f"{x:.3f}" if x < 1e5 else f"{x:.2e}"
+
+
 def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
@@ -268,7 +272,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     ckpt = Path(args.save_checkpoint) if args.save_checkpoint else None
     if ckpt is not None and (ckpt.is_dir() or not (ckpt.parent if str(ckpt.parent) else Path(".")).is_dir()):
         raise UsageError(f"cannot save a checkpoint to {str(ckpt)!r}: no such directory, or it is one")
-    session = session_from_args(args, undo_limit=0)
+    # no going back in time headless: the timeline keeps no checkpoints
+    session = session_from_args(args, undo_memory=0)
     steps = args.steps
     every = args.every or max(1, steps // 10)
     if not args.json:
@@ -281,19 +286,22 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         )
         print(f"{'step':>6}  {'loss':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=out)
 
-    def emit(s: Session) -> None:
-        rec = s.history[-1]
+    def emit(rec) -> None:
         if args.json:
             out.write(json.dumps(step_row(rec)) + "\n")
-        elif rec.step % every == 0 or rec.step == 1 or rec.step == steps:
+        elif rec.step % every == 0 or rec.step <= 1 or rec.step == steps:
             probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])
             more = " ..." if len(rec.target_probs) > 8 else ""
             print(
-                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {rec.perplexity:>8.3f}  {probs}{more}",
+                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}  {probs}{more}",
                 file=out,
             )
 
-    result = session.run(steps, on_step=emit)
+    # step k's row is printed once the update that leaves it is made; the last one at the end
+    result = session.run(steps, on_step=lambda s: emit(s.history[-2]))
+    if not session.history:  # --steps 0: measure the untrained model
+        session.forward()
+    emit(session.history[-1])
     try:
         if export is not None:
             export_history(session, export)
@@ -303,14 +311,10 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         print(f"{PROG}: error: cannot write {e.filename or 'the output file'}: {e.strerror or e}", file=err)
         return 2
     if result.stopped == "diverged":
+        from . import narrate  # (imports Textual: only when needed)
+
         d = result.divergence
-        # the app's advice says "step again"; here the next step is another command line
-        advice = (
-            f"the learning rate {session.lr:g} is too large: rerun with a smaller --lr (e.g. {d.suggested_lr:g})"
-            if d.suggested_lr is not None
-            else "rerun with a smaller --lr or with --clip"
-        )
-        print(f"{PROG}: diverged at step {d.step}: {d.cause}; {advice}", file=err)
+        print(f"{PROG}: diverged at step {d.step}: {narrate.cause(d)}; {narrate.advice(d, headless=True)}", file=err)
         return 1
     if not args.json and session.history:
         first, last = session.history[0], session.history[-1]

@@ -1,6 +1,6 @@
 """Training history as JSON or CSV, and the file names the app writes.
 
-JSON: ``{"format": "tui-trainer-history", "version": 1, "vocab": [...],
+JSON: ``{"format": "tui-trainer-history", "version": 2, "vocab": [...],
 "config": {...}, "steps": [row, ...]}`` with each row as ``tui-trainer train
 --json`` prints it. CSV: one line per step, the row's scalars first, then
 ``p_target_1..N`` and ``loss_1..N`` per position.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict
@@ -19,7 +20,18 @@ from pathlib import Path
 from core import Session
 
 FORMATS = (".json", ".csv")
-SCALAR_COLUMNS = ("step", "loss", "mean_loss", "perplexity", "lr", "optimizer", "grad_norm", "clipped")
+SCALAR_COLUMNS = (
+    "step",
+    "loss",
+    "total_loss",
+    "mean_loss",
+    "perplexity",
+    "lr",
+    "optimizer",
+    "grad_norm",
+    "clip_factor",
+    "clipped",
+)
 
 
 def _file_mode() -> int:
@@ -32,18 +44,25 @@ def _file_mode() -> int:
 _FILE_MODE = _file_mode()
 
 
+def _num(x: float) -> float | None:
+    """JSON has no NaN: a value not measured (yet) is null."""
+    return None if math.isnan(x) else x
+
+
 def step_row(rec) -> dict:
-    """One history record as the JSON row the headless command prints."""
+    """One history row as the JSON row the headless command prints (see ``core.history``)."""
     return {
         "step": rec.step,
         "loss": rec.loss,
+        "total_loss": rec.total_loss,
         "mean_loss": rec.mean_loss,
         "perplexity": rec.perplexity,
         "target_probs": [float(p) for p in rec.target_probs],
         "position_losses": [float(v) for v in rec.position_losses],
-        "lr": rec.lr,
+        "lr": _num(rec.lr),
         "optimizer": rec.optimizer,
-        "grad_norm": rec.grad_norm,
+        "grad_norm": _num(rec.grad_norm),
+        "clip_factor": _num(rec.clip_factor),
         "clipped": rec.clipped,
     }
 
@@ -53,7 +72,7 @@ def history_json(session: Session) -> str:
         config = asdict(session.config)
         doc = {
             "format": "tui-trainer-history",
-            "version": 1,
+            "version": 2,
             "vocab": list(session.vocab.tokens),
             "config": config,
             "steps": [step_row(r) for r in session.history],
@@ -72,7 +91,7 @@ def history_csv(session: Session) -> str:
         pad = [""] * (n - len(r["target_probs"]))
         w.writerow(
             [
-                *(repr(r[c]) if isinstance(r[c], float) else r[c] for c in SCALAR_COLUMNS),
+                *(repr(r[c]) if isinstance(r[c], float) else ("" if r[c] is None else r[c]) for c in SCALAR_COLUMNS),
                 *(repr(p) for p in r["target_probs"]),
                 *pad,
                 *(repr(v) for v in r["position_losses"]),

@@ -6,7 +6,7 @@ two sentences; the app shows them in the narration bar.
 
 from __future__ import annotations
 
-from core import ActionResult, Session
+from core import ActionResult, Divergence, Session
 from core.readout import largest_changes, layer_grad_norms, n_positions, position_info
 
 from .widgets.base import fmt
@@ -26,26 +26,119 @@ def welcome(session: Session) -> str:
     )
 
 
+#: the lr_problem codes, as a user reads them
+LR_PROBLEMS = {
+    "not_a_number": "is not a number",
+    "not_finite": "must be finite",
+    "not_positive": "must be greater than 0",
+    "too_large": "is absurdly large (the limit is 1000)",
+    "too_small": "is too small to change anything (the limit is 1e-12)",
+}
+#: the Divergence causes, as a user reads them
+CAUSES = {
+    "nonfinite_loss": "the loss is not a finite number",
+    "loss_exploded": "the loss exploded to {value:.3g} per position",
+    "nonfinite_grad": "a gradient is not a finite number",
+    "nonfinite_update": "the update is not a finite number",
+}
+#: what undo / redo says it took back or did again, by command
+COMMANDS = {
+    "forward": "the forward pass",
+    "backward": "the backward pass",
+    "update": "the update",
+    "step": "a full step",
+    "set_lr": "the learning-rate change",
+    "set_optimizer": "the optimizer change",
+    "set_clip": "the clipping change",
+}
+
+
+def cause(d: Divergence) -> str:
+    return CAUSES.get(d.cause, d.cause).format(value=d.value)
+
+
+def advice(d: Divergence, headless: bool = False) -> str:
+    """What to do about a divergence (``headless``: as command-line options)."""
+    if headless:
+        if d.suggested_lr is not None:
+            return f"the learning rate {d.lr:g} is too large: rerun with a smaller --lr (e.g. {d.suggested_lr:g})"
+        return "rerun with a smaller --lr or with --clip"
+    back = "press z to go back" + (f" to step {d.step - 1}" if d.step > 0 else "")
+    if d.suggested_lr is not None:
+        return f"{back}, then lower the learning rate {d.lr:g} with [ (e.g. to {d.suggested_lr:g})"
+    return f"{back}, then lower the learning rate with ["
+
+
 def after(session: Session, result: ActionResult, position: int) -> str:
     """The narration after ``result``; ``position`` is the selected position."""
     if result.stopped == "diverged" and result.divergence is not None:
         d = result.divergence
-        return f"Diverged at step {d.step}: {d.cause}. Back at the last good step {session.step}; {d.advice}."
+        ran = (
+            f"Ran {result.steps} step{'s' if result.steps != 1 else ''}, then diverged"
+            if result.action == "run"
+            else "Diverged"
+        )
+        return f"{ran} at step {d.step}: {cause(d)}. The exploded numbers are on screen; {advice(d)}."
     if not result.ok:
-        return result.note
+        return refused(session, result)
     if result.action == "forward":
         text = forward(session, position)
-    elif result.action == "backward":
+        if result.code == "unchanged":
+            text = "The forward pass is already fresh: the parameters have not changed. " + text
+        return text
+    if result.action == "backward":
         text = _backward(session, position)
-    elif result.action in ("update", "step"):
-        text = _update(session)
-    elif result.action == "run":
-        text = _run(session, result)
-    elif result.action == "undo":
-        text = f"Undone: {result.note}."
-    else:
-        text = result.note
-    return f"{result.note} {text}".strip() if result.note and result.action not in ("undo", "run") else text
+        if result.code == "unchanged":
+            return "Gradients recomputed from scratch: the same values, not doubled. " + text
+        if result.code == "forward_first":
+            why = "the parameters changed since the last one" if result.stale else "there was none yet"
+            return f"Ran the forward pass first: backward needs fresh activations ({why}). {text}"
+        return text
+    if result.action in ("update", "step"):
+        text = _update(session) if result.action == "update" else _step(session)
+        if result.code == "gradients_first":
+            text = f"Ran {' and '.join(result.ran[:-1])} first: an update needs fresh gradients. {text}"
+        return text
+    if result.action == "run":
+        return _run(session, result)
+    if result.action in ("undo", "redo"):
+        what = COMMANDS.get(result.command.op, result.command.op) if result.command else "the last action"
+        verb = "Undid" if result.action == "undo" else "Redid"
+        more = " z goes further back, Z (shift+z) redoes." if result.action == "undo" else ""
+        where = f"step {session.step}, {_phase(session)}, {session.optimizer.name} lr {session.lr:g}"
+        return f"{verb} {what}: now at {where}.{more}"
+    return ""
+
+
+def _phase(session: Session) -> str:
+    if session.phase == "backward":
+        return "gradients fresh"
+    if session.phase == "forward":
+        return "forward pass fresh"
+    return "forward pass stale" if session.stale else "no forward pass yet"
+
+
+def refused(session: Session, result: ActionResult) -> str:
+    """Why an action could not be done, and what to do instead."""
+    code = result.code
+    if code == "diverged" and result.divergence is not None:
+        d = result.divergence
+        return f"Training stopped at step {d.step}: {cause(d)}. Training from here cannot help; {advice(d)}."
+    if code == "bad_lr":
+        return f"Learning rate not changed: {result.value!r} {LR_PROBLEMS.get(result.detail, result.detail)}."
+    if code == "at_start":
+        if result.value:
+            return f"Nothing more to undo: this session began at step {result.value:g} (from a checkpoint)."
+        return "Nothing to undo: this is the untrained model, step 0."
+    if code == "at_end":
+        return "Nothing to redo: this is the newest state of this branch."
+    if code == "unknown_optimizer":
+        return f"Unknown optimizer {result.detail!r}."
+    if code == "bad_count":
+        return f"Cannot run {result.value:g} steps: the count must be 0 or more."
+    if code == "no_such_step":
+        return f"There is no step {result.value:g} on this branch (the newest is {session.last_step})."
+    return f"{result.action}: {code}."
 
 
 def forward(session: Session, position: int) -> str:
@@ -84,18 +177,30 @@ def _update(session: Session) -> str:
     rule = "new = old - lr × grad" if u.optimizer == "sgd" else f"the {u.optimizer} rule"
     h = session.history[-1]
     return (
-        f"Update {u.step} ({u.optimizer}, lr {u.lr:g}): {rule} on {session.model.size:,} parameters "
-        f"(loss was {h.loss:.4f}).{biggest} The forward results are stale: press f to see the effect."
+        f"Update to step {u.step} ({u.optimizer}, lr {u.lr:g}): {rule} on {session.model.size:,} parameters "
+        f"(step {h.step}'s total loss was {fmt(h.loss, 4)}).{biggest} "
+        "The forward results are stale: press f to see the effect."
+    )
+
+
+def _step(session: Session) -> str:
+    h = session.history
+    before, now = h[-2], h[-1]
+    return (
+        f"Step {now.step}: forward, backward, update, then the forward pass of the new parameters. "
+        f"Total loss {fmt(before.loss, 4)} → {fmt(now.loss, 4)}."
     )
 
 
 def _run(session: Session, result: ActionResult) -> str:
     h = session.history
-    if not h:
-        return "No steps were run."
-    first = h[max(0, len(h) - result.steps)] if result.steps else h[-1]
+    if not result.steps or not h:
+        stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
+        return f"Ran 0 steps{stopped}."
+    first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
     return (
         f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: total loss "
-        f"{fmt(first.loss, 4)} → {fmt(h[-1].loss, 4)}, perplexity {h[-1].perplexity:.3f}. Now at step {session.step}."
+        f"{fmt(first.loss, 4)} at step {first.step} → {fmt(h[-1].loss, 4)} at step {session.step}, "
+        f"perplexity {fmt(h[-1].perplexity, 3)}."
     )

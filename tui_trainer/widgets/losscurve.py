@@ -83,7 +83,7 @@ class LossPane(Pane):
 
     def show(self, session: Session, position: int) -> None:
         h = session.history
-        self._losses = np.fromiter((r.loss for r in h), dtype=np.float64, count=len(h))
+        self._losses = h.column("total_loss")
         f = session.forward_result
         self._current = f.total_loss if f is not None else None
         self._step = session.step
@@ -104,7 +104,7 @@ class LossPane(Pane):
         if self._losses.size == 0:
             return Text("No steps yet: s takes one full step, r runs many. The total loss appears here.", style="dim")
         if self._losses.size == 1:
-            return Text(f"Step 1: total loss {fmt(float(self._losses[0]), 4)}. Take another step to draw the curve.")
+            return Text(f"Step 0: total loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
         w, h = self.content_size.width, self.content_size.height
         label_w = 8
         lines, lo, hi = braille_chart(self._losses, max(w - label_w, 4), max(h - 1, 2), self.log_scale)
@@ -115,8 +115,8 @@ class LossPane(Pane):
             t = Text(label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style="dim")
             t.append(line, style=line_style)
             out.append(t)
-        foot = Text(" " * label_w + "step 1", style="dim")
-        right = f"step {len(self._losses)}"
+        foot = Text(" " * label_w + "step 0", style="dim")
+        right = f"step {len(self._losses) - 1}"
         foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
         out.append(foot)
         if len(out) > h:  # keep the latest values visible when space is short
