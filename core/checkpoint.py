@@ -12,7 +12,8 @@ A checkpoint is a NumPy ``.npz`` archive read with ``allow_pickle=False``
 
 Only the session's public API is used: ``Session.create``, ``model.params``,
 ``optimizer.state_dict`` / ``load_state_dict``, ``history``, ``step``, ``lr``.
-A loaded session is in phase ``ready`` and its timeline starts there; training
+A loaded session has the forward pass of its parameters (phase ``forward``), and its
+timeline starts there; training
 continues exactly as it would have without the save and load.
 """
 
@@ -37,6 +38,7 @@ FORMAT = "tui-trainer-checkpoint"
 VERSION = 2
 #: version 1 kept one record per update (step s: the loss before update s); still read
 READABLE = (1, 2)
+
 
 def _file_mode() -> int:
     """0o666 less the umask: what ``open`` would give (``mkstemp`` alone gives 0o600)."""

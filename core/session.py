@@ -291,8 +291,8 @@ class Session:
             return s
 
     def load_state(self, params: np.ndarray, optimizer: str, opt_state: dict, lr: float, step: int, history: History):
-        """Put a saved state into this fresh session and make it the start of its time
-        (``core.checkpoint`` loads through this). Raises ``ValueError`` if it does not fit."""
+        """Put a saved state into this fresh session, measure it, and make it the start of its
+        time (``core.checkpoint`` loads through this). Raises ``ValueError`` if it does not fit."""
         with self.lock:
             opt = make_optimizer(optimizer, self.model.size, self.model.dtype)
             try:
@@ -302,7 +302,11 @@ class Session:
             self.model.params[...] = params
             self.optimizer, self.lr, self.step, self.phase = opt, float(lr), int(step), READY
             self.forward_result = self.backward_result = self.last_update = self.divergence = None
+            # the forward pass of the loaded parameters (no parameter changes), so the state
+            # shows the model as it is; then time starts here
             self._start(history)
+            self._forward()
+            self._start(self.timeline.cur.history)
 
     # --- state read by the screen -------------------------------------------------
 

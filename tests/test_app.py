@@ -77,7 +77,9 @@ async def test_out_of_order_keys_say_what_they_did():
         await pilot.press("z", "z", "z", "z")
         assert app.session.step == 0
         await pilot.press("z")
-        assert "nothing to undo" in narration(app)
+        assert "Nothing to undo" in narration(app)
+        await pilot.press("Z")
+        assert app.session.step == 0 and app.session.phase == "backward" and "Redid the backward pass" in narration(app)
 
 
 async def test_step_and_run_lower_the_loss():
@@ -90,8 +92,10 @@ async def test_step_and_run_lower_the_loss():
         s = app.session
         assert s.step == 51 and not app.running
         assert s.history[-1].loss < s.history[0].loss / 10
-        assert "Ran 50 steps" in narration(app)
-        assert "step 1" in text_of(app.query_one(LossPane))
+        assert "Ran 50 steps" in narration(app) and "at step 1 →" in narration(app)
+        assert "at step 51" in narration(app)
+        curve = text_of(app.query_one(LossPane))
+        assert "step 0" in curve and "step 51" in curve
 
 
 async def test_typed_count_before_r():
@@ -119,7 +123,7 @@ async def test_keys_during_a_run_are_refused_or_stop_it():
         await settle(app, pilot)
         assert not app.running and app.session.step > 0
         s = app.session
-        assert len(s.history) == s.step
+        assert len(s.history) == s.step + 1  # steps 0 to now
         assert s.optimizer.name == "sgd"
 
 
@@ -159,12 +163,14 @@ async def test_divergence_is_shown_and_undo_recovers():
         await settle(app, pilot)
         s = app.session
         assert s.divergence is not None
-        assert "Diverged at step" in narration(app) and "too large" in narration(app)
+        assert "diverged at step 1" in narration(app) and "press z" in narration(app)
         for pane in app.query("#main > Pane"):
             assert "nan" not in text_of(pane).lower()
-        assert np.isfinite(s.model.params).all()
-        await pilot.press("left_square_bracket")
-        assert s.divergence is None and s.lr == 30.0
+        # lowering the lr alone does not train from exploded parameters
+        await pilot.press("left_square_bracket", "s")
+        assert s.lr == 30.0 and s.step == 1 and "Training stopped at step 1" in narration(app)
+        await pilot.press("z", "z")  # the lr change, then the step
+        assert s.divergence is None and s.step == 0 and np.isfinite(s.model.params).all()
 
 
 async def test_help_screen_lists_every_key():
@@ -254,7 +260,7 @@ async def test_a_long_narration_is_shown_whole(size):
         lines = textwrap.wrap(narration(app), width=bar.content_size.width)
         assert "stale" in narration(app) and len(lines) >= 3
         assert bar.content_size.height >= len(lines)
-        assert "Update 1" in narration(app)
+        assert "Update to step 1" in narration(app)
 
 
 async def test_step_counter_and_loss_stay_live_when_full_refreshes_are_slow(monkeypatch):

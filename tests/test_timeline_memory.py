@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from test_timeline import snap
 
 from core import Session
-from test_timeline import snap
 
 ACTIONS = ["step", "step", "forward", "backward", "update", "forward", "step", "backward", "update"]
 

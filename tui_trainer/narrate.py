@@ -63,7 +63,7 @@ def advice(d: Divergence, headless: bool = False) -> str:
         if d.suggested_lr is not None:
             return f"the learning rate {d.lr:g} is too large: rerun with a smaller --lr (e.g. {d.suggested_lr:g})"
         return "rerun with a smaller --lr or with --clip"
-    back = "press z to go back" + (f" to step {d.step - 1}" if d.step > 0 else "")
+    back = "press z (again if needed) to go back" + (f" to step {d.step - 1}" if d.step > 0 else "")
     if d.suggested_lr is not None:
         return f"{back}, then lower the learning rate {d.lr:g} with [ (e.g. to {d.suggested_lr:g})"
     return f"{back}, then lower the learning rate with ["

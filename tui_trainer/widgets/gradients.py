@@ -43,10 +43,9 @@ class GradientPane(Pane):
             self._body = self._update_view(session)
             self.border_title = "Gradient flow: update"
         elif session.last_update is not None:
-            self._body = Group(
-                Text("Fresh forward pass: press b for its gradients.", style="dim"), self._update_view(session)
-            )
-            self.border_title = "Gradient flow"
+            # the update that made these parameters; their forward pass is fresh (b: its gradients)
+            self._body = self._update_view(session)
+            self.border_title = "Gradient flow: last update (b: new gradients)"
         else:
             self._body = Text(HINT, style="dim")
             self.border_title = "Gradient flow"
