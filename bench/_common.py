@@ -22,7 +22,8 @@ def make_session(size: str, undo: bool = False, optimizer: str = "sgd", **overri
     """A session of ``size`` (S is the lesson's default run); random token data for M and L."""
     c = SIZES[size]
     kw = dict(embed_dim=c["embed_dim"], hidden1=c["hidden"], hidden2=c["hidden"], dtype=c["dtype"])
-    kw.update(optimizer=optimizer, lr=0.01, undo_limit=1_000_000 if undo else 0)
+    # undo: the app's timeline memory (64 MiB of checkpoints); without: none, as headless
+    kw.update(optimizer=optimizer, lr=0.01, undo_memory=64 * 2**20 if undo else 0)
     kw.update(overrides)
     if c["vocab"] is None:
         return Session.create(**kw)

@@ -1,87 +1,103 @@
-"""Memory of history and undo: bytes per step, and undo over the whole history.
+"""The timeline's time and memory: goto anywhere in a long session, memory per step.
 
-    python bench/bench_memory.py          # S: 10,000 steps, M: 1,000 steps
+    python bench/bench_memory.py                 # 100,000-step goto; 20,000 vs 200,000 steps
+    python bench/bench_memory.py --quick         # 10,000-step goto; 2,000 vs 20,000 steps
 
-For each size: the bytes that ``Session.history`` holds per step (StepRecords
-with their arrays, measured by walking them), the bytes undo holds
-(``Session.undo_bytes``: checkpoints within ``undo_memory``, plus the newest
-actions kept whole), and the time to undo every step back to step 0 (old
-states are replayed from checkpoints) with a check that it lands exactly on
-the initial parameters.
+1. goto: a lesson (S) session trained 100,000 steps with the app's timeline memory
+   (64 MiB of checkpoints), then ``goto`` to 200 random steps; median and 90th
+   percentile in ms, and as a ratio to one training step measured in the same run.
+   One goto in ten is checked bit for bit against a fresh run to that step.
+2. memory: the resident memory a process holds after a headless-style run
+   (``undo_memory=0``, as ``tui-trainer train``) of N and 10 N steps, and with the
+   app's timeline memory; each in a fresh child process (VmRSS after the run and
+   ``malloc_trim``, so the figure is what is held, not a peak or the allocator's cache). The difference is the cost of the
+   steps: history columns and the command log.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from _common import make_session
+from core import Session  # noqa: E402
 
-from core.session import UNDO_RECENT, _nbytes
-
-
-def deep_size(obj) -> int:
-    """Bytes of a StepRecord: the object, its floats and strings, its arrays."""
-    size = sys.getsizeof(obj)
-    for f in obj.__dataclass_fields__:
-        v = getattr(obj, f)
-        size += v.nbytes + sys.getsizeof(np.empty(0)) if isinstance(v, np.ndarray) else sys.getsizeof(v)
-    return size
-
-
-def whole_snapshot_bytes(s) -> int:
-    return sum(_nbytes(x.params, x.opt_state, x.forward, x.backward, x.update) for x in s._undo if x.whole)
+CHILD = """
+import ctypes, gc, json, sys
+sys.path.insert(0, {root!r})
+from core import Session
+s = Session.create(undo_memory={memory})
+s.run({steps})
+gc.collect()
+ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed memory the allocator still caches is not held
+rss = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmRSS'))
+print(json.dumps({{"rss_kb": rss, "timeline_bytes": s.timeline_bytes(), "history_rows": len(s.history)}}))
+"""
 
 
-def run(size: str, steps: int, optimizer: str, undo_memory: int) -> None:
-    s = make_session(size, undo=True, optimizer=optimizer, undo_memory=undo_memory)
+def held(steps: int, memory: int) -> dict:
+    code = CHILD.format(root=str(ROOT), memory=memory, steps=steps)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def bench_goto(steps: int, n: int = 200) -> None:
+    s = Session.create()
     t0 = time.perf_counter()
     s.run(steps)
-    t_run = time.perf_counter() - t0
-    hist = sum(deep_size(r) for r in s.history)
-    log_light = sum(sys.getsizeof(x) for x in s._undo)
-    whole = whole_snapshot_bytes(s)
-    state = s.model.params.nbytes * (1 + {"sgd": 0, "momentum": 1, "adam": 2}[optimizer])
-    naive = steps * (state + _nbytes(s.forward_result, s.backward_result, s.last_update))
+    per_step = (time.perf_counter() - t0) / steps
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, steps + 1, size=n)
+    times = []
+    for i, k in enumerate(targets):
+        t0 = time.perf_counter()
+        r = s.goto(int(k))
+        times.append(time.perf_counter() - t0)
+        assert r.ok and s.step == k
+        if i % 10 == 0 and k <= 20_000:  # a fresh run to step k is the reference
+            ref = Session.create(undo_memory=0)
+            ref.run(int(k))
+            assert np.array_equal(ref.model.params, s.model.params), k
+    med = statistics.median(times)
+    p90 = sorted(times)[int(0.9 * n)]
+    tl = s.timeline
     print(
-        f"{size} {optimizer:5} {steps:6,} steps ({t_run:.1f} s): history {hist / steps:,.0f} B/step "
-        f"({hist / 2**20:.1f} MiB); undo log {log_light / steps:,.0f} B/step; "
-        f"checkpoints {s.undo_bytes / 2**20:.1f} MiB (cap {undo_memory / 2**20:.0f} MiB, every "
-        f"{s._stride} actions, lean: no results); all whole snapshots incl. the newest "
-        f"{s._recent_window()} of at most {UNDO_RECENT} {whole / 2**20:.1f} MiB; "
-        f"a whole snapshot per step would take {naive / 2**30:.2f} GiB; undo holds "
-        f"{s.undo_held_bytes() / 2**20:.1f} MiB beyond the current state"
-    )
-    depth = s.undo_depth
-    t0 = time.perf_counter()
-    n = 0
-    while s.can_undo:
-        assert s.undo().ok
-        n += 1
-    t_undo = time.perf_counter() - t0
-    fresh = make_session(size, optimizer=optimizer)
-    exact = np.array_equal(s.model.params, fresh.model.params) and s.step == 0
-    print(
-        f"   undo all {depth:,} actions back to step {s.step}: {t_undo:.2f} s "
-        f"({t_undo / n * 1e3:.2f} ms per undo, run was {t_run / steps * 1e3:.2f} ms per step); "
-        f"exactly the initial parameters: {exact}"
+        f"goto in a {steps:,}-step session: median {med * 1e3:.2f} ms, p90 {p90 * 1e3:.2f} ms "
+        f"({med / per_step:.0f} / {p90 / per_step:.0f} training steps of {per_step * 1e6:.0f} us); "
+        f"{tl.checkpoint_count():,} checkpoints every {tl.stride} commands, "
+        f"{tl.bytes / 2**20:.1f} MiB of {s.config.undo_memory / 2**20:.0f} MiB"
     )
 
 
-def main() -> int:
-    cap = 64 * 2**20  # the default undo_memory
-    run("S", 10_000, "sgd", cap)
-    run("S", 10_000, "adam", cap)
-    run("M", 1_000, "adam", cap)
-    run("L", 24, "adam", cap)  # V = 10,000, 2,048 positions: one state with its results is ~0.4 GB
-    return 0
+def bench_memory(small: int) -> None:
+    big = 10 * small
+    for memory, label in ((0, "headless (undo_memory=0)"), (64 * 2**20, "app (undo_memory 64 MiB)")):
+        a, b = held(small, memory), held(big, memory)
+        diff = (b["rss_kb"] - a["rss_kb"]) / 1024
+        per = (b["rss_kb"] - a["rss_kb"]) * 1024 / (big - small)
+        print(
+            f"{label}: {small:,} steps hold {a['rss_kb'] / 1024:.1f} MiB, {big:,} steps {b['rss_kb'] / 1024:.1f} MiB: "
+            f"+{diff:.1f} MiB ({per:.0f} bytes a step; timeline {a['timeline_bytes'] / 2**20:.1f} -> "
+            f"{b['timeline_bytes'] / 2**20:.1f} MiB)"
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="a tenth of the steps")
+    args = p.parse_args()
+    bench_goto(10_000 if args.quick else 100_000)
+    bench_memory(2_000 if args.quick else 20_000)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

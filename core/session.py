@@ -710,7 +710,12 @@ class Session:
             lean,
             0,
         )
-        st.nbytes = _nbytes(params, opt, self.last_update) + (0 if lean else _nbytes(fwd, bwd))
+        u = self.last_update
+        st.nbytes = params.nbytes * len(opt)  # the parameters, and each optimizer vector beside "t"
+        if u is not None:
+            st.nbytes += u.grad.nbytes + u.delta.nbytes
+        if not lean:
+            st.nbytes += _nbytes(fwd, bwd)
         return st
 
     def _restore(self, st: State) -> None:
