@@ -10,8 +10,8 @@
 2. memory: the resident memory a process holds after a headless-style run
    (``undo_memory=0``, as ``tui-trainer train``) of N and 10 N steps, and with the
    app's timeline memory; each in a fresh child process (VmRSS after the run and
-   ``malloc_trim``, so the figure is what is held, not a peak or the allocator's cache). The difference is the cost of the
-   steps: history columns and the command log.
+   ``malloc_trim``, so the figure is what is held, not a peak or the allocator's
+   cache). The difference is the cost of the steps: history columns, command log.
 """
 
 from __future__ import annotations
