@@ -177,10 +177,11 @@ class HistoryView:
             out = h.probs[:n]
         elif name == "position_losses":
             out = h.losses[:n]
+        elif self._last == n - 1 and n:  # the state's own row differs from the branch's record
+            out = h.cols[name][:n].copy()
+            out[-1] = getattr(self[n - 1], name)
         else:
-            out = h.cols[name][:n].copy() if self._last == n - 1 else h.cols[name][:n]
-            if self._last == n - 1 and n:
-                out[-1] = self[n - 1].__getattribute__(name)
+            out = h.cols[name][:n]
         out = out.view()
         out.flags.writeable = False
         return out

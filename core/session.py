@@ -35,156 +35,32 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
 from .data import Dataset, dataset_from_text
 from .history import History, HistoryView, StepRecord
 from .model import Backward, Forward, MLPLanguageModel, ModelConfig
 from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
+from .results import ActionResult, Divergence, Update
 from .timeline import OPS, BranchInfo, Command, State, Timeline
 
 READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
-#: Largest learning rate accepted (anything above only makes NaNs faster).
-MAX_LR = 1e3
-#: Smallest learning rate accepted: below it an update changes no float64 parameter near 1.
-MIN_LR = 1e-12
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
 
-__all__ = ["OPS", "StepRecord"]
-
-
-@dataclass(frozen=True)
-class SessionConfig:
-    """Everything that defines a run: data, model sizes, optimizer, seed.
-
-    ``lr=None`` takes the optimizer's default. ``batch_positions`` caps the
-    positions per step: a text with more positions trains on a fresh random
-    sample of them each step (a pure function of ``seed`` and the step).
-    ``undo_memory`` is the bytes the timeline may keep in checkpoints (0: only
-    the initial state; going back then recomputes from it, still exactly).
-    """
-
-    text: str | None = None
-    vocab: tuple[str, ...] | None = None
-    add_eos: bool = False
-    unk: bool = False
-    context: int = 4
-    embed_dim: int = 8
-    hidden1: int = 16
-    hidden2: int = 16
-    dtype: str = "float64"
-    optimizer: str = "sgd"
-    lr: float | None = None
-    clip: float | None = None
-    seed: int = 0
-    batch_positions: int = 512
-    undo_memory: int = 64 * 2**20
-    divergence_loss: float = 50.0  # mean loss per position that counts as diverged
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` with a user-facing message for a bad setting."""
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
-        if self.lr is not None:
-            check_lr(self.lr)
-        if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
-            raise ValueError(f"the clipping norm must be a positive number, not {self.clip}")
-        if self.batch_positions < 1:
-            raise ValueError("batch_positions must be at least 1")
-        if self.undo_memory < 0:
-            raise ValueError("undo_memory must be 0 or more")
-
-
-def lr_problem(lr: object) -> str | None:
-    """Why ``lr`` is not a usable learning rate, as a code, or None:
-    ``not_a_number``, ``not_finite``, ``not_positive``, ``too_large``, ``too_small``."""
-    try:
-        lr = float(lr)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "not_a_number"
-    if not math.isfinite(lr):
-        return "not_finite"
-    if lr <= 0:
-        return "not_positive"
-    if lr > MAX_LR:
-        return "too_large"
-    if lr < MIN_LR:
-        return "too_small"
-    return None
-
-
-def check_lr(lr: float) -> float:
-    """``lr`` as a float, or ``ValueError`` (for command lines) if it is not usable."""
-    why = lr_problem(lr)
-    if why == "not_a_number":
-        raise ValueError(f"the learning rate must be a number, not {lr!r}")
-    if why == "not_finite":
-        raise ValueError(f"the learning rate must be finite, not {lr}")
-    if why == "not_positive":
-        raise ValueError(f"the learning rate must be greater than 0, not {float(lr):g}")
-    if why == "too_large":
-        raise ValueError(f"the learning rate {float(lr):g} is absurdly large (the limit is {MAX_LR:g})")
-    if why == "too_small":
-        raise ValueError(f"the learning rate {float(lr):g} is too small to change anything (the limit is {MIN_LR:g})")
-    return float(lr)
-
-
-@dataclass(frozen=True, eq=False)
-class Update:
-    """The last update: the gradient it used (after clipping), the change it applied
-    (new - old), the learning rate, and the clipping it did (factor 1: none)."""
-
-    grad: np.ndarray
-    delta: np.ndarray
-    lr: float
-    optimizer: str
-    step: int  # the step it made (the model after it)
-    delta_norms: np.ndarray | None = None  # ||delta|| per tensor, in ``slices`` order
-    grad_norm: float = math.nan  # ||gradient|| before clipping
-    clip_factor: float = 1.0
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Training diverged at ``step`` (the model after that many updates).
-
-    ``cause``: ``nonfinite_loss``, ``loss_exploded`` (``value``: the mean loss per
-    position), ``nonfinite_grad`` or ``nonfinite_update``. ``suggested_lr``: a
-    learning rate to try when the current one is the likely cause (else None)."""
-
-    step: int
-    cause: str
-    value: float = math.nan
-    lr: float = math.nan
-    suggested_lr: float | None = None
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What an action did, as data. ``ran`` lists the phases actually run, in order.
-
-    ``code`` says anything a user did not ask for or could not get:
-    ``forward_first`` (the forward pass was missing; ``stale`` says it was out of date),
-    ``gradients_first``, ``unchanged`` (the state already had it: nothing recorded),
-    ``diverged`` (training refused from a diverged state), ``bad_lr`` (``detail``:
-    ``lr_problem``'s code), ``unknown_optimizer``, ``bad_clip``, ``bad_count``,
-    ``at_start`` (nothing to undo; ``value``: the step the session began at),
-    ``at_end`` (nothing to redo), ``no_such_step``, ``no_such_branch``, ``cancelled``.
-    """
-
-    action: str
-    ran: tuple[str, ...] = ()
-    ok: bool = True
-    code: str | None = None
-    steps: int = 0  # updates made
-    stopped: str | None = None  # "cancelled", "diverged" or None
-    divergence: Divergence | None = None
-    value: float | None = None
-    detail: str | None = None
-    stale: bool = False
-    command: Command | None = None  # for undo / redo: the command taken back or done again
-    start_step: int | None = None  # for run: the step it started from
-    branch: int | None = None  # the branch the action left the session on, when it started one
+# re-exported: scripts import them from here
+__all__ = [
+    "MAX_LR",
+    "MIN_LR",
+    "OPS",
+    "ActionResult",
+    "Divergence",
+    "SessionConfig",
+    "StepRecord",
+    "Update",
+    "check_lr",
+    "lr_problem",
+]
 
 
 def _arrays(objs):

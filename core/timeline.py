@@ -279,13 +279,6 @@ class Timeline:
         del b.ckpt_pos[bisect_left(b.ckpt_pos, p)]  # (near the end, usually: no scan)
         self.bytes -= st.nbytes
 
-    def drop_all(self) -> None:
-        """Forget every checkpoint but the initial state (after the budget was lowered to 0)."""
-        for b in self.branches:
-            for q in list(b.ckpt_pos):
-                if not (b.parent is None and q == 0):
-                    self._drop(b, q)
-
     def _keeps(self, b: Branch, p: int) -> bool:
         return (b.parent is None and p == 0) or p % self.stride == 0
 

@@ -349,3 +349,19 @@ async def test_cycling_the_optimizer_mentions_its_usual_learning_rate():
         await pilot.press("o")  # sgd -> momentum, lr stays 0.1
         assert app.session.optimizer.name == "momentum" and app.session.lr == 0.1
         assert "momentum's usual lr is 0.01" in narration(app)
+
+
+async def test_undo_onto_diverged_parameters_then_forwards_never_crashes():
+    # the old undo stack raised "replaying forward did not reproduce it" on exactly these keys
+    app = TrainerApp(Session.create(undo_memory=0))
+    async with app.run_test(size=(120, 36)) as pilot:
+        keys = ["right_square_bracket"] * 6 + ["u", "o", "z", "f", "f", "f", "z", "z", "z"]
+        await pilot.press(*keys)
+        await pilot.pause()
+        s = app.session
+        # z: the optimizer change; f f f: one forward (the others change nothing); z z z: that
+        # forward, the update, the last ] (100 -> 30)
+        assert app.return_code is None and s.lr == 30.0 and s.step == 0 and s.phase == "ready"
+        while s.can_undo:
+            assert s.undo().ok
+        assert s.lr == 0.1 and np.array_equal(s.model.params, Session.create().model.params)
