@@ -169,6 +169,8 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
         cfg = {k: v for k, v in cfg.items() if k in known}
         if cfg.get("vocab") is not None:
             cfg["vocab"] = tuple(cfg["vocab"])
+        if header.get("version") == 1:
+            cfg.setdefault("reduction", "sum")  # version 1 trained on the total
         vocab = tuple(header["vocab"])
         step, lr, opt_name = header["step"], header["lr"], header["optimizer"]
         scalars, array_keys = dict(header["optimizer_scalars"]), list(header["optimizer_arrays"])

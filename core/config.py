@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .optim import OPTIMIZERS
 
+REDUCTIONS = ("mean", "sum")
 #: Largest learning rate accepted (anything above only makes NaNs faster).
 MAX_LR = 1e3
 #: Smallest learning rate accepted: below it an update changes no float64 parameter near 1.
@@ -39,6 +40,9 @@ class SessionConfig:
     seed: int = 0
     batch_positions: int = 512
     undo_memory: int = 64 * 2**20
+    #: the objective: "mean" loss per position (what frameworks train: one learning rate fits
+    #: 4 positions and 100,000), or "sum", the lesson's literal total
+    reduction: str = "mean"
     divergence_loss: float = 50.0  # mean loss per position that counts as diverged
 
     def validate(self) -> None:
@@ -51,6 +55,8 @@ class SessionConfig:
             raise ValueError(f"the clipping norm must be a positive number, not {self.clip}")
         if self.batch_positions < 1:
             raise ValueError("batch_positions must be at least 1")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"unknown reduction {self.reduction!r} (choose from {', '.join(REDUCTIONS)})")
         if self.undo_memory < 0:
             raise ValueError("undo_memory must be 0 or more")
 

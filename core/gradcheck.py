@@ -21,13 +21,15 @@ def gradcheck(
     eps: float = 1e-5,
     max_per_tensor: int | None = None,
     seed: int = 0,
+    scale: float = 1.0,
 ) -> dict[str, float]:
     """Relative error per tensor between analytic and numeric gradients.
 
-    ``max_per_tensor`` checks a random sample of entries of large tensors.
+    ``max_per_tensor`` checks a random sample of entries of large tensors; ``scale``
+    checks the gradient of ``scale`` x the summed loss (1/N: the mean).
     The parameters are left exactly as they were.
     """
-    analytic = model.backward(model.forward(ctx, targets)).grads
+    analytic = model.backward(model.forward(ctx, targets), scale).grads
     rng = np.random.default_rng(seed)
     out = {}
     for name, (sl, _) in model.slices.items():
@@ -38,9 +40,9 @@ def gradcheck(
         for j, i in enumerate(idx):
             old = model.params[i]
             model.params[i] = old + eps
-            up = model.forward(ctx, targets).losses.sum()
+            up = scale * model.forward(ctx, targets).losses.sum()
             model.params[i] = old - eps
-            down = model.forward(ctx, targets).losses.sum()
+            down = scale * model.forward(ctx, targets).losses.sum()
             model.params[i] = old
             num[j] = (up - down) / (2 * eps)
         a = analytic[idx]

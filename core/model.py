@@ -87,7 +87,7 @@ class Forward:
 
 @dataclass(eq=False)
 class Backward:
-    """Gradients of the total loss.
+    """Gradients of the objective (``scale`` x the total loss).
 
     ``grads`` is a private copy of the flat gradient vector (``grad(name)``
     gives one tensor); ``upstream`` holds dLoss/d(output of each layer), in
@@ -97,6 +97,9 @@ class Backward:
     grads: np.ndarray
     upstream: dict[str, np.ndarray]
     slices: dict[str, tuple[slice, tuple[int, ...]]]
+    #: the objective is ``scale`` x the summed loss (1/N: the mean); ``upstream["output"]``
+    #: is per position, unscaled (the lesson's P - target), the other layers' are the objective's
+    scale: float = 1.0
     #: summaries computed from these gradients once, for the screen (see ``core.readout``)
     memo: dict = field(default_factory=dict, repr=False)
 
@@ -184,18 +187,23 @@ class MLPLanguageModel:
 
     # --- backward ---------------------------------------------------------------
 
-    def backward(self, f: Forward) -> Backward:
-        """Gradients of the *summed* loss, from scratch (calling it twice gives
-        the same gradients, never double)."""
+    def backward(self, f: Forward, scale: float = 1.0) -> Backward:
+        """Gradients of ``scale`` x the summed loss, from scratch (calling it twice gives
+        the same gradients, never double): ``scale`` 1 is the lesson's total, 1/N the
+        mean per position that training uses."""
         p, g = self.p, self.g
         N = f.targets.shape[0]
-        # softmax + cross-entropy in one step: dLoss/dlogits = P - onehot(target)
+        # softmax + cross-entropy in one step: dLoss/dlogits = P - onehot(target), per position
         dlogits = f.probs.copy()  # (N, V)
         dlogits[self.rows(N), f.targets] -= 1.0
-        # output layer: logits = h2 @ Wo + bo
+        # output layer: logits = h2 @ Wo + bo (the scale goes on after the big matmul)
         np.matmul(f.h2.T, dlogits, out=g["output.W"])  # (H2, V)
         dlogits.sum(axis=0, out=g["output.b"])
         dh2 = dlogits @ p["output.W"].T  # (N, H2)
+        if scale != 1.0:
+            g["output.W"] *= scale
+            g["output.b"] *= scale
+            dh2 *= scale
         # layer2: h2 = tanh(h1 @ W2 + b2); tanh' = 1 - tanh^2
         dz2 = dh2 * (1.0 - f.h2 * f.h2)
         np.matmul(f.h1.T, dz2, out=g["layer2.W"])  # (H1, H2)
@@ -211,7 +219,7 @@ class MLPLanguageModel:
         gE[...] = 0.0
         np.add.at(gE, f.ctx.ravel(), dx.reshape(-1, self.config.embed_dim))
         upstream = {"output": dlogits, "layer2": dh2, "layer1": dh1, "embedding": dx}
-        return Backward(self.grads.copy(), upstream, self.slices)
+        return Backward(self.grads.copy(), upstream, self.slices, scale)
 
     def parameter_count(self) -> int:
         return self.size

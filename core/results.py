@@ -30,8 +30,9 @@ class Divergence:
     """Training diverged at ``step`` (the model after that many updates).
 
     ``cause``: ``nonfinite_loss``, ``loss_exploded`` (``value``: the mean loss per
-    position), ``nonfinite_grad`` or ``nonfinite_update``. ``suggested_lr``: a
-    learning rate to try when the current one is the likely cause (else None)."""
+    position, above ``divergence_loss``), ``worse_than_guessing`` (the mean loss above
+    the uniform guess ln V and the start for several steps), ``nonfinite_grad`` or
+    ``nonfinite_update``. ``suggested_lr``: a learning rate to try."""
 
     step: int
     cause: str

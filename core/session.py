@@ -47,6 +47,8 @@ READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
+#: Steps in a row above the uniform guess (and the start) that count as diverged.
+WORSE_STEPS = 3
 
 # re-exported: scripts import them from here
 __all__ = [
@@ -524,10 +526,23 @@ class Session:
             return self._diverge("nonfinite_loss", mean)
         if mean > self.config.divergence_loss:
             return self._diverge("loss_exploded", mean)
+        if self._worse_than_guessing():
+            return self._diverge("worse_than_guessing", mean)
         return None
 
+    def _worse_than_guessing(self) -> bool:
+        """The mean loss has been above both the uniform guess (ln V) and the untrained
+        model's for ``WORSE_STEPS`` steps in a row: training is making the model worse."""
+        k = self.step - self.start_step
+        if k < WORSE_STEPS:
+            return False
+        cols = self.timeline.cur.history.cols["mean_loss"]
+        bar = max(math.log(len(self.vocab)), cols[self.start_step])
+        recent = cols[self.step - WORSE_STEPS + 1 : self.step + 1]
+        return bool((recent > bar).all())
+
     def _backward(self) -> Divergence | None:
-        b = self.model.backward(self.forward_result)
+        b = self.model.backward(self.forward_result, self._scale(self.forward_result))
         self.backward_result = b
         self.phase = BACKWARD
         norm = float(np.sqrt(b.grads @ b.grads))
@@ -535,6 +550,10 @@ class Session:
         if not math.isfinite(norm):
             return self._diverge("nonfinite_grad", norm)
         return None
+
+    def _scale(self, f: Forward) -> float:
+        """The objective's weight on the summed loss: 1/N for the mean, 1 for the sum."""
+        return 1.0 / f.targets.shape[0] if self.config.reduction == "mean" else 1.0
 
     def _update(self) -> Divergence | None:
         b = self.backward_result
@@ -556,8 +575,8 @@ class Session:
 
     def _diverge(self, cause: str, value: float) -> Divergence:
         """Mark this state diverged (it stays on the timeline to be looked at)."""
-        big = self.lr >= 1.0 or (self.optimizer.name == "adam" and self.lr >= 0.1)
-        self.divergence = Divergence(self.step, cause, value, self.lr, self.lr / 10 if big else None)
+        # a learning rate to try: a tenth (divergence at any rate is mostly a step too large)
+        self.divergence = Divergence(self.step, cause, value, self.lr, self.lr / 10)
         return self.divergence
 
     # --- states for the timeline ---------------------------------------------------------
@@ -606,7 +625,8 @@ class Session:
             return
         # recompute the fresh results: the same code on the same parameters gives the same bits
         self.forward_result = self._compute_forward()
-        self.backward_result = self.model.backward(self.forward_result) if st.phase == BACKWARD else None
+        f = self.forward_result
+        self.backward_result = self.model.backward(f, self._scale(f)) if st.phase == BACKWARD else None
 
     def _history_for_fork(self) -> History:
         """This branch's history as this state has it, for a branch that starts here."""

@@ -96,6 +96,19 @@ def test_gradcheck_after_training_and_on_a_batch_of_sentences():
     s.run(20)
     errs = core.gradcheck(s.model, s.data.contexts, s.data.targets)
     assert max(errs.values()) < 1e-6, errs
+    # and the objective training uses: the mean per position
+    errs = core.gradcheck(s.model, s.data.contexts, s.data.targets, scale=1 / s.data.n_positions)
+    assert max(errs.values()) < 1e-6, errs
+
+
+def test_the_mean_objective_is_the_sum_scaled():
+    a, b = Session.create(), Session.create(reduction="sum")
+    a.backward()
+    b.backward()
+    n = a.data.n_positions
+    np.testing.assert_allclose(a.backward_result.grads * n, b.backward_result.grads, rtol=1e-12, atol=1e-15)
+    # the lesson's P - target per position is the same either way
+    np.testing.assert_array_equal(a.backward_result.dlogits, b.backward_result.dlogits)
 
 
 def test_gradcheck_can_fail():
@@ -103,8 +116,8 @@ def test_gradcheck_can_fail():
     model, ctx, y = _lesson_model()
     real = MLPLanguageModel.backward
 
-    def broken(self, f):
-        b = real(self, f)
+    def broken(self, f, scale=1.0):
+        b = real(self, f, scale)
         sl, _ = self.slices["layer2.b"]
         b.grads[sl] *= -1
         return b
@@ -246,7 +259,7 @@ def test_lr_is_validated_and_changeable_between_steps():
     for bad in (0, -1, float("nan"), float("inf"), 1e9, 1e-320):
         r = s.set_lr(bad)
         assert not r.ok and r.code == "bad_lr" and r.detail
-    assert s.lr == 0.1
+    assert s.lr == 0.5
     assert s.set_lr(0.05).ok
     s.train_step()
     # row 0 records the update that left step 0: made at lr 0.05
@@ -263,16 +276,28 @@ def test_gradient_clipping():
     assert s.last_update.clip_factor == rec.clip_factor
 
 
-@pytest.mark.parametrize("optimizer,lr", [("sgd", 50.0), ("sgd", 10.0), ("adam", 10.0), ("momentum", 50.0)])
-def test_divergence_is_a_state_and_undo_goes_back_to_a_good_one(optimizer, lr):
+@pytest.mark.parametrize(
+    "optimizer,lr,cause",
+    [
+        ("sgd", 200.0, "loss_exploded"),
+        ("sgd", 10.0, "worse_than_guessing"),
+        ("adam", 10.0, "loss_exploded"),
+        ("momentum", 50.0, "loss_exploded"),
+    ],
+)
+def test_divergence_is_a_state_and_undo_goes_back_to_a_good_one(optimizer, lr, cause):
     s = Session.create(optimizer=optimizer, lr=lr)
     r = s.run(200)
     assert r.stopped == "diverged" and not r.ok
     d = s.divergence
     assert d is not None and d.step == s.step == r.steps and d.suggested_lr == lr / 10
+    assert d.cause == cause
     # the diverged forward pass is kept to be looked at
-    mean = s.history[-1].mean_loss
-    assert not np.isfinite(mean) or mean > s.config.divergence_loss
+    mean = s.history.column("mean_loss")
+    if cause == "loss_exploded":
+        assert mean[-1] > s.config.divergence_loss
+    else:  # three steps in a row above ln V and the start
+        assert (mean[-3:] > max(np.log(12), mean[0])).all() and not (mean[-4:] > max(np.log(12), mean[0])).all()
     # lowering the lr does not train from exploded parameters: undo goes back
     assert s.set_lr(0.05).ok and not s.run(5).ok
     while s.divergence is not None:
@@ -299,7 +324,7 @@ def test_history_records_every_step():
     assert [h.step for h in s.history] == list(range(11))
     h = s.history[-1]
     assert h.optimizer == "momentum" and np.isnan(h.grad_norm)  # no backward pass at step 10 yet
-    assert all(np.isfinite(r.grad_norm) and r.lr == 0.01 for r in s.history[:-1])
+    assert all(np.isfinite(r.grad_norm) and r.lr == 0.1 for r in s.history[:-1])
     assert h.perplexity == pytest.approx(np.exp(h.mean_loss))
     np.testing.assert_allclose(np.exp(-h.position_losses), h.target_probs)
 

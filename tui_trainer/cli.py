@@ -109,7 +109,13 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     o.add_argument(
         "--optimizer", default="sgd", metavar="{" + ",".join(OPTIMIZERS) + "}", help="sgd (default), momentum or adam"
     )
-    o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 0.1, momentum 0.01, adam 0.01)")
+    o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 0.5, momentum 0.1, adam 0.01)")
+    o.add_argument(
+        "--reduction",
+        choices=("mean", "sum"),
+        default="mean",
+        help="the objective: the mean loss per position (default), or the lesson's total over positions",
+    )
     o.add_argument("--clip", type=positive_float, default=None, metavar="NORM", help="clip the gradient norm to NORM")
     o.add_argument("--seed", type=non_negative_int, default=0, help="random seed for the initial weights (default 0)")
     o.add_argument(
@@ -221,6 +227,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
                 clip=args.clip,
                 seed=args.seed,
                 batch_positions=args.batch_positions,
+                reduction=args.reduction,
             ),
             data=data,
             **overrides,
@@ -284,11 +291,11 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
             f"{session.optimizer.name} lr {session.lr:g}, seed {session.config.seed}",
             file=out,
         )
-        print(f"{'step':>6}  {'loss':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=out)
+        print(f"{'step':>6}  {'total':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=out)
 
     def emit(rec) -> None:
         if args.json:
-            out.write(json.dumps(step_row(rec)) + "\n")
+            out.write(json.dumps(step_row(rec, session.config.reduction)) + "\n")
         elif rec.step % every == 0 or rec.step <= 1 or rec.step == steps:
             probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])
             more = " ..." if len(rec.target_probs) > 8 else ""
@@ -318,7 +325,10 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         return 1
     if not args.json and session.history:
         first, last = session.history[0], session.history[-1]
-        print(f"total loss {first.loss:.4f} -> {last.loss:.4f} in {last.step} steps", file=out)
+        if session.full_batch:  # every position each step: the lesson's total means something
+            print(f"total loss {first.loss:.4f} -> {last.loss:.4f} in {last.step} steps", file=out)
+        else:
+            print(f"mean loss {first.mean_loss:.4f} -> {last.mean_loss:.4f} in {last.step} steps", file=out)
     return 0
 
 

@@ -49,11 +49,12 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
-def step_row(rec) -> dict:
-    """One history row as the JSON row the headless command prints (see ``core.history``)."""
+def step_row(rec, reduction: str = "mean") -> dict:
+    """One history row as the JSON row the headless command prints (see ``core.history``):
+    ``loss`` is the objective (the mean per position, or the total with ``reduction="sum"``)."""
     return {
         "step": rec.step,
-        "loss": rec.loss,
+        "loss": rec.mean_loss if reduction == "mean" else rec.total_loss,
         "total_loss": rec.total_loss,
         "mean_loss": rec.mean_loss,
         "perplexity": rec.perplexity,
@@ -75,14 +76,14 @@ def history_json(session: Session) -> str:
             "version": 2,
             "vocab": list(session.vocab.tokens),
             "config": config,
-            "steps": [step_row(r) for r in session.history],
+            "steps": [step_row(r, session.config.reduction) for r in session.history],
         }
     return json.dumps(doc, indent=1) + "\n"
 
 
 def history_csv(session: Session) -> str:
     with session.lock:
-        rows = [step_row(r) for r in session.history]
+        rows = [step_row(r, session.config.reduction) for r in session.history]
     n = max((len(r["target_probs"]) for r in rows), default=0)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")

@@ -38,6 +38,7 @@ LR_PROBLEMS = {
 CAUSES = {
     "nonfinite_loss": "the loss is not a finite number",
     "loss_exploded": "the loss exploded to {value:.3g} per position",
+    "worse_than_guessing": "the mean loss {value:.3g} stayed above a uniform guess for several steps",
     "nonfinite_grad": "a gradient is not a finite number",
     "nonfinite_update": "the update is not a finite number",
 }
