@@ -63,7 +63,8 @@ class PositionInfo:
     index: int  # index within the current forward pass
     sentence: int
     tokens: list[str]  # the whole sentence as read: <BOS> ... (<EOS>)
-    context: list[str]  # tokens before the prediction
+    context: list[str]  # tokens before the prediction, in the sentence
+    window: list[str]  # the last of them the model reads (its context size K; <BOS> pads the rest)
     target: str
     target_id: int
     top_word: str | None  # the model's most likely next word (None before any forward)
@@ -90,7 +91,8 @@ def position_info(session: Session, i: int) -> PositionInfo:
         index=i,
         sentence=int(d.sentence_of[pos]),
         tokens=d.tokens_of(int(d.sentence_of[pos])),
-        context=d.context_words(pos),
+        context=(ctx := d.context_words(pos)),
+        window=ctx[-d.context_size :],
         target=d.vocab.tokens[tid],
         target_id=tid,
         top_word=top_word,
@@ -175,6 +177,13 @@ def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[f
         picks = sorted(set(picks))[-max_rows:]
         picks[0] = 0
     return [(h[i].step, [float(p) for p in h[i].target_probs], h[i].loss) for i in picks]
+
+
+def tracked(session: Session) -> list[tuple[int, list[str], str]]:
+    """The positions every history row keeps values for (the first sentence's, at most 8):
+    (dataset position, the context the model reads, the target word), in order."""
+    d = session.data
+    return [(int(p), d.context_words(int(p))[-d.context_size :], d.target_word(int(p))) for p in session.tracked]
 
 
 def parameter_summary(session: Session) -> list[tuple[str, tuple[int, ...], int]]:

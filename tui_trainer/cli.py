@@ -68,6 +68,16 @@ def _key_delay(text: str) -> float:
     return x
 
 
+def _temperature(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(x) and 0 < x <= 100):
+        raise InputError(f"the temperature must be greater than 0 and at most 100, not {text}")
+    return x
+
+
 def _port(text: str) -> int:
     try:
         x = int(text)
@@ -157,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--key-delay", type=_key_delay, default=0.0, metavar="SECONDS", help="pause before each scripted key"
     )
     s.add_argument("--exit-after", action="store_true", help="quit when the key script has played and runs finished")
-    sub = parser.add_subparsers(dest="command", metavar="{train,serve}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sample,serve}")
     t = sub.add_parser("train", help="train without a screen and print each step", description="Train headless.")
     t.error = parser.error  # type: ignore[method-assign]
     _add_session_options(t)
@@ -172,6 +182,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
     t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
+    g = sub.add_parser(
+        "sample",
+        help="print text the model writes (the default session, --steps of training, or --load)",
+        description="Sample text from the model, one word at a time. Deterministic for a given --seed.",
+    )
+    g.error = parser.error  # type: ignore[method-assign]
+    _add_session_options(g)
+    g.add_argument("--steps", type=non_negative_int, default=0, help="train this many steps first (default 0)")
+    g.add_argument("--prompt", default="", help="words to start from (default: the start of a sentence)")
+    g.add_argument(
+        "--temperature",
+        type=_temperature,
+        default=1.0,
+        help="reshapes the softmax: P(w) ~ exp(logit/T); below 1 sharper, above 1 flatter (default 1)",
+    )
+    g.add_argument("--top-k", type=positive_int, default=None, metavar="K", help="sample among the K likeliest words")
+    g.add_argument("--max-words", type=positive_int, default=20, metavar="N", help="stop after N words (default 20)")
+    g.add_argument("--samples", type=positive_int, default=1, metavar="N", help="how many samples (default 1)")
+    g.add_argument("--probs", action="store_true", help="show each word's probability at T and at T = 1")
     # listed for --help; `tui-trainer serve ...` is parsed by serve_main
     sub.add_parser("serve", help="serve the app to a web browser (pip install 'tui-trainer[serve]')", add_help=False)
     return parser
@@ -332,6 +361,32 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     return 0
 
 
+def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """``tui-trainer sample``: train ``--steps`` (or load), then print ``--samples`` texts."""
+    import numpy as np
+
+    from core.generate import prompt_ids, sample
+
+    out = out or sys.stdout
+    session = session_from_args(args, undo_memory=0)
+    try:
+        prompt = prompt_ids(session.data, args.prompt.lower())
+    except VocabError as e:
+        raise UsageError(str(e)) from None
+    r = session.run(args.steps)
+    if not r.ok and r.divergence is not None:
+        raise UsageError(f"training diverged at step {r.divergence.step}: rerun with a smaller --lr")
+    rng = np.random.default_rng((args.seed, session.step))
+    for _ in range(args.samples):
+        words = sample(session.model, session.data, prompt, args.max_words, args.temperature, args.top_k, rng)
+        if args.probs:
+            text = " ".join(f"{w.word}({w.p:.2f}|{w.p_at_1:.2f})" for w in words)
+        else:
+            text = " ".join(w.word for w in words)
+        print(" ".join([args.prompt.lower(), text]).strip(), file=out)
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------
 
 
@@ -405,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "train":
             return run_headless(args)
+        if args.command == "sample":
+            return run_sample(args)
         if args.command == "serve":
             raise UsageError("put serve first: tui-trainer serve [--host H] [--port P] [app options]")
         app = build_app(args)

@@ -3,7 +3,7 @@
 JSON: ``{"format": "tui-trainer-history", "version": 2, "vocab": [...],
 "config": {...}, "steps": [row, ...]}`` with each row as ``tui-trainer train
 --json`` prints it. CSV: one line per step, the row's scalars first, then
-``p_target_1..N`` and ``loss_1..N`` per position.
+``p_<i>_<word>`` and ``loss_<i>_<word>`` per tracked position (i from 1, the word it predicts).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from core import Session
+from core.readout import tracked
 
 FORMATS = (".json", ".csv")
 SCALAR_COLUMNS = (
@@ -76,6 +77,10 @@ def history_json(session: Session) -> str:
             "version": 2,
             "vocab": list(session.vocab.tokens),
             "config": config,
+            # the positions the per-position values are for (every row, whatever the batch)
+            "tracked_positions": [
+                {"position": p, "context": ctx, "target": target} for p, ctx, target in tracked(session)
+            ],
             "steps": [step_row(r, session.config.reduction) for r in session.history],
         }
     return json.dumps(doc, indent=1) + "\n"
@@ -84,10 +89,17 @@ def history_json(session: Session) -> str:
 def history_csv(session: Session) -> str:
     with session.lock:
         rows = [step_row(r, session.config.reduction) for r in session.history]
-    n = max((len(r["target_probs"]) for r in rows), default=0)
+    words = [target for _, _, target in tracked(session)]
+    n = len(words)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow([*SCALAR_COLUMNS, *(f"p_target_{i}" for i in range(1, n + 1)), *(f"loss_{i}" for i in range(1, n + 1))])
+    w.writerow(
+        [
+            *SCALAR_COLUMNS,
+            *(f"p_{i}_{t}" for i, t in enumerate(words, 1)),
+            *(f"loss_{i}_{t}" for i, t in enumerate(words, 1)),
+        ]
+    )
     for r in rows:
         pad = [""] * (n - len(r["target_probs"]))
         w.writerow(

@@ -147,7 +147,8 @@ def forward(session: Session, position: int) -> str:
     f = session.forward_result
     i = position_info(session, position)
     n = n_positions(session)
-    ctx = " ".join(i.context)
+    unseen = len(i.context) - len(i.window)
+    ctx = ("… " if unseen else "") + " ".join(i.window)  # what the model reads: its last K tokens
     return (
         f"Forward pass: after '{ctx}' the model gives '{i.target}' {i.target_prob:.1%}. "
         f"Loss = -log({i.target_prob:.3f}) = {i.loss:.3f}; total over {n} positions {f.total_loss:.3f}."

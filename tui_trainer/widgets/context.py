@@ -30,10 +30,13 @@ class ContextPane(Pane):
         # The sentence: context words in cyan, the target reversed, the rest dim.
         sent = Text()
         k = len(info.context)
+        unseen = k - len(info.window)  # context words before the model's window of K tokens
         for j, tok in enumerate(info.tokens):
             if j:
                 sent.append(" ")
-            if j < k:
+            if j < unseen:
+                sent.append(tok, style="dim strike")
+            elif j < k:
                 sent.append(tok, style="bold cyan")
             elif j == k:
                 sent.append(f" {tok} ", style="bold reverse yellow")
@@ -44,7 +47,10 @@ class ContextPane(Pane):
         if len(session.data.sentences) > 1:
             head.append(f"  (sentence {info.sentence + 1})", style="dim")
         lines.append(head)
-        lines.append(Text.assemble(("context ", "dim"), (" ".join(info.context), "cyan")))
+        ctx = Text.assemble(("context ", "dim"), (" ".join(info.window), "cyan"))
+        if unseen:  # the model reads only the last K tokens: say what it cannot see
+            ctx.append(f"  (last {len(info.window)}; {unseen} earlier unseen)", style="dim")
+        lines.append(ctx)
         lines.append(Text.assemble(("target  ", "dim"), (info.target, "bold yellow")))
         if info.top_word is None:
             lines.append(Text("predicts  (press f)", style="dim"))
@@ -102,6 +108,7 @@ def _shortened(info):
         info,
         tokens=[_short(t) for t in info.tokens],
         context=[_short(t) for t in info.context],
+        window=[_short(t) for t in info.window],
         target=_short(info.target),
         top_word=_short(info.top_word),
     )

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core import Session
-from core.readout import progress_rows
+from core.readout import progress_rows, tracked
 
 from .base import Pane, fmt
 
@@ -89,9 +89,8 @@ class LossPane(Pane):
         self._step = session.step
         if self.show_table:
             self._rows = progress_rows(session, max(self.content_size.height - 2, 2))
-            d = session.data
-            idx = f.positions if f is not None and f.positions is not None else session.batch()
-            self._targets = [d.target_word(int(i)) for i in idx[:6]]
+            # the history keeps the tracked positions: their words head the columns, whatever the batch
+            self._targets = [target for _, _, target in tracked(session)][:6]
         scale = "log" if self.log_scale else "linear"
         self.border_title = "Training progress" if self.show_table else f"Loss curve ({scale})"
         cur = f"total loss {fmt(self._current, 4)}" if self._current is not None else ""

@@ -30,7 +30,9 @@ class StatusBar(Static):
         f = session.forward_result
         if f is not None:
             mean = f.total_loss / n_positions(session)
-            parts.append((f"loss {fmt(f.total_loss, 4)}  ", "", 0))
+            if session.full_batch:  # the lesson's total is over every position: it means something
+                parts.append((f"total {fmt(f.total_loss, 4)} · ", "", 0))
+            parts.append((f"mean {fmt(mean, 4)}  ", "", 0))
             parts.append((f"ppl {fmt(perplexity(mean), 3)}  ", "dim", 2))
             if session.stale:
                 parts.append(("(stale) ", "yellow", 0))

@@ -1,0 +1,94 @@
+"""Text from the model: sample one word at a time, each fed back as context.
+
+At each word the model's logits go through a softmax at temperature T:
+P_T(w) = exp(logit_w / T) / sum exp(logit / T). T = 1 is the model's own
+distribution; T < 1 sharpens it (T -> 0 is always the most likely word), T > 1
+flattens it. ``top_k`` keeps only the k most likely words. ``<BOS>`` is never
+sampled (it is not a word the model is trained to predict); ``<EOS>`` ends the
+sentence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Dataset
+from .losses import softmax
+from .model import MLPLanguageModel
+from .vocab import BOS, EOS, UNK, VocabError
+
+
+@dataclass(frozen=True)
+class Word:
+    """One sampled word: its probability at the temperature used, and at T = 1."""
+
+    word: str
+    p: float
+    p_at_1: float
+
+
+def check_sampling(temperature: float, top_k: int | None, max_words: int) -> None:
+    """``ValueError`` with a user-facing message for unusable sampling settings."""
+    if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"the temperature must be a number greater than 0, not {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top-k must be at least 1, not {top_k}")
+    if max_words < 1:
+        raise ValueError(f"max-words must be at least 1, not {max_words}")
+
+
+def prompt_ids(data: Dataset, prompt: str) -> list[int]:
+    """The ids of ``prompt``'s words; ``VocabError`` naming any word outside the vocabulary
+    (mapped to ``<UNK>`` instead when the vocabulary has it)."""
+    v = data.vocab
+    ids, unknown = [], []
+    for w in prompt.split():
+        if w in v:
+            ids.append(v.id(w))
+        elif UNK in v:
+            ids.append(v.id(UNK))
+        else:
+            unknown.append(w)
+    if unknown:
+        shown = ", ".join(repr(w) for w in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise VocabError(f"the prompt has words the model does not know: {shown}")
+    return ids
+
+
+def sample(
+    model: MLPLanguageModel,
+    data: Dataset,
+    prompt: list[int] | None = None,
+    max_words: int = 20,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> list[Word]:
+    """Up to ``max_words`` words after ``prompt`` (ids; the sentence's start if empty),
+    stopping after ``<EOS>``. Deterministic for a given ``rng`` state."""
+    check_sampling(temperature, top_k, max_words)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    v, k = data.vocab, data.context_size
+    bos = v.id(BOS)
+    ctx = [bos] * k + list(prompt or [])
+    out: list[Word] = []
+    dummy = np.zeros(1, dtype=np.intp)
+    for _ in range(max_words):
+        window = np.array([ctx[-k:]], dtype=np.intp)  # (1, k): what the model reads
+        logits = model.forward(window, dummy).logits[0].astype(np.float64)  # (V,)
+        logits[bos] = -np.inf  # never a next word
+        p1 = softmax(logits)
+        pt = softmax(logits / temperature)
+        if top_k is not None and top_k < pt.shape[0]:
+            cut = np.partition(pt, -top_k)[-top_k]
+            pt = np.where(pt >= cut, pt, 0.0)
+            pt /= pt.sum()
+        j = int(rng.choice(pt.shape[0], p=pt))
+        out.append(Word(v.tokens[j], float(pt[j]), float(p1[j])))
+        if v.tokens[j] == EOS:
+            break
+        ctx.append(j)
+    return out
