@@ -171,6 +171,7 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
             cfg["vocab"] = tuple(cfg["vocab"])
         if header.get("version") == 1:
             cfg.setdefault("reduction", "sum")  # version 1 trained on the total
+            cfg.setdefault("val_fraction", 0.0)  # ... of every sentence
         vocab = tuple(header["vocab"])
         step, lr, opt_name = header["step"], header["lr"], header["optimizer"]
         scalars, array_keys = dict(header["optimizer_scalars"]), list(header["optimizer_arrays"])

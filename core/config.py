@@ -43,6 +43,10 @@ class SessionConfig:
     #: the objective: "mean" loss per position (what frameworks train: one learning rate fits
     #: 4 positions and 100,000), or "sum", the lesson's literal total
     reduction: str = "mean"
+    #: share of the sentences held out to measure a validation loss, for texts larger than one batch
+    val_fraction: float = 0.1
+    #: the validation loss is measured every this many steps
+    val_every: int = 10
     divergence_loss: float = 50.0  # mean loss per position that counts as diverged
 
     def validate(self) -> None:
@@ -57,6 +61,10 @@ class SessionConfig:
             raise ValueError("batch_positions must be at least 1")
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"unknown reduction {self.reduction!r} (choose from {', '.join(REDUCTIONS)})")
+        if not (isinstance(self.val_fraction, int | float) and 0 <= self.val_fraction <= 0.5):
+            raise ValueError(f"the validation fraction must be between 0 and 0.5, not {self.val_fraction}")
+        if self.val_every < 1:
+            raise ValueError("val_every must be at least 1")
         if self.undo_memory < 0:
             raise ValueError("undo_memory must be 0 or more")
 

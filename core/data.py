@@ -144,4 +144,24 @@ def dataset_from_text(
     return build_dataset(ids, vocab, context_size, add_eos=add_eos)
 
 
-__all__ = ["UNK", "Dataset", "build_dataset", "dataset_from_text"]
+def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
+    """Hold out ``fraction`` of the sentences (at random from ``seed``; never the first, whose
+    positions the history tracks) as a validation set: ``(train, val)``, or ``(data, None)``
+    when there are too few sentences to spare one."""
+    n = len(data.sentences)
+    k = int(round(fraction * n))
+    if fraction <= 0 or n < 3 or k < 1:
+        return data, None
+    rng = np.random.default_rng((seed, 7919))
+    held = set((rng.permutation(n - 1)[:k] + 1).tolist())
+    train = [s for i, s in enumerate(data.sentences) if i not in held]
+    val = [s for i, s in enumerate(data.sentences) if i in held]
+    try:
+        tr = build_dataset(train, data.vocab, data.context_size, data.add_eos)
+        va = build_dataset(val, data.vocab, data.context_size, data.add_eos)
+    except VocabError:  # e.g. only empty sentences held out
+        return data, None
+    return tr, va
+
+
+__all__ = ["UNK", "Dataset", "build_dataset", "dataset_from_text", "split_validation"]

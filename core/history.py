@@ -4,6 +4,7 @@ Row ``k`` describes the model after ``k`` updates (step 0 is the untrained
 model, the lesson's iteration 0):
 
     total_loss, mean_loss     what the forward pass measured on those parameters
+    val_loss                  the mean loss on held-out sentences (every few steps)
     p_<i>, loss_<i>           P(target) and -log P(target) at tracked position i
     grad_norm                 ||gradient|| at those parameters, before clipping
     lr, optimizer, clip_factor  the update that left step k (clip_factor 1: not clipped)
@@ -24,7 +25,7 @@ import numpy as np
 
 from .losses import perplexity
 
-SCALARS = ("total_loss", "mean_loss", "grad_norm", "lr", "clip_factor")
+SCALARS = ("total_loss", "mean_loss", "grad_norm", "lr", "clip_factor", "val_loss")
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -40,6 +41,7 @@ class StepRecord:
     lr: float
     optimizer: str
     clip_factor: float  # NaN before the update; 1.0 when not clipped
+    val_loss: float = math.nan  # the validation mean loss, where measured
 
     @property
     def loss(self) -> float:
@@ -97,6 +99,9 @@ class History:
         self.cols["mean_loss"][k] = mean
         self.probs[k] = probs
         self.losses[k] = losses
+
+    def set_val(self, k: int, loss: float) -> None:
+        self.cols["val_loss"][k] = loss
 
     def set_grad(self, k: int, norm: float) -> None:
         self.cols["grad_norm"][k] = norm
@@ -162,6 +167,7 @@ class HistoryView:
             lr=c["lr"],
             optimizer=opt,
             clip_factor=c["clip_factor"],
+            val_loss=c["val_loss"],
         )
 
     def column(self, name: str) -> np.ndarray:

@@ -117,7 +117,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "ada
 #: so the lesson's sentence and real texts (licences, manuals, 4 to 512 positions a step) all
 #: learn without diverging. Adam's is the lesson's alpha = 0.001 x 10: the teaching model is tiny
 #: and should learn within a few hundred steps.
-DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.01}
+DEFAULT_LR = {"sgd": 1.0, "momentum": 0.3, "adam": 0.01}
 
 
 def make_optimizer(name: str, size: int, dtype=np.float64) -> Optimizer:

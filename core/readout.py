@@ -109,10 +109,14 @@ def n_positions(session: Session) -> int:
 
 
 def layer_grad_norms(b: Backward) -> list[tuple[str, float]]:
-    """||dLoss/d(output of layer)|| for each layer in backward order (loss first).
+    """||dObjective/d(output of layer)|| for each layer in backward order (loss first).
     Kept with the backward result: the screen asks again on every refresh."""
     if "layer_norms" not in b.memo:
-        b.memo["layer_norms"] = [(name, float(np.linalg.norm(b.upstream[name]))) for name in BACKWARD_ORDER]
+        # upstream["output"] is per position (P - target); the objective weighs it by b.scale
+        b.memo["layer_norms"] = [
+            (name, float(np.linalg.norm(b.upstream[name])) * (b.scale if name == "output" else 1.0))
+            for name in BACKWARD_ORDER
+        ]
     return b.memo["layer_norms"]
 
 
@@ -184,6 +188,15 @@ def tracked(session: Session) -> list[tuple[int, list[str], str]]:
     (dataset position, the context the model reads, the target word), in order."""
     d = session.data
     return [(int(p), d.context_words(int(p))[-d.context_size :], d.target_word(int(p))) for p in session.tracked]
+
+
+def baselines(session: Session) -> dict[str, float]:
+    """Mean losses to beat: ``uniform`` (a guess among every word, ln V) and ``unigram``
+    (the entropy of the training targets: a model that ignores the context)."""
+    d = session.data
+    counts = np.bincount(d.targets, minlength=len(d.vocab)).astype(np.float64)
+    p = counts[counts > 0] / counts.sum()
+    return {"uniform": float(np.log(len(d.vocab))), "unigram": float(-(p * np.log(p)).sum())}
 
 
 def parameter_summary(session: Session) -> list[tuple[str, tuple[int, ...], int]]:

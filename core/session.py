@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
-from .data import Dataset, dataset_from_text
+from .data import Dataset, dataset_from_text, split_validation
 from .history import History, HistoryView, StepRecord
 from .model import Backward, Forward, MLPLanguageModel, ModelConfig
 from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
@@ -47,6 +47,8 @@ READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
+#: Validation positions measured at most (evenly spread over the held-out sentences).
+MAX_VAL_POSITIONS = 2048
 #: Steps in a row above the uniform guess (and the start) that count as diverged.
 WORSE_STEPS = 3
 
@@ -100,6 +102,9 @@ class Session:
     #: held by every action; hold it to read a consistent state from another thread
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    #: held-out sentences (None for texts of one batch), measured every ``config.val_every`` steps
+    val_data: Dataset | None = None
+
     def __post_init__(self) -> None:
         first = self.data.sentence_of == self.data.sentence_of[0]
         #: dataset positions whose values every history row keeps (the first sentence's, at most 8)
@@ -132,6 +137,9 @@ class Session:
             data = dataset_from_text(
                 config.text, list(config.vocab) if config.vocab else None, config.context, config.add_eos, config.unk
             )
+        val = None
+        if data.n_positions > config.batch_positions:  # larger than one batch: hold some sentences out
+            data, val = split_validation(data, config.val_fraction, config.seed)
         mc = ModelConfig(
             vocab_size=len(data.vocab),
             context=data.context_size,
@@ -143,7 +151,9 @@ class Session:
         model = MLPLanguageModel(mc, seed=config.seed)
         opt = make_optimizer(config.optimizer, model.size, model.dtype)
         lr = config.lr if config.lr is not None else DEFAULT_LR[config.optimizer]
-        return cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr), clip=config.clip)
+        s = cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr), clip=config.clip)
+        s.val_data = val
+        return s
 
     def fork(self) -> Session:
         """An independent session at this state (its timeline starts here; nothing mutable
@@ -164,7 +174,7 @@ class Session:
             )
             s.divergence = self.divergence
             s.lock = threading.RLock()
-            s.tracked = self.tracked
+            s.tracked, s.val_data = self.tracked, self.val_data
             s._start(self._history_for_fork())
             return s
 
@@ -522,6 +532,8 @@ class Session:
             tf = self.model.forward(d.contexts[t], d.targets[t])
             probs, losses = tf.target_probs, tf.losses
         self.timeline.cur.history.measure(self.step, total, mean, probs, losses)
+        if self.val_data is not None and self.step % self.config.val_every == 0:
+            self.timeline.cur.history.set_val(self.step, self.validation_loss())
         if not math.isfinite(total):
             return self._diverge("nonfinite_loss", mean)
         if mean > self.config.divergence_loss:
@@ -533,13 +545,24 @@ class Session:
     def _worse_than_guessing(self) -> bool:
         """The mean loss has been above both the uniform guess (ln V) and the untrained
         model's for ``WORSE_STEPS`` steps in a row: training is making the model worse."""
-        k = self.step - self.start_step
-        if k < WORSE_STEPS:
+        if self.step < WORSE_STEPS:
             return False
         cols = self.timeline.cur.history.cols["mean_loss"]
-        bar = max(math.log(len(self.vocab)), cols[self.start_step])
+        bar = max(math.log(len(self.vocab)), cols[0])  # the untrained model (a loaded session has its row)
         recent = cols[self.step - WORSE_STEPS + 1 : self.step + 1]
         return bool((recent > bar).all())
+
+    def validation_loss(self) -> float:
+        """The mean loss on the held-out sentences at the current parameters (NaN without
+        them); at most ``MAX_VAL_POSITIONS`` positions, spread evenly, so it stays quick."""
+        v = self.val_data
+        if v is None:
+            return math.nan
+        idx = np.arange(v.n_positions)
+        if idx.size > MAX_VAL_POSITIONS:
+            idx = np.linspace(0, v.n_positions - 1, MAX_VAL_POSITIONS).astype(np.intp)
+        f = self.model.forward(v.contexts[idx], v.targets[idx])
+        return float(f.losses.mean())
 
     def _backward(self) -> Divergence | None:
         b = self.model.backward(self.forward_result, self._scale(self.forward_result))

@@ -25,7 +25,7 @@ def test_train_json_prints_one_row_per_step(capsys):
     first, last = rows[0], rows[-1]
     for key in ("step", "loss", "mean_loss", "perplexity", "target_probs", "lr", "optimizer"):
         assert key in first
-    assert len(first["target_probs"]) == 4 and first["optimizer"] == "sgd" and first["lr"] == 0.5
+    assert len(first["target_probs"]) == 4 and first["optimizer"] == "sgd" and first["lr"] == 1.0
     assert last["loss"] < first["loss"] / 50
     assert last["perplexity"] == pytest.approx(2.718281828459045 ** last["mean_loss"])
 

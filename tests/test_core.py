@@ -259,7 +259,7 @@ def test_lr_is_validated_and_changeable_between_steps():
     for bad in (0, -1, float("nan"), float("inf"), 1e9, 1e-320):
         r = s.set_lr(bad)
         assert not r.ok and r.code == "bad_lr" and r.detail
-    assert s.lr == 0.5
+    assert s.lr == 1.0
     assert s.set_lr(0.05).ok
     s.train_step()
     # row 0 records the update that left step 0: made at lr 0.05
@@ -324,7 +324,7 @@ def test_history_records_every_step():
     assert [h.step for h in s.history] == list(range(11))
     h = s.history[-1]
     assert h.optimizer == "momentum" and np.isnan(h.grad_norm)  # no backward pass at step 10 yet
-    assert all(np.isfinite(r.grad_norm) and r.lr == 0.1 for r in s.history[:-1])
+    assert all(np.isfinite(r.grad_norm) and r.lr == 0.3 for r in s.history[:-1])
     assert h.perplexity == pytest.approx(np.exp(h.mean_loss))
     np.testing.assert_allclose(np.exp(-h.position_losses), h.target_probs)
 
@@ -333,7 +333,8 @@ def test_large_corpus_uses_sampled_batches_deterministically():
     text = "\n".join(f"w{i % 50} w{(i * 7) % 50} w{(i * 3) % 50} w{i % 13}" for i in range(400))
     a = Session.create(text=text, batch_positions=64, seed=3)
     b = Session.create(text=text, batch_positions=64, seed=3)
-    assert a.data.n_positions == 1600 and not a.full_batch
+    # 400 sentences of 4 positions, 40 held out for validation
+    assert a.data.n_positions == 1440 and a.val_data.n_positions == 160 and not a.full_batch
     a.run(3)
     b.run(3)
     assert a.forward_result is not None and len(a.forward_result.targets) == 64

@@ -197,10 +197,13 @@ async def test_export_key_writes_json_and_csv(tmp_path):
     hist = app.session.history
     assert doc["format"] == "tui-trainer-history" and doc["vocab"][:2] == ["<BOS>", "we"]
     assert [r["step"] for r in doc["steps"]] == [0, 1, 2, 3]
-    assert [r["loss"] for r in doc["steps"]] == [r.loss for r in hist]  # exact
+    assert [r["loss"] for r in doc["steps"]] == [r.mean_loss for r in hist]  # exact: the objective, the mean
+    assert [r["total_loss"] for r in doc["steps"]] == [r.total_loss for r in hist]
     rows = list(csv.DictReader(io.StringIO(c.read_text())))
-    assert [float(r["loss"]) for r in rows] == [r.loss for r in hist]
-    assert [float(rows[0][f"p_target_{i}"]) for i in (1, 2, 3, 4)] == list(hist[0].target_probs)
+    assert [float(r["loss"]) for r in rows] == [r.mean_loss for r in hist]
+    assert [float(r["total_loss"]) for r in rows] == [r.total_loss for r in hist]
+    names = ["p_1_we", "p_2_love", "p_3_deep", "p_4_learning"]
+    assert [float(rows[0][n]) for n in names] == list(hist[0].target_probs)
 
 
 async def test_export_into_an_unwritable_place_says_so(tmp_path):
@@ -358,7 +361,7 @@ def test_train_export(capsys, tmp_path, ext):
         got = list(csv.DictReader(io.StringIO(out.read_text())))
         assert [int(r["step"]) for r in got] == [r["step"] for r in rows]
         assert [float(r["loss"]) for r in got] == [r["loss"] for r in rows]
-        assert [float(r["loss_4"]) for r in got] == [r["position_losses"][3] for r in rows]
+        assert [float(r["loss_4_learning"]) for r in got] == [r["position_losses"][3] for r in rows]
 
 
 @pytest.mark.parametrize(

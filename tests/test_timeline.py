@@ -246,7 +246,7 @@ def test_undo_after_a_learning_rate_change_takes_back_only_that():
     s.set_lr(0.3)
     r = s.undo()
     assert r.ok and r.command.op == "set_lr"
-    assert s.lr == 0.5 and s.step == 3 and np.array_equal(s.model.params, params)
+    assert s.lr == 1.0 and s.step == 3 and np.array_equal(s.model.params, params)
 
 
 def test_divergence_is_a_state_to_look_at_and_undo_leaves_it():
@@ -280,7 +280,7 @@ def test_step_convention_row_k_is_the_model_after_k_updates():
     f3 = s.model.forward(s.data.contexts, s.data.targets)
     assert h[3].total_loss == float(f3.losses.sum())
     # rows before the current one carry the update that left them
-    assert h[0].lr == 0.5 and h[0].optimizer == "sgd" and h[0].clip_factor == 1.0
+    assert h[0].lr == 1.0 and h[0].optimizer == "sgd" and h[0].clip_factor == 1.0
 
 
 def test_a_new_action_in_the_past_starts_a_branch_and_keeps_the_old_future():

@@ -68,6 +68,16 @@ def _key_delay(text: str) -> float:
     return x
 
 
+def _fraction(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(x) and 0 <= x <= 0.5):
+        raise InputError(f"the validation fraction must be between 0 and 0.5, not {text}")
+    return x
+
+
 def _temperature(text: str) -> float:
     try:
         x = float(text)
@@ -109,6 +119,13 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="positions per step; larger texts train on a random sample of N (default 512)",
     )
+    d.add_argument(
+        "--val-fraction",
+        type=_fraction,
+        default=0.1,
+        metavar="F",
+        help="share of the sentences held out for a validation loss, for texts larger than one batch (default 0.1)",
+    )
     m = p.add_argument_group("model")
     m.add_argument("--context", type=positive_int, default=4, metavar="K", help="tokens of context (default 4)")
     m.add_argument("--embed", type=positive_int, default=8, metavar="D", help="embedding size (default 8)")
@@ -119,7 +136,7 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     o.add_argument(
         "--optimizer", default="sgd", metavar="{" + ",".join(OPTIMIZERS) + "}", help="sgd (default), momentum or adam"
     )
-    o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 0.5, momentum 0.1, adam 0.01)")
+    o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 1, momentum 0.3, adam 0.01)")
     o.add_argument(
         "--reduction",
         choices=("mean", "sum"),
@@ -257,6 +274,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
                 seed=args.seed,
                 batch_positions=args.batch_positions,
                 reduction=args.reduction,
+                val_fraction=args.val_fraction,
             ),
             data=data,
             **overrides,

@@ -66,7 +66,15 @@ def step_row(rec, reduction: str = "mean") -> dict:
         "grad_norm": _num(rec.grad_norm),
         "clip_factor": _num(rec.clip_factor),
         "clipped": rec.clipped,
+        **({} if math.isnan(rec.val_loss) else {"val_loss": rec.val_loss}),
     }
+
+
+def _cell(v) -> str:
+    """A CSV cell: floats exactly (repr), a value not measured empty."""
+    if v is None:
+        return ""
+    return repr(v) if isinstance(v, float) else str(v)
 
 
 def history_json(session: Session) -> str:
@@ -104,7 +112,7 @@ def history_csv(session: Session) -> str:
         pad = [""] * (n - len(r["target_probs"]))
         w.writerow(
             [
-                *(repr(r[c]) if isinstance(r[c], float) else ("" if r[c] is None else r[c]) for c in SCALAR_COLUMNS),
+                *(_cell(r.get(c)) for c in SCALAR_COLUMNS),
                 *(repr(p) for p in r["target_probs"]),
                 *pad,
                 *(repr(v) for v in r["position_losses"]),

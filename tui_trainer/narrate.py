@@ -151,7 +151,12 @@ def forward(session: Session, position: int) -> str:
     ctx = ("… " if unseen else "") + " ".join(i.window)  # what the model reads: its last K tokens
     return (
         f"Forward pass: after '{ctx}' the model gives '{i.target}' {i.target_prob:.1%}. "
-        f"Loss = -log({i.target_prob:.3f}) = {i.loss:.3f}; total over {n} positions {f.total_loss:.3f}."
+        f"Loss = -log({fmt(i.target_prob, 3)}) = {fmt(i.loss, 3)}; "
+        + (
+            f"total over {n} positions {fmt(f.total_loss, 3)}, mean {fmt(f.total_loss / n, 3)}."
+            if session.full_batch
+            else f"mean over this step's {n} positions {fmt(f.total_loss / n, 3)}."
+        )
     )
 
 

@@ -12,31 +12,23 @@ from rich.table import Table
 from rich.text import Text
 
 from core import Session
-from core.readout import progress_rows, tracked
+from core.readout import baselines, progress_rows, tracked
 
 from .base import Pane, fmt
 
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille bits by [column][row]
 
 
-def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False) -> tuple[list[str], float, float]:
-    """Lines of a braille line chart of ``values`` (2x4 dots a cell), and the y range drawn.
-
-    Each dot column covers a slice of the values and is drawn from its min to its max,
-    joined to the previous column, so spikes are never lost when downsampling; with
-    fewer values than dot columns, the points are joined by straight segments.
-    """
+def braille_grid(values: np.ndarray, width: int, height: int, lo: float, hi: float) -> np.ndarray:
+    """Braille bits (height, width) of ``values`` drawn between ``lo`` and ``hi``; NaN values
+    are gaps. Each dot column covers a slice of the values and is drawn from its min to its
+    max, joined to the previous column, so spikes are never lost when downsampling; with
+    fewer values than dot columns, the points are joined by straight segments."""
     v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if log:
-        v = np.log10(np.maximum(v, 1e-12))
-    if v.size == 0 or width < 1 or height < 1:
-        return [], 0.0, 0.0
-    lo, hi = float(v.min()), float(v.max())
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
     cols, rows = width * 2, height * 4
     grid = np.zeros((height, width), dtype=np.int32)
+    if v.size == 0 or width < 1 or height < 1:
+        return grid
     if 1 < v.size < cols:  # stretch over the full width: one value per dot column
         v = np.interp(np.linspace(0, v.size - 1, cols), np.arange(v.size), v)
     edges = np.linspace(0, v.size, num=min(cols, v.size) + 1).astype(int)
@@ -44,30 +36,92 @@ def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False
     prev = None
     for c in range(ncols):
         chunk = v[edges[c] : max(edges[c + 1], edges[c] + 1)]
+        chunk = chunk[np.isfinite(chunk)]
+        if chunk.size == 0:
+            prev = None
+            continue
         y0 = int(round((chunk.min() - lo) / (hi - lo) * (rows - 1)))
         y1 = int(round((chunk.max() - lo) / (hi - lo) * (rows - 1)))
         if prev is not None:
             y0, y1 = min(y0, prev), max(y1, prev)
         prev = int(round((chunk[-1] - lo) / (hi - lo) * (rows - 1)))
         x = c if ncols == cols else int(c * (cols - 1) / max(ncols - 1, 1))
-        for y in range(y0, y1 + 1):
+        for y in range(max(y0, 0), min(y1, rows - 1) + 1):
             r = rows - 1 - y
             grid[r // 4, x // 2] |= _DOT[x % 2][r % 4]
+    return grid
+
+
+def _scaled(v: np.ndarray, log: bool) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.log10(np.maximum(v, 1e-12))
+    return np.where(np.isfinite(v), v, np.nan)
+
+
+def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False) -> tuple[list[str], float, float]:
+    """Lines of a braille line chart of ``values`` (2x4 dots a cell), and the y range drawn
+    (non-finite values are left out)."""
+    v = _scaled(values, log)
+    v = v[np.isfinite(v)]
+    if v.size == 0 or width < 1 or height < 1:
+        return [], 0.0, 0.0
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    grid = braille_grid(v, width, height, lo, hi)
     lines = ["".join(chr(0x2800 + b) if b else " " for b in row) for row in grid]
     if log:
         return lines, 10**lo, 10**hi
     return lines, lo, hi
 
 
-class LossPane(Pane):
-    """Total loss per step; the lesson's progress table with ``p``.
+def _joined(v: np.ndarray) -> np.ndarray:
+    """Values measured every few steps (NaN between) joined by straight lines."""
+    v = np.asarray(v, dtype=np.float64)
+    known = np.flatnonzero(np.isfinite(v))
+    if known.size < 2:
+        return v
+    out = np.full_like(v, np.nan)
+    span = np.arange(known[0], known[-1] + 1)
+    out[span] = np.interp(span, known, v[known])
+    return out
 
-    Component class ``losscurve--line`` styles the curve (the theme's accent by default).
+
+def _row(main: np.ndarray, val: np.ndarray, ref: str | None, styles: dict) -> Text:
+    """One row of cells: the loss curve over the validation line over a baseline (dashed,
+    labelled at its right end)."""
+    t = Text()
+    tail = f" {ref}" if ref else ""
+    n = main.shape[0] - len(tail)
+    for c in range(max(n, 0)):
+        if main[c]:
+            t.append(chr(0x2800 + int(main[c] | val[c])), styles["main"])
+        elif val[c]:
+            t.append(chr(0x2800 + int(val[c])), styles["val"])
+        elif ref:
+            t.append("╌", styles["ref"])
+        else:
+            t.append(" ")
+    if tail and n >= 0:
+        t.append(tail, styles["ref"])
+    return t
+
+
+class LossPane(Pane):
+    """The loss per step (the lesson's total when every position is in each step, else the
+    mean), the validation loss and the baselines to beat; the lesson's progress table with ``p``.
+
+    Component classes: ``losscurve--line`` styles the curve (the theme's accent by default),
+    ``losscurve--val`` the validation line, ``losscurve--ref`` the baselines.
     """
 
-    COMPONENT_CLASSES = {"losscurve--line"}
+    COMPONENT_CLASSES = {"losscurve--line", "losscurve--val", "losscurve--ref"}
     DEFAULT_CSS = """
     LossPane > .losscurve--line { color: $accent; text-style: bold; }
+    LossPane > .losscurve--val { color: $success; text-style: bold; }
+    LossPane > .losscurve--ref { color: $text-muted; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -76,6 +130,9 @@ class LossPane(Pane):
         self.log_scale = False
         self.show_table = False
         self._losses: np.ndarray = np.zeros(0)
+        self._val: np.ndarray = np.zeros(0)
+        self._refs: list[tuple[str, float]] = []
+        self._what = "total"
         self._current: float | None = None
         self._rows: list[tuple[int, list[float], float]] = []
         self._targets: list[str] = []
@@ -83,17 +140,25 @@ class LossPane(Pane):
 
     def show(self, session: Session, position: int) -> None:
         h = session.history
-        self._losses = h.column("total_loss")
+        # every position in each step: the lesson's total; a sampled batch: the mean per position
+        total = session.full_batch
+        self._what = "total" if total else "mean"
+        self._losses = h.column("total_loss" if total else "mean_loss")
+        self._val = h.column("val_loss") if session.val_data is not None else np.zeros(0)
+        n = session.data.n_positions if total else 1
+        base = baselines(session)
+        self._refs = [("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)]
         f = session.forward_result
-        self._current = f.total_loss if f is not None else None
+        self._current = (f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None
         self._step = session.step
         if self.show_table:
             self._rows = progress_rows(session, max(self.content_size.height - 2, 2))
             # the history keeps the tracked positions: their words head the columns, whatever the batch
             self._targets = [target for _, _, target in tracked(session)][:6]
         scale = "log" if self.log_scale else "linear"
-        self.border_title = "Training progress" if self.show_table else f"Loss curve ({scale})"
-        cur = f"total loss {fmt(self._current, 4)}" if self._current is not None else ""
+        val = ", validation" if self._val.size else ""
+        self.border_title = "Training progress" if self.show_table else f"Loss curve: {self._what}{val} ({scale})"
+        cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         self.border_subtitle = f"step {self._step}  {cur}".strip()
         self.refresh()
 
@@ -101,18 +166,40 @@ class LossPane(Pane):
         if self.show_table:
             return self._table()
         if self._losses.size == 0:
-            return Text("No steps yet: s takes one full step, r runs many. The total loss appears here.", style="dim")
+            return Text(
+                f"No steps yet: s takes one full step, r runs many. The {self._what} loss appears here.", style="dim"
+            )
         if self._losses.size == 1:
-            return Text(f"Step 0: total loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
+            return Text(f"Step 0: {self._what} loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
         w, h = self.content_size.width, self.content_size.height
         label_w = 8
-        lines, lo, hi = braille_chart(self._losses, max(w - label_w, 4), max(h - 1, 2), self.log_scale)
+        width, height = max(w - label_w, 4), max(h - 1, 2)
+        main = _scaled(self._losses, self.log_scale)
+        val = _scaled(_joined(self._val), self.log_scale) if self._val.size else np.zeros(0)
+        seen = np.concatenate([main[np.isfinite(main)], val[np.isfinite(val)]])
+        if seen.size == 0:
+            return Text("The loss is not a finite number at any step yet.", style="dim")
+        lo, hi = float(seen.min()), float(seen.max())
+        if hi - lo < 1e-12:
+            lo, hi = lo - 0.5, hi + 0.5
+        g_main = braille_grid(main, width, height, lo, hi)
+        g_val = braille_grid(val, width, height, lo, hi) if val.size else np.zeros_like(g_main)
+        refs: dict[int, str] = {}  # row -> label of a baseline inside the range
+        for label, value in self._refs:
+            y = _scaled(np.array([value]), self.log_scale)[0]
+            if np.isfinite(y) and lo <= y <= hi:
+                refs.setdefault(int(round((hi - y) / (hi - lo) * (height - 1))), label)
+        styles = {
+            "main": self.get_component_rich_style("losscurve--line"),
+            "val": self.get_component_rich_style("losscurve--val"),
+            "ref": self.get_component_rich_style("losscurve--ref"),
+        }
+        top, bottom = (10**hi, 10**lo) if self.log_scale else (hi, lo)
         out = []
-        line_style = self.get_component_rich_style("losscurve--line")
-        for i, line in enumerate(lines):
-            label = fmt(hi, 3) if i == 0 else (fmt(lo, 3) if i == len(lines) - 1 else "")
+        for i in range(height):
+            label = fmt(top, 3) if i == 0 else (fmt(bottom, 3) if i == height - 1 else "")
             t = Text(label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style="dim")
-            t.append(line, style=line_style)
+            t.append_text(_row(g_main[i], g_val[i], refs.get(i), styles))
             out.append(t)
         foot = Text(" " * label_w + "step 0", style="dim")
         right = f"step {len(self._losses) - 1}"
