@@ -33,13 +33,21 @@ LESSON_VOCAB: tuple[str, ...] = (
 LESSON_TEXT = "we love deep learning"
 
 # A word is letters/digits with inner apostrophes or hyphens ("don't", "state-of-the-art");
-# any other non-space character is a token of its own (",", ";", "€").
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s]", re.UNICODE)
+# any other non-space character is a token of its own (",", ";", "€"), with what completes it
+# as one picture: a variation selector, a skin tone, or a zero-width joiner and the next emoji
+# (so "👩‍👩‍👧" and "👍🏽" stay one token each).
+_WORD = re.compile(
+    r"[^\W_]+(?:['’\-][^\W_]+)*|[^\w\s\u200d](?:[\ufe0f\U0001F3FB-\U0001F3FF]|\u200d[^\w\s\u200d])*",
+    re.UNICODE,
+)
 # Sentences end at newlines and at . ! ? followed by space or the end.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 # Invisible characters (control codes, zero-width and direction marks, a byte-order mark) are
 # dropped before tokenizing: as tokens they would be blank on screen, or move the cursor.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# (the zero-width joiner stays: it joins emoji into one; a stray one matches no token)
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 _HAS_WORD = re.compile(r"[^\W_]")
 _TERMINATORS = {".", "!", "?"}
 
