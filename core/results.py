@@ -67,3 +67,5 @@ class ActionResult:
     command: Command | None = None  # for undo / redo: the command taken back or done again
     start_step: int | None = None  # for run: the step it started from
     branch: int | None = None  # the branch the action left the session on, when it started one
+    #: a full step whose mean loss rose (an event, not a stop); for run: how many did
+    overshoots: int = 0

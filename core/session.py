@@ -279,19 +279,31 @@ class Session:
         start = self.step
         if self.divergence is not None:
             return self._refuse("run", start_step=start)
-        done = 0
+        done = rose = 0
         for _ in range(n):
             if should_stop is not None and should_stop():
-                return ActionResult("run", steps=done, stopped="cancelled", code="cancelled", start_step=start)
+                return ActionResult(
+                    "run", steps=done, stopped="cancelled", code="cancelled", start_step=start, overshoots=rose
+                )
             r = self.train_step()
             done += r.steps
+            rose += r.overshoots
             if on_step is not None and r.steps:
                 on_step(self)
             if not r.ok:
                 return ActionResult(
-                    "run", r.ran, False, r.code, done, r.stopped, r.divergence, start_step=start, branch=r.branch
+                    "run",
+                    r.ran,
+                    False,
+                    r.code,
+                    done,
+                    r.stopped,
+                    r.divergence,
+                    start_step=start,
+                    branch=r.branch,
+                    overshoots=rose,
                 )
-        return ActionResult("run", steps=done, start_step=start)
+        return ActionResult("run", steps=done, start_step=start, overshoots=rose)
 
     # --- settings -------------------------------------------------------------------
 
@@ -474,6 +486,10 @@ class Session:
             if not bad and op == "step":
                 ran.append("forward")
                 bad = self._forward()
+                if not bad:
+                    mean = self.timeline.cur.history.cols["mean_loss"]
+                    rose = int(mean[self.step] > mean[self.step - 1])
+                    return ActionResult(op, tuple(ran), code=code, steps=1, stale=stale, overshoots=rose)
             return self._result(op, ran, bad, code, stale, steps=1)
         if op == "set_lr":
             self.lr = cmd.args[0]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core import BACKWARD, FORWARD, READY, Session
+from tui_trainer import narrate
 from tui_trainer.app import TrainerApp
 from tui_trainer.screens.help import KEY_HELP, HelpScreen
 from tui_trainer.widgets.gradients import GradientPane
@@ -372,3 +373,33 @@ async def test_undo_onto_diverged_parameters_then_forwards_never_crashes():
         while s.can_undo:
             assert s.undo().ok
         assert s.lr == 1.0 and np.array_equal(s.model.params, Session.create().model.params)
+
+
+async def test_k_toggles_clipping_as_an_undoable_action():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("k")
+        s = app.session
+        assert s.clip == 1.0 and "clipping on" in narration(app)
+        await pilot.press("s")
+        assert s.last_update.clip_factor < 1.0  # the lesson's first gradient is longer than 1
+        assert np.linalg.norm(s.last_update.grad) == pytest.approx(1.0)
+        await pilot.press("z", "z")
+        assert s.clip is None and s.step == 0
+
+
+async def test_narration_keeps_square_brackets():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("o")
+        assert "[ and ] change it" in narration(app)
+
+
+def test_a_step_that_raises_the_loss_is_an_overshoot_not_a_stop():
+    s = Session.create(lr=10.0)
+    s.train_step()
+    r = s.train_step()
+    mean = s.history.column("mean_loss")
+    assert r.ok and r.overshoots == 1 and mean[2] > mean[1]
+    assert "overshoot" in narrate.after(s, r, 0)
+    assert Session.create().train_step().overshoots == 0

@@ -53,6 +53,8 @@ LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
+#: The norm k clips gradients at.
+CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
@@ -78,6 +80,7 @@ class TrainerApp(App[int]):
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
+        Binding("k", "toggle_clip", "Clip", show=False, tooltip="Clip the gradient norm at 1, or stop clipping"),
         Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
         Binding("right_square_bracket", "lr(1)", "lr+", tooltip="Raise the learning rate"),
         Binding("g", "toggle_log", "Log scale", show=False),
@@ -373,8 +376,22 @@ class TrainerApp(App[int]):
             self.say(narrate.refused(self.session, r))
             return
         lr, usual = self.session.lr, DEFAULT_LR[name]
-        hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: \\[ and ] change it."
+        hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: [ and ] change it."
         self.say(f"Optimizer: {name} (its state starts from zero), lr {lr:g}.{hint}")
+
+    def action_toggle_clip(self) -> None:
+        if self._busy():
+            return
+        s = self.session
+        s.set_clip(CLIP_NORM if s.clip is None else None)
+        self.refresh_panes()
+        if s.clip is None:
+            self.say("Gradient clipping off: updates use the whole gradient. k turns it on.")
+        else:
+            self.say(
+                f"Gradient clipping on: a gradient longer than {s.clip:g} is scaled down to length {s.clip:g} "
+                "before the update (it keeps its direction). k turns it off."
+            )
 
     def action_lr(self, direction: int) -> None:
         if self._too_small:
@@ -558,6 +575,7 @@ class TrainerApp(App[int]):
         yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
         yield SystemCommand("Redo (Z)", "Do again what undo took back", self.action_redo)
         yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
+        yield SystemCommand("Toggle gradient clipping (k)", "Clip the gradient norm at 1", self.action_toggle_clip)
         yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))
         yield SystemCommand("Raise learning rate (])", "One rung up the ladder", lambda: self.action_lr(1))
         yield SystemCommand("Toggle log scale (g)", "Loss curve on a log scale", self.action_toggle_log)

@@ -96,7 +96,7 @@ def after(session: Session, result: ActionResult, position: int) -> str:
             return f"Ran the forward pass first: backward needs fresh activations ({why}). {text}"
         return text
     if result.action in ("update", "step"):
-        text = _update(session) if result.action == "update" else _step(session)
+        text = _update(session) if result.action == "update" else _step(session, result)
         if result.code == "gradients_first":
             text = f"Ran {' and '.join(result.ran[:-1])} first: an update needs fresh gradients. {text}"
         return text
@@ -190,9 +190,14 @@ def _update(session: Session) -> str:
     )
 
 
-def _step(session: Session) -> str:
+def _step(session: Session, result: ActionResult) -> str:
     h = session.history
     before, now = h[-2], h[-1]
+    if result.overshoots:  # the loss rose: the step went past the minimum along the gradient
+        return (
+            f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
+            f"the step of lr {session.lr:g} × gradient went too far. [ lowers the learning rate."
+        )
     return (
         f"Step {now.step}: forward, backward, update, then the forward pass of the new parameters. "
         f"Total loss {fmt(before.loss, 4)} → {fmt(now.loss, 4)}."
@@ -206,8 +211,11 @@ def _run(session: Session, result: ActionResult) -> str:
         return f"Ran 0 steps{stopped}."
     first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
+    rose = ""
+    if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
+        rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."
     return (
         f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: total loss "
         f"{fmt(first.loss, 4)} at step {first.step} → {fmt(h[-1].loss, 4)} at step {session.step}, "
-        f"perplexity {fmt(h[-1].perplexity, 3)}."
+        f"perplexity {fmt(h[-1].perplexity, 3)}.{rose}"
     )

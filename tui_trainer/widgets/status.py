@@ -26,6 +26,7 @@ class StatusBar(Static):
             ("tui-trainer ", "bold", 3),
             (f"step {session.step}  ", "bold", 0),
             (f"{session.optimizer.name} lr {session.lr:g}  ", "", 0),
+            *([(f"clip {session.clip:g}  ", "", 0)] if session.clip is not None else []),
         ]
         f = session.forward_result
         if f is not None:
@@ -56,3 +57,7 @@ class Narration(Static):
     DEFAULT_CSS = """
     Narration { height: auto; min-height: 2; max-height: 4; padding: 0 1; background: $panel; color: $text; }
     """
+
+    def __init__(self, content: str = "", **kwargs) -> None:
+        # plain text: narration quotes words and keys ("[ and ]") that markup would eat
+        super().__init__(content, markup=False, **kwargs)
