@@ -403,3 +403,23 @@ def test_a_step_that_raises_the_loss_is_an_overshoot_not_a_stop():
     assert r.ok and r.overshoots == 1 and mean[2] > mean[1]
     assert "overshoot" in narrate.after(s, r, 0)
     assert Session.create().train_step().overshoots == 0
+
+
+async def test_w_shows_samples_now_beside_earlier_ones():
+    from core.generate import sample as sample_words
+    from tui_trainer.screens.samples import SamplesScreen
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("w")
+        assert isinstance(app.screen, SamplesScreen)
+        await pilot.press("escape", "8", "0", "r")
+        await app.workers.wait_for_complete()
+        await pilot.press("w", "t", "w")
+        assert [(x.step, x.temperature) for x in app.samples] == [(0, 1.0), (80, 1.0), (80, 0.5)]
+        # the sample at step 80 is what core.generate writes with the same seed, step and count
+        s = app.session
+        expected = sample_words(s.model, s.data, [], 16, 1.0, None, np.random.default_rng((0, 80, 1)))
+        assert app.samples[1].words == tuple(expected)
+        shown = app.screen.query_one("#samples").render().plain
+        assert "step     80  T 0.5" in shown and "step      0  T 1" in shown

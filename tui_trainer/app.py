@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -26,11 +27,13 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_wo
 
 from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.generate import sample
 from core.readout import n_positions
 
 from . import narrate
 from .export import export_history, stem
 from .screens.help import HelpScreen
+from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
 from .widgets.logits import LogitsPane
@@ -53,6 +56,8 @@ LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
+#: Words in a sample (w); it stops earlier at <EOS>.
+SAMPLE_WORDS = 16
 #: The norm k clips gradients at.
 CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
@@ -80,6 +85,7 @@ class TrainerApp(App[int]):
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
+        Binding("w", "sample", "Samples", show=False, tooltip="What the model writes now"),
         Binding("k", "toggle_clip", "Clip", show=False, tooltip="Clip the gradient norm at 1, or stop clipping"),
         Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
         Binding("right_square_bracket", "lr(1)", "lr+", tooltip="Raise the learning rate"),
@@ -136,6 +142,9 @@ class TrainerApp(App[int]):
         self._last_result: ActionResult | None = None
         self._train_worker: Worker | None = None
         self._live_timer: Timer | None = None
+        #: samples written with w, oldest first, and the temperature for the next one
+        self.samples: list[Sample] = []
+        self.temperature = 1.0
         #: the session replaced by the last checkpoint load (C), and the file's name
         self._before_load: tuple[Session, str] | None = None
 
@@ -379,6 +388,29 @@ class TrainerApp(App[int]):
         hint = "" if lr == usual else f" {name}'s usual lr is {usual:g}: [ and ] change it."
         self.say(f"Optimizer: {name} (its state starts from zero), lr {lr:g}.{hint}")
 
+    def action_sample(self) -> None:
+        """Sample a sentence from the model as it is now and show it beside the earlier ones."""
+        if self._too_small:
+            self.bell()
+            return
+        s = self.session
+        with s.lock:
+            # deterministic: the same seed, step and number of samples give the same words
+            rng = np.random.default_rng((s.config.seed, s.step, len(self.samples)))
+            words = sample(s.model, s.data, [], SAMPLE_WORDS, self.temperature, None, rng)
+            self.samples.append(Sample(s.step, self.temperature, tuple(words)))
+        self._show_samples()
+
+    def action_sample_temperature(self) -> None:
+        self.temperature = TEMPERATURES[(TEMPERATURES.index(self.temperature) + 1) % len(TEMPERATURES)]
+        self._show_samples()
+
+    def _show_samples(self) -> None:
+        if isinstance(self.screen, SamplesScreen):
+            self.screen.show(self.samples, self.temperature)
+        else:
+            self.push_screen(SamplesScreen(self.samples, self.temperature))
+
     def action_toggle_clip(self) -> None:
         if self._busy():
             return
@@ -575,6 +607,7 @@ class TrainerApp(App[int]):
         yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
         yield SystemCommand("Redo (Z)", "Do again what undo took back", self.action_redo)
         yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
+        yield SystemCommand("Samples (w)", "What the model writes now, beside earlier samples", self.action_sample)
         yield SystemCommand("Toggle gradient clipping (k)", "Clip the gradient norm at 1", self.action_toggle_clip)
         yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))
         yield SystemCommand("Raise learning rate (])", "One rung up the ladder", lambda: self.action_lr(1))

@@ -2,7 +2,7 @@
 
 A script is tokens separated by spaces. Each token is
 
-- a key the app binds, written as on the keyboard: ``f b u s r z Z o k g p v e c C q ?``,
+- a key the app binds, written as on the keyboard: ``f b u s r z Z o k w g p v e c C q ?``,
   ``[`` ``]``, a digit, ``h`` ``l``;
 - a key name: ``right``, ``left``, ``escape`` (or ``esc``), ``space``, ``ctrl+s``;
 - a count and ``r``: ``200r`` types 2, 0, 0 and presses r (run 200 steps).
@@ -18,7 +18,7 @@ import re
 
 #: script token -> Textual key name
 KEYS: dict[str, str] = {
-    **{c: c for c in "fbusrzZhlokgpveqcC"},
+    **{c: c for c in "fbusrzZhlokwgpveqcC"},
     **{str(d): str(d) for d in range(10)},
     "[": "left_square_bracket",
     "]": "right_square_bracket",
@@ -62,7 +62,7 @@ def parse_keys(script: str) -> list[str]:
             raise KeyScriptError(f"key script token {i} {tok!r}: a count must end in r, e.g. {tok}r")
         else:
             raise KeyScriptError(
-                f"key script token {i} {tok!r} is not a key: use f b u s r z Z o k g p v e c C q ? [ ] 0-9, "
+                f"key script token {i} {tok!r} is not a key: use f b u s r z Z o k w g p v e c C q ? [ ] 0-9, "
                 "right, left, escape, space, ctrl+s or a count like 200r"
             )
     return keys

@@ -23,6 +23,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("Z", "Redo: do again what z took back; a new action instead starts a branch (the old one is kept)."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
     ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),
+    ("w", "Samples: a sentence the model writes now, each word's probability, beside earlier ones (t: temperature)."),
     ("k", "Gradient clipping on / off: a gradient longer than 1 is scaled to length 1 before the update."),
     ("[ ]", "Lower / raise the learning rate one step on a 1-3-10 ladder."),
     ("g", "Loss curve: toggle a log scale."),

@@ -1,0 +1,80 @@
+"""The samples view (w): text the model writes now, beside what it wrote at earlier steps (S14)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from core.generate import Word
+
+#: Temperatures t cycles through.
+TEMPERATURES = (1.0, 0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample: the step it was written at, the temperature, and its words."""
+
+    step: int
+    temperature: float
+    words: tuple[Word, ...]
+
+
+def render_samples(samples: list[Sample], temperature: float) -> Text:
+    """The samples, newest first: each word with its probability at T (and at T = 1 when T differs)."""
+    t = Text()
+    t.append(f"Temperature T = {temperature:g}", style="bold")
+    t.append(
+        "  reshapes the softmax: P_T(word) ∝ exp(logit / T). T < 1 sharpens it (T → 0: always the likeliest "
+        "word), T > 1 flattens it. Each word shows P at T, and at T = 1 in brackets when T ≠ 1.\n\n",
+        style="dim",
+    )
+    if not samples:
+        t.append("No samples yet: press w.", style="dim")
+    for s in reversed(samples):
+        t.append(f"step {s.step:>6}  T {s.temperature:<4g} ", style="bold cyan")
+        for w in s.words:
+            t.append(f" {w.word}", style="bold")
+            extra = f" [{w.p_at_1:.2f}]" if s.temperature != 1.0 else ""
+            t.append(f" {w.p:.2f}{extra}", style="dim")
+        t.append("\n")
+    return t
+
+
+class SamplesScreen(ModalScreen[None]):
+    """Samples of the model's text; w writes another, t changes the temperature, escape closes."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding("w", "app.sample", "Another sample"),
+        Binding("t", "app.sample_temperature", "Temperature"),
+    ]
+
+    DEFAULT_CSS = """
+    SamplesScreen { align: center middle; }
+    SamplesScreen > VerticalScroll {
+        width: 90%; max-width: 120; height: 80%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, samples: list[Sample], temperature: float) -> None:
+        super().__init__()
+        self._samples, self._temperature = samples, temperature
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as v:
+            v.border_title = "What the model writes"
+            v.border_subtitle = "w another · t temperature · escape closes"
+            yield Static(render_samples(self._samples, self._temperature), id="samples")
+
+    def show(self, samples: list[Sample], temperature: float) -> None:
+        """New samples from the app (state down)."""
+        self._samples, self._temperature = samples, temperature
+        self.query_one("#samples", Static).update(render_samples(samples, temperature))
