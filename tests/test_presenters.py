@@ -540,3 +540,11 @@ def test_record_script_is_valid_bash():
     assert os.access(script, os.X_OK)
     subprocess.run(["bash", "-n", str(script)], check=True)
     assert "--exit-after" in script.read_text()
+
+
+def test_the_welcome_of_a_loaded_model_says_it_was_trained(tmp_path):
+    s = Session.create()
+    s.run(12)
+    loaded = load_checkpoint(save_checkpoint(s, tmp_path / "c.npz"))
+    assert "trained for 12 steps" in narrate.welcome(loaded) and "never seen" not in narrate.welcome(loaded)
+    assert "never seen" in narrate.welcome(Session.create())

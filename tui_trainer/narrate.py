@@ -20,6 +20,11 @@ def welcome(session: Session) -> str:
     seen = " ".join(words[:WELCOME_WORDS]) + (" …" if len(words) > WELCOME_WORDS else "")
     n = len(session.data.sentences)
     more = f" (and {n - 1:,} more sentences)" if n > 1 else ""
+    if session.start_step > 0:  # a loaded checkpoint: it has seen the text
+        return (
+            f"A {session.model.size:,}-parameter model trained for {session.start_step:,} steps on '{seen}'{more}, "
+            f"its forward pass fresh. Press s to train on, ? for every key."
+        )
     return (
         f"A {session.model.size:,}-parameter model that has never seen '{seen}'{more}. "
         "Press f for the forward pass, ? for every key."
