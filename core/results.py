@@ -59,7 +59,7 @@ class ActionResult:
     ok: bool = True
     code: str | None = None
     steps: int = 0  # updates made
-    stopped: str | None = None  # "cancelled", "diverged" or None
+    stopped: str | None = None  # "cancelled", "diverged", "breakpoint" (``detail``: the condition) or None
     divergence: Divergence | None = None
     value: float | None = None
     detail: str | None = None

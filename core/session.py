@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .breakpoints import Breakpoint
 from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
 from .data import Dataset, dataset_from_text, split_validation
 from .history import History, HistoryView, StepRecord
@@ -270,15 +271,22 @@ class Session:
         n: int,
         should_stop: Callable[[], bool] | None = None,
         on_step: Callable[[Session], None] | None = None,
+        until: Breakpoint | None = None,
     ) -> ActionResult:
         """``n`` full steps; ``should_stop()`` is asked between steps and ends the run
-        early ("cancelled"); divergence ends it too. ``on_step`` is called after each
-        step with the lock released."""
+        early ("cancelled"); divergence ends it too, and so does the first state where a
+        condition of ``until`` holds ("breakpoint"; ``detail``: the condition). ``on_step``
+        is called after each step with the lock released."""
         if n < 0:
             return ActionResult("run", ok=False, code="bad_count", value=n)
         start = self.step
         if self.divergence is not None:
             return self._refuse("run", start_step=start)
+        if until is not None:
+            if self.phase == READY:
+                self.forward()  # measure the state we start from: it may already hold
+            if hit := until.check(self):
+                return ActionResult("run", stopped="breakpoint", code="breakpoint", detail=hit, start_step=start)
         done = rose = 0
         for _ in range(n):
             if should_stop is not None and should_stop():
@@ -290,6 +298,18 @@ class Session:
             rose += r.overshoots
             if on_step is not None and r.steps:
                 on_step(self)
+            if until is not None and (hit := until.check(self)):
+                return ActionResult(
+                    "run",
+                    r.ran,
+                    steps=done,
+                    stopped="breakpoint",
+                    code="breakpoint",
+                    detail=hit,
+                    divergence=r.divergence,
+                    start_step=start,
+                    overshoots=rose,
+                )
             if not r.ok:
                 return ActionResult(
                     "run",

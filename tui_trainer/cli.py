@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+import numpy as np
+
 from core import OPTIMIZERS, Session, SessionConfig, VocabError, check_lr
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -98,7 +100,19 @@ def _port(text: str) -> int:
     return x
 
 
-def _add_session_options(p: argparse.ArgumentParser) -> None:
+def _lrs(text: str) -> list[float]:
+    return [_lr(x) for x in text.split(",")]
+
+
+def _optimizers(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",")]
+    for n in names:
+        if n not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {n!r} (choose from {', '.join(OPTIMIZERS)})")
+    return names
+
+
+def _add_session_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     d = p.add_argument_group("data")
     d.add_argument(
         "--text",
@@ -133,10 +147,17 @@ def _add_session_options(p: argparse.ArgumentParser) -> None:
     m.add_argument("--hidden2", type=positive_int, default=None, metavar="H", help="layer2 width (default: --hidden)")
     m.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="float precision")
     o = p.add_argument_group("training")
-    o.add_argument(
-        "--optimizer", default="sgd", metavar="{" + ",".join(OPTIMIZERS) + "}", help="sgd (default), momentum or adam"
-    )
-    o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 1, momentum 0.3, adam 0.01)")
+    if sweep:  # lists: one run per combination
+        o.add_argument("--optimizer", type=_optimizers, default=["sgd"], help="optimizers, e.g. sgd,momentum,adam")
+        o.add_argument("--lr", type=_lrs, default=[None], help="learning rates, e.g. 0.001,0.01,0.1,1,10")
+    else:
+        o.add_argument(
+            "--optimizer",
+            default="sgd",
+            metavar="{" + ",".join(OPTIMIZERS) + "}",
+            help="sgd (default), momentum or adam",
+        )
+        o.add_argument("--lr", type=_lr, default=None, help="learning rate (default: sgd 1, momentum 0.3, adam 0.01)")
     o.add_argument(
         "--reduction",
         choices=("mean", "sum"),
@@ -184,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--key-delay", type=_key_delay, default=0.0, metavar="SECONDS", help="pause before each scripted key"
     )
     s.add_argument("--exit-after", action="store_true", help="quit when the key script has played and runs finished")
-    sub = parser.add_subparsers(dest="command", metavar="{train,sample,serve}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,sample,sweep,serve}")
     t = sub.add_parser("train", help="train without a screen and print each step", description="Train headless.")
     t.error = parser.error  # type: ignore[method-assign]
     _add_session_options(t)
@@ -196,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="table mode: print every N-th step (default: about 10 rows)",
+    )
+    t.add_argument(
+        "--until",
+        metavar="EXPR",
+        help="stop at the first step where a condition holds, e.g. 'p(learning)>0.9' or 'total<0.05,loss_up' "
+        "(comma = or; see the README for every condition)",
     )
     t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
     t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
@@ -218,6 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-words", type=positive_int, default=20, metavar="N", help="stop after N words (default 20)")
     g.add_argument("--samples", type=positive_int, default=1, metavar="N", help="how many samples (default 1)")
     g.add_argument("--probs", action="store_true", help="show each word's probability at T and at T = 1")
+    w = sub.add_parser(
+        "sweep",
+        help="train the same start with several learning rates or optimizers and compare them",
+        description="One run per --lr x --optimizer, from the same initial weights; a table (or --json rows).",
+    )
+    w.error = parser.error  # type: ignore[method-assign]
+    _add_session_options(w, sweep=True)
+    w.add_argument("--steps", type=non_negative_int, default=300, help="training steps per run (default 300)")
+    w.add_argument("--json", action="store_true", help="print one JSON object per run")
     # listed for --help; `tui-trainer serve ...` is parsed by serve_main
     sub.add_parser("serve", help="serve the app to a web browser (pip install 'tui-trainer[serve]')", add_help=False)
     return parser
@@ -312,6 +348,16 @@ def _load_session(args: argparse.Namespace, **overrides) -> Session:
 # --- headless ---------------------------------------------------------------------------
 
 
+def _breakpoint(expr: str, session: Session):
+    from core.breakpoints import BreakpointError, parse
+    from core.readout import tracked
+
+    try:
+        return parse(expr, [t for _, _, t in tracked(session)])
+    except BreakpointError as e:
+        raise UsageError(f"--until: {e}") from None
+
+
 def _ppl(x: float) -> str:
     return f"{x:.3f}" if x < 1e5 else f"{x:.2e}"
 
@@ -328,6 +374,7 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         raise UsageError(f"cannot save a checkpoint to {str(ckpt)!r}: no such directory, or it is one")
     # no going back in time headless: the timeline keeps no checkpoints
     session = session_from_args(args, undo_memory=0)
+    until = _breakpoint(args.until, session) if args.until else None
     steps = args.steps
     every = args.every or max(1, steps // 10)
     if not args.json:
@@ -340,10 +387,10 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         )
         print(f"{'step':>6}  {'total':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=out)
 
-    def emit(rec) -> None:
+    def emit(rec, extra: dict | None = None) -> None:
         if args.json:
-            out.write(json.dumps(step_row(rec, session.config.reduction)) + "\n")
-        elif rec.step % every == 0 or rec.step <= 1 or rec.step == steps:
+            out.write(json.dumps({**step_row(rec, session.config.reduction), **(extra or {})}) + "\n")
+        elif extra or rec.step % every == 0 or rec.step <= 1 or rec.step == steps:
             probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])
             more = " ..." if len(rec.target_probs) > 8 else ""
             print(
@@ -352,10 +399,13 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
             )
 
     # step k's row is printed once the update that leaves it is made; the last one at the end
-    result = session.run(steps, on_step=lambda s: emit(s.history[-2]))
+    result = session.run(steps, on_step=lambda s: emit(s.history[-2]), until=until)
     if not session.history:  # --steps 0: measure the untrained model
         session.forward()
-    emit(session.history[-1])
+    hit = result.detail if result.stopped == "breakpoint" else None
+    emit(session.history[-1], {"until": hit} if hit else None)
+    if hit and not args.json:
+        print(f"stopped at step {session.step}: {hit} holds", file=out)
     try:
         if export is not None:
             export_history(session, export)
@@ -376,6 +426,51 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
             print(f"total loss {first.loss:.4f} -> {last.loss:.4f} in {last.step} steps", file=out)
         else:
             print(f"mean loss {first.mean_loss:.4f} -> {last.mean_loss:.4f} in {last.step} steps", file=out)
+    return 0
+
+
+def sweep_row(session: Session, result) -> dict:
+    """One run of a sweep, as data: final and best loss, when total < 0.05 was reached, divergence."""
+    h = session.history
+    total, mean = h.column("total_loss"), h.column("mean_loss")
+    objective = mean if session.config.reduction == "mean" else total
+    below = np.flatnonzero(total < 0.05) if session.full_batch else np.zeros(0, dtype=int)
+    d = result.divergence
+    return {
+        "optimizer": session.optimizer.name,
+        "lr": session.lr,
+        "steps": session.step,
+        "final_loss": float(objective[-1]),
+        "final_total": float(total[-1]),
+        "final_mean": float(mean[-1]),
+        "best_loss": float(np.nanmin(objective)) if np.isfinite(objective).any() else None,
+        "reached_total_0.05": int(below[0]) if below.size else None,
+        "diverged_at": d.step if d is not None else None,
+        "cause": d.cause if d is not None else None,
+    }
+
+
+def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """``tui-trainer sweep``: the same start, one run per learning rate and optimizer."""
+    out = out or sys.stdout
+    rows = []
+    for opt in args.optimizer:
+        for lr in args.lr:
+            one = argparse.Namespace(**{**vars(args), "optimizer": opt, "lr": lr})
+            session = session_from_args(one, undo_memory=0)
+            result = session.run(args.steps)
+            rows.append(sweep_row(session, result))
+            if args.json:
+                print(json.dumps(rows[-1]), file=out, flush=True)
+    if args.json:
+        return 0
+    head = f"{'optimizer':<9} {'lr':>8} {'final loss':>11} {'best loss':>10} {'total<0.05 at':>14}  diverged"
+    print(head, file=out)
+    for r in rows:
+        reached = "never" if r["reached_total_0.05"] is None else f"step {r['reached_total_0.05']}"
+        div = "" if r["diverged_at"] is None else f"at step {r['diverged_at']} ({r['cause'].replace('_', ' ')})"
+        best = "-" if r["best_loss"] is None else f"{r['best_loss']:.4f}"
+        print(f"{r['optimizer']:<9} {r['lr']:>8g} {r['final_loss']:>11.4f} {best:>10} {reached:>14}  {div}", file=out)
     return 0
 
 
@@ -480,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_headless(args)
         if args.command == "sample":
             return run_sample(args)
+        if args.command == "sweep":
+            return run_sweep(args)
         if args.command == "serve":
             raise UsageError("put serve first: tui-trainer serve [--host H] [--port P] [app options]")
         app = build_app(args)
