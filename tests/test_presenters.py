@@ -486,6 +486,19 @@ def test_presenter_snapshot(snap_compare, size):
     assert snap_compare(app, terminal_size=size, run_before=run_30_then_look)
 
 
+def test_presenter_light_theme_snapshot(snap_compare):
+    """--presenter --theme solarized-light: light panes, not black ones (colours from the theme)."""
+
+    async def run_30_then_look(pilot):
+        await pilot.press("3", "0", "r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f", "right", "b")
+        await pilot.pause()
+
+    app = TrainerApp(presenter=True, theme="solarized-light")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_30_then_look)
+
+
 # --- the browser view ---------------------------------------------------------------------------
 
 

@@ -118,6 +118,8 @@ class TrainerApp(App[int]):
         #: True when the running worker is a play (space), which only ends when paused
         self._playing = False
         self._theme_name = theme
+        #: set before the first paint: the panes' text colours are computed from it (palette.py)
+        self.theme = theme
         #: the selected prediction position (0-based, within the current forward pass)
         self.position = 0
         #: digits typed before r
@@ -152,6 +154,7 @@ class TrainerApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
+        self.say(narrate.welcome(self.session))  # in the theme's colours
         self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()

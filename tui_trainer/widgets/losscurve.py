@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual.color import Color
 
 from core import Session
 from core.readout import progress_rows
 
+from ..palette import readable
 from .base import Pane, fmt
 
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille bits by [column][row]
@@ -102,20 +105,29 @@ class LossPane(Pane):
         if self.show_table:
             return self._table()
         if self._losses.size == 0:
-            return Text("No steps yet: s takes one full step, r runs many. The total loss appears here.", style="dim")
+            return Text(
+                "No steps yet: s takes one full step, r runs many. The total loss appears here.", style=self.ink.muted
+            )
         if self._losses.size == 1:
             return Text(f"Step 1: total loss {fmt(float(self._losses[0]), 4)}. Take another step to draw the curve.")
         w, h = self.content_size.width, self.content_size.height
         label_w = 8
         lines, lo, hi = braille_chart(self._losses, max(w - label_w, 4), max(h - 1, 2), self.log_scale)
         out = []
+        ink = self.ink
+        # the component class chooses the curve's colour; it is made readable on this background
         line_style = self.get_component_rich_style("losscurve--line")
+        if line_style.color is not None:
+            curve = readable(Color.from_rich_color(line_style.color), self.colors[2].with_alpha(1.0))
+            line_style += Style(color=curve.rich_color)
         for i, line in enumerate(lines):
             label = fmt(hi, 3) if i == 0 else (fmt(lo, 3) if i == len(lines) - 1 else "")
-            t = Text(label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style="dim")
+            t = Text(
+                label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
+            )
             t.append(line, style=line_style)
             out.append(t)
-        foot = Text(" " * label_w + "step 1", style="dim")
+        foot = Text(" " * label_w + "step 1", style=ink.muted)
         right = f"step {len(self._losses)}"
         foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
         out.append(foot)
@@ -125,8 +137,8 @@ class LossPane(Pane):
 
     def _table(self) -> Table | Text:
         if not self._rows:
-            return Text("No steps yet: the per-position P(target) table fills as training runs.", style="dim")
-        t = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+            return Text("No steps yet: the per-position P(target) table fills as training runs.", style=self.ink.muted)
+        t = Table(box=None, pad_edge=False, padding=(0, 1), header_style=self.ink.strong)
         t.add_column("step", justify="right")
         for w in self._targets:
             t.add_column(f"P({w[:8]})", justify="right")
