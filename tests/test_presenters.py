@@ -19,7 +19,7 @@ from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer import cli
 from tui_trainer.app import TrainerApp
-from tui_trainer.keys import KEYS, KeyScriptError, parse_keys
+from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
 from tui_trainer.screens.help import KEY_HELP
 from tui_trainer.widgets.status import Narration
 
@@ -64,7 +64,13 @@ def test_parse_keys_tokens():
         ("f 200", "a count must end in r, e.g. 200r"),
         ("200s", "token 1 '200s'"),
         ("ctrl+q", "not a key"),
-        ("12345678r", "not a key"),
+        ("12345678r", "token 1 '12345678r': count too large"),
+        ("f 99999999r", "token 2 '99999999r': count too large"),
+        ("pause:x", "pause wants seconds"),
+        ("pause:", "pause wants seconds"),
+        ("pause:-1", "0 to 3600 seconds"),
+        ("pause:nan", "0 to 3600 seconds"),
+        ("pause:99999", "0 to 3600 seconds"),
     ],
 )
 def test_bad_key_scripts(script, expect):
@@ -72,7 +78,30 @@ def test_bad_key_scripts(script, expect):
         parse_keys(script)
 
 
-@pytest.mark.parametrize("script", ["f x", "f 200", ""])
+def test_parse_script_beats():
+    assert parse_script("f 200r WAIT pause:1.5 right") == [
+        ("f",),
+        ("2", "0", "0", "r"),
+        Wait(),
+        Pause(1.5),
+        ("right",),
+    ]
+    assert parse_keys("f 9999999r wait pause:0") == ["f", *"9999999", "r"]
+
+
+def test_unknown_token_error_lists_every_valid_token():
+    with pytest.raises(KeyScriptError) as e:
+        parse_keys("f xyz")
+    msg = str(e.value)
+    words = set(msg.replace(",", " ").split())
+    for token in KEYS:
+        if len(token) == 1 and not token.isdigit():
+            assert token in words, token
+    for token in ("0-9", "right", "left", "escape", "esc", "space", "ctrl+s", "200r", "wait", "pause:SECONDS"):
+        assert token in msg, token
+
+
+@pytest.mark.parametrize("script", ["f x", "f 200", "", "99999999r", "pause:-2"])
 def test_bad_key_script_on_the_command_line_is_one_line_and_exit_2(capsys, script):
     assert cli.main(["--keys", script]) == 2
     err = capsys.readouterr().err
@@ -162,10 +191,49 @@ async def test_key_delay_is_used(monkeypatch):
         return await real_sleep(t, *a, **k)
 
     monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
-    app = app_from(["--keys", "f b", "--key-delay", "0.25", "--exit-after"])
+    app = app_from(["--keys", "f 12r", "--key-delay", "0.25", "--exit-after"])
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()
-    assert len(delays) == 3  # before each key and before exiting
+    # before f, before the count and its r (one beat, not three) and before exiting
+    assert len(delays) == 3
+    assert app.session.step == 12
+
+
+async def test_pause_token_sleeps_that_long(monkeypatch):
+    import asyncio
+
+    slept = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(t, *a, **k):
+        if t >= 1:
+            slept.append(t)
+            t = 0
+        return await real_sleep(t, *a, **k)
+
+    monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
+    app = app_from(["--keys", "f pause:2.5 s pause:1", "--exit-after"])
+    async with app.run_test(size=(120, 36)):
+        await app.workers.wait_for_complete()
+    assert slept == [2.5, 1.0] and app.session.step == 1
+
+
+@pytest.mark.parametrize("key", ["pagedown", "enter", "space", "right"])
+async def test_wait_token_waits_for_the_presenter_and_the_key_does_nothing_else(key):
+    app = app_from(["--keys", "wait s"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(5):
+            await pilot.pause(0.02)
+        assert app.session.step == 0 and app.script_playing
+        assert "next" in str(app.query_one("#status").render())
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.step == 1  # the script went on: s
+        assert not app.running and app.position == 0  # space did not play, right did not move
+        assert "next" not in str(app.query_one("#status").render())
+        await pilot.press("right")  # once the wait is over, keys are keys again
+        assert app.position == 1
 
 
 # --- screenshots and exports in the app ---------------------------------------------------------

@@ -30,6 +30,7 @@ from core.readout import n_positions
 
 from . import narrate
 from .export import export_history, stem
+from .keys import Beat, Pause, Wait
 from .screens.help import HelpScreen
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
@@ -73,6 +74,7 @@ class TrainerApp(App[int]):
         Binding("r", "run", "Run N", tooltip="Run N steps"),
         Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
         Binding("escape", "stop", "Stop", show=False),
+        Binding("pagedown,enter", "next_beat", "Next (key script)", show=False),
         Binding("z", "undo", "Undo", tooltip="Undo the last action"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
@@ -98,7 +100,7 @@ class TrainerApp(App[int]):
         theme: str = "textual-dark",
         screenshot_dir: str | Path = ".",
         presenter: bool = False,
-        keys: list[str] | None = None,
+        keys: list[Beat | str] | None = None,
         key_delay: float = 0.0,
         exit_after: bool = False,
     ) -> None:
@@ -109,12 +111,15 @@ class TrainerApp(App[int]):
         self.screenshot_dir = Path(screenshot_dir)
         #: presenter layout: context, softmax (or the pane an action is about) and loss, high contrast
         self.presenter = presenter
-        #: a parsed key script (Textual key names, see ``keys.parse_keys``) played on start
-        self.key_script = list(keys or [])
+        #: a parsed key script (beats, see ``keys.parse_script``; a plain key name is one beat) played on start
+        self.key_script: list[Beat] = [(k,) if isinstance(k, str) else k for k in keys or []]
         self.key_delay = key_delay
         self.exit_after = exit_after
         #: True while the key script is playing
         self.script_playing = False
+        #: set while the script waits for the presenter (a ``wait`` token); space, right,
+        #: PageDown or Enter sets it and does nothing else
+        self._script_wait: asyncio.Event | None = None
         #: True when the running worker is a play (space), which only ends when paused
         self._playing = False
         self._theme_name = theme
@@ -191,7 +196,7 @@ class TrainerApp(App[int]):
             self.position = max(0, min(self.position, n - 1))
             for pane in self.query("#main > Pane"):
                 pane.show(s, self.position)
-            self.query_one(StatusBar).show(s, self.running, self.count)
+            self.query_one(StatusBar).show(s, self.running, self.count, waiting=self._script_wait is not None)
 
     def say(self, text: str) -> None:
         self.query_one(Narration).update(text)
@@ -265,6 +270,8 @@ class TrainerApp(App[int]):
         self.refresh_panes()
 
     def action_toggle_play(self) -> None:
+        if self._release_wait():
+            return
         if self.running:
             self.action_stop()
         else:
@@ -350,6 +357,8 @@ class TrainerApp(App[int]):
     # --- navigation and settings ---------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
+        if delta > 0 and self._release_wait():
+            return
         n = n_positions(self.session)
         self.position = (self.position + delta) % n
         self.refresh_panes()
@@ -495,18 +504,40 @@ class TrainerApp(App[int]):
 
     # --- key scripts (--keys) ------------------------------------------------------------
 
+    def _release_wait(self) -> bool:
+        """If the key script waits for the presenter, let it go on (and do nothing else)."""
+        if self._script_wait is None or self._script_wait.is_set():
+            return False
+        self._script_wait.set()
+        return True
+
+    def action_next_beat(self) -> None:
+        """PageDown / Enter: a clicker's "next"; it only releases a key script's ``wait``."""
+        self._release_wait()
+
     @work(exclusive=True, group="script")
     async def _play_script(self) -> None:
-        """Press each key of the script in turn, as if typed; wait for a run (r) to finish
-        before the next key (a play, space, lasts until the script pauses it)."""
+        """Play each beat of the script in turn, as if typed; wait for a run (r) to finish
+        before the next beat (a play, space, lasts until the script pauses it)."""
         try:
-            for key in self.key_script:
+            for beat in self.key_script:
                 await self._wait_for_run()
-                if self.key_delay:
+                if isinstance(beat, Pause):
+                    await asyncio.sleep(beat.seconds)
+                    continue
+                if isinstance(beat, Wait):
+                    self._script_wait = asyncio.Event()
+                    self.refresh_panes()  # the status line says the script waits
+                    await self._script_wait.wait()
+                    self._script_wait = None
+                    self.refresh_panes()
+                    continue
+                if self.key_delay:  # once per beat: a count and its r are one beat
                     await asyncio.sleep(self.key_delay)
-                # the key goes through the bindings of the screen on top (e.g. the help screen)
-                if not await self._check_bindings(key, priority=True):
-                    await self._check_bindings(key)
+                for key in beat:
+                    # the key goes through the bindings of the screen on top (e.g. the help screen)
+                    if not await self._check_bindings(key, priority=True):
+                        await self._check_bindings(key)
             if self.exit_after:
                 if self.running and self._playing:
                     self.action_stop()

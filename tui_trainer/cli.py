@@ -29,7 +29,7 @@ from .inputs import (
     positive_int,
     read_text_file,
 )
-from .keys import KeyScriptError, parse_keys
+from .keys import Beat, KeyScriptError, parse_script
 
 PROG = "tui-trainer"
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "dracula", "monokai", "tokyo-night", "solarized-light")
@@ -148,7 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = parser.add_argument_group("scripting (for demos; see the README)")
     s.add_argument("--keys", metavar="SCRIPT", help='play a key script on start, e.g. "f right b u 200r z"')
     s.add_argument(
-        "--key-delay", type=_key_delay, default=0.0, metavar="SECONDS", help="pause before each scripted key"
+        "--key-delay",
+        type=_key_delay,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause before each scripted key beat (a count and its r are one beat)",
     )
     s.add_argument("--exit-after", action="store_true", help="quit when the key script has played and runs finished")
     sub = parser.add_subparsers(dest="command", metavar="{train,serve}")
@@ -321,7 +325,7 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
 # --- entry point ------------------------------------------------------------------------
 
 
-def _check_app_args(args: argparse.Namespace) -> list[str]:
+def _check_app_args(args: argparse.Namespace) -> list[Beat]:
     """Validate the app-only options; the parsed key script."""
     if args.theme not in THEMES:
         raise UsageError(f"unknown theme {args.theme!r} (choose from {', '.join(THEMES)})")
@@ -329,7 +333,7 @@ def _check_app_args(args: argparse.Namespace) -> list[str]:
     if d.exists() and not d.is_dir():
         raise UsageError(f"--screenshot-dir {args.screenshot_dir!r} is not a directory")
     try:
-        return parse_keys(args.keys) if args.keys is not None else []
+        return parse_script(args.keys) if args.keys is not None else []
     except KeyScriptError as e:
         raise UsageError(str(e)) from None
 

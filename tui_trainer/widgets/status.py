@@ -23,7 +23,7 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $boost; padding: 0 1; }
     """
 
-    def show(self, session: Session, running: bool, count: str) -> None:
+    def show(self, session: Session, running: bool, count: str, waiting: bool = False) -> None:
         # (text, style, drop order): when the line is too long (step 100,000 at 80 columns)
         # the hints go first, then the perplexity, then the program's name
         ink = palette(self)
@@ -45,6 +45,8 @@ class StatusBar(Static):
             parts += [("● running ", ink.good, 0), ("(space/esc stops)", ink.good, 1), ("  ", "", 0)]
         if count:
             parts += [(f"count {count}_ ", ink.accent, 0), ("(r runs it)", ink.accent, 1)]
+        if waiting:  # a key script's ``wait``
+            parts += [("▸ next: ", ink.accent, 0), ("space/→/PageDown/Enter", ink.accent, 1)]
         width = self.content_size.width or 1_000  # not laid out yet: no limit
         for level in (1, 2, 3):
             if sum(cell_len(text) for text, _, _ in parts) <= width:
