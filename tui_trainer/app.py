@@ -31,6 +31,7 @@ from core.readout import n_positions
 from . import narrate
 from .export import export_history, stem
 from .keys import Beat, Pause, Wait
+from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
@@ -75,6 +76,8 @@ class TrainerApp(App[int]):
         Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
         Binding("escape", "stop", "Stop", show=False),
         Binding("pagedown,enter", "next_beat", "Next (key script)", show=False),
+        Binding("minus", "speed(-1)", "Slower", show=False, tooltip="Slow motion: fewer steps per second"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, tooltip="More steps per second"),
         Binding("z", "undo", "Undo", tooltip="Undo the last action"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
@@ -103,6 +106,7 @@ class TrainerApp(App[int]):
         keys: list[Beat | str] | None = None,
         key_delay: float = 0.0,
         exit_after: bool = False,
+        speed: float | None = None,
     ) -> None:
         super().__init__()
         self.session = session or Session.create()
@@ -115,6 +119,8 @@ class TrainerApp(App[int]):
         self.key_script: list[Beat] = [(k,) if isinstance(k, str) else k for k in keys or []]
         self.key_delay = key_delay
         self.exit_after = exit_after
+        #: paces runs and plays at ``pacer.speed`` steps per second (None: as fast as possible)
+        self.pacer = Pacer(speed)
         #: True while the key script is playing
         self.script_playing = False
         #: set while the script waits for the presenter (a ``wait`` token); space, right,
@@ -196,7 +202,13 @@ class TrainerApp(App[int]):
             self.position = max(0, min(self.position, n - 1))
             for pane in self.query("#main > Pane"):
                 pane.show(s, self.position)
-            self.query_one(StatusBar).show(s, self.running, self.count, waiting=self._script_wait is not None)
+            self._show_status()
+
+    def _show_status(self) -> None:
+        """The status line (call with the session's lock held)."""
+        self.query_one(StatusBar).show(
+            self.session, self.running, self.count, waiting=self._script_wait is not None, speed=self.pacer.speed
+        )
 
     def say(self, text: str) -> None:
         self.query_one(Narration).update(text)
@@ -310,7 +322,7 @@ class TrainerApp(App[int]):
             return
         s = self.session
         with s.lock:
-            self.query_one(StatusBar).show(s, self.running, self.count)
+            self._show_status()
             self.query_one(LossPane).show(s, self.position)
 
     def _refresh_during_run(self) -> None:
@@ -337,7 +349,11 @@ class TrainerApp(App[int]):
         def should_stop() -> bool:
             return self._stop.is_set() or worker.is_cancelled
 
-        result = self.session.run(PLAY_CHUNK if n is None else n, should_stop=should_stop)
+        pacer = self.pacer
+        pacer.start()
+        result = self.session.run(
+            PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop)
+        )
         self._from_thread(self._run_finished, result)
 
     def _from_thread(self, callback, *args) -> None:
@@ -355,6 +371,22 @@ class TrainerApp(App[int]):
         self._after(result)
 
     # --- navigation and settings ---------------------------------------------------------
+
+    def action_speed(self, direction: int) -> None:
+        """- and +: slow motion for runs and plays, on a ladder up to as fast as possible."""
+        old = self.pacer.speed
+        new = faster(old) if direction > 0 else slower(old)
+        if new == old:
+            self.say(f"Speed is already {'as fast as possible' if new is None else speed_text(new)}.")
+            return
+        self.pacer.speed = new  # a run in progress picks it up at its next step
+        with self.session.lock:
+            self._show_status()
+        self.say(
+            f"Speed: {speed_text(new)}"
+            + (" (each step shown as it happens)." if new is not None and new <= 10 else ".")
+            + " - slows down, + speeds up."
+        )
 
     def action_move(self, delta: int) -> None:
         if delta > 0 and self._release_wait():
@@ -584,6 +616,8 @@ class TrainerApp(App[int]):
         yield SystemCommand("Full step (s)", "Forward, backward and update", self.action_step)
         yield SystemCommand(f"Run {self.run_n} steps (r)", "Train in the background", self.action_run)
         yield SystemCommand("Play / pause (space)", "Keep training until paused", self.action_toggle_play)
+        yield SystemCommand("Slower (-)", "Slow motion: fewer steps per second", lambda: self.action_speed(-1))
+        yield SystemCommand("Faster (+)", "More steps per second, up to the maximum", lambda: self.action_speed(1))
         yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
         yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
         yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))

@@ -30,6 +30,7 @@ from .inputs import (
     read_text_file,
 )
 from .keys import Beat, KeyScriptError, parse_script
+from .pace import MAX_SPEED
 
 PROG = "tui-trainer"
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "dracula", "monokai", "tokyo-night", "solarized-light")
@@ -65,6 +66,16 @@ def _key_delay(text: str) -> float:
         raise InputError(f"expected a number of seconds, got {text!r}") from None
     if not (math.isfinite(x) and 0 <= x <= 60):
         raise InputError(f"the key delay must be between 0 and 60 seconds, not {text}")
+    return x
+
+
+def _speed(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError(f"expected a number of steps per second, got {text!r}") from None
+    if not (math.isfinite(x) and 0 < x <= MAX_SPEED):
+        raise InputError(f"the speed must be more than 0 and at most {MAX_SPEED:g} steps per second, not {text}")
     return x
 
 
@@ -132,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--run-n", type=positive_int, default=100, metavar="N", help="steps run by the r key (default 100)")
     a.add_argument("--theme", default="textual-dark", help=f"colour theme: {', '.join(THEMES)}")
     a.add_argument("--presenter", action="store_true", help="large panes, high contrast (projectors)")
+    a.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        metavar="STEPS_PER_SECOND",
+        help="slow motion for r and play (space); - and + change it live (default: as fast as possible)",
+    )
     a.add_argument(
         "--screenshot-dir",
         default=".",
@@ -383,6 +401,7 @@ def build_app(args: argparse.Namespace):
         keys=keys,
         key_delay=args.key_delay,
         exit_after=args.exit_after,
+        speed=args.speed,
     )
 
 

@@ -4,7 +4,7 @@ A script is tokens separated by spaces. Each token is one *beat* (``--key-delay`
 each key beat, not before each key):
 
 - a key the app binds, written as on the keyboard: ``f b u s r z o g p v e c C q ?``,
-  ``[`` ``]``, a digit, ``h`` ``l``;
+  ``[`` ``]``, ``-`` ``+`` ``=`` (slower, faster), a digit, ``h`` ``l``;
 - a key name: ``right``, ``left``, ``escape`` (or ``esc``), ``space``, ``ctrl+s``;
 - a count and ``r``: ``200r`` types 2, 0, 0 and presses r (run 200 steps) in one beat;
 - ``wait``: wait until the presenter presses space, right, PageDown or Enter (what clickers
@@ -29,6 +29,9 @@ KEYS: dict[str, str] = {
     "[": "left_square_bracket",
     "]": "right_square_bracket",
     "?": "question_mark",
+    "-": "minus",
+    "+": "plus",
+    "=": "equals_sign",
     "right": "right",
     "left": "left",
     "escape": "escape",
@@ -43,7 +46,7 @@ KEYS: dict[str, str] = {
 
 #: every token, for the error message
 VALID_TOKENS = (
-    "f b u s r z o g p v e c C q h l ? [ ] 0-9, right, left, escape (esc), space, ctrl+s, "
+    "f b u s r z o g p v e c C q h l ? [ ] - + = 0-9, right, left, escape (esc), space, ctrl+s, "
     "a count like 200r, wait, pause:SECONDS"
 )
 #: the keys that end a ``wait``: a clicker's "next" (space, right, PageDown) and Enter

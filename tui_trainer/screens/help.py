@@ -22,6 +22,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("0-9", "Type a count for the next r (shown in the status bar)."),
     ("space", "Play / pause: keep training until paused."),
     ("escape", "Stop a run between steps, or clear a typed count."),
+    ("- +", "Slow motion: fewer / more steps per second for r and space (= works as +; --speed sets it)."),
     ("z", "Undo the last action exactly: parameters, optimizer state, phase and history."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
     ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from core import Session, perplexity
 from core.readout import n_positions
 
+from ..pace import speed_text
 from ..palette import palette
 from .base import fmt
 
@@ -23,7 +24,9 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $boost; padding: 0 1; }
     """
 
-    def show(self, session: Session, running: bool, count: str, waiting: bool = False) -> None:
+    def show(
+        self, session: Session, running: bool, count: str, waiting: bool = False, speed: float | None = None
+    ) -> None:
         # (text, style, drop order): when the line is too long (step 100,000 at 80 columns)
         # the hints go first, then the perplexity, then the program's name
         ink = palette(self)
@@ -41,6 +44,10 @@ class StatusBar(Static):
                 parts.append(("(stale) ", ink.warn, 0))
         if session.divergence is not None:
             parts.append((f"DIVERGED at step {session.divergence.step}  ", ink.bad, 0))
+        if speed is not None:  # slow motion (- and +)
+            parts.append((f"{speed_text(speed)}  ", ink.accent, 0))
+        elif running:
+            parts.append((f"{speed_text(speed)}  ", ink.text, 1))
         if running:
             parts += [("● running ", ink.good, 0), ("(space/esc stops)", ink.good, 1), ("  ", "", 0)]
         if count:
