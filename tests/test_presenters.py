@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import json
 import os
 import socket
@@ -540,6 +541,53 @@ async def test_presenter_mode_shows_three_large_panes_and_narration():
         shown = {p.id for p in app.query("#main > Pane") if p.display}
         assert shown == {"context", "gradients", "loss"}
         assert app.query_one(Narration).display and app.query_one(Narration).size.height >= 3
+
+
+@pytest.mark.parametrize("size", [(100, 30), (160, 45)])
+async def test_presenter_loss_pane_yields_its_rows_until_there_is_a_curve(size):
+    app = app_from(["--presenter"])
+    async with app.run_test(size=size) as pilot:
+        loss, softmax = app.query_one("#loss"), app.query_one("#softmax")
+        await pilot.press("f")
+        await pilot.pause()
+        assert loss.size.height == 1  # one line: "No steps yet ..."
+        tall = softmax.size.height
+        await pilot.press("s")
+        await pilot.pause()
+        assert loss.size.height == 1  # one step is a number, not a curve yet
+        await pilot.press("s", "f")
+        await pilot.pause()
+        assert loss.size.height > 5 and softmax.size.height < tall  # now the curve gets its rows
+        await pilot.press("p")  # the progress table too
+        await pilot.pause()
+        assert loss.size.height > 5
+
+
+async def test_presenter_narration_band_has_a_fixed_height():
+    app = app_from(["--presenter"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        narration_bar, main = app.query_one(Narration), app.query_one("#main")
+        heights = set()
+        for key in ["f", "right", "b", "u", "5", "r", "f", "p", "o", "right_square_bracket"]:
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            heights.add((narration_bar.outer_size.height, main.outer_size.height))
+        assert heights == {(5, main.outer_size.height)}
+
+
+@pytest.mark.parametrize("width", [100, 109, 110, 120, 160])
+async def test_presenter_footer_shows_every_key_at_projector_widths(width):
+    from textual.widgets import Footer
+
+    app = app_from(["--presenter"])
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.pause()
+        keys = sorted(app.query_one(Footer).query("FooterKey"), key=lambda k: k.region.x)
+        assert len(keys) >= 12
+        for a, b in itertools.pairwise(keys):
+            assert a.region.right <= b.region.x, (a, b)  # no overlap
+        assert keys[-1].region.right <= width  # nothing cut off
 
 
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])

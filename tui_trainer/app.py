@@ -44,6 +44,8 @@ from .widgets.status import Narration, StatusBar
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 #: Below this the layout switches to one pane at a time (v cycles).
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
+#: Below this width the presenter's footer packs its keys tighter (all fit at 100 columns).
+PRESENTER_FOOTER_WIDTH = 110
 #: Panes refresh at most this often during a run, whatever the step rate.
 REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
@@ -161,7 +163,8 @@ class TrainerApp(App[int]):
                 yield LossPane(id="loss")
             yield Narration(narrate.welcome(self.session), id="narration")
             yield Static("", id="too-small")
-        yield Footer()
+        # presenter: no "^p palette" in the footer (ctrl+p still opens it; ? lists it), so every key fits
+        yield Footer(show_command_palette=not self.presenter)
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
@@ -183,6 +186,8 @@ class TrainerApp(App[int]):
         root.set_class(small, "too-small")
         compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
         root.set_class(compact, "compact")
+        # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
+        self.query_one(Footer).compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
         for v in COMPACT_VIEWS:
             root.set_class(self.view == v, f"view-{v}")
         if small:
@@ -200,6 +205,9 @@ class TrainerApp(App[int]):
         with s.lock:
             n = n_positions(s)
             self.position = max(0, min(self.position, n - 1))
+            # presenter: the loss pane yields its rows to the panes above until there is a curve
+            table = self.query_one(LossPane).show_table
+            self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
             for pane in self.query("#main > Pane"):
                 pane.show(s, self.position)
             self._show_status()
