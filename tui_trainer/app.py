@@ -8,7 +8,10 @@ worker, which refreshes the panes at a bounded rate while keys stay live.
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -29,7 +32,7 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.readout import n_positions
 
 from . import narrate
-from .export import export_history, stem
+from .export import export_history, history_csv, history_json, stem
 from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
@@ -46,6 +49,8 @@ MIN_WIDTH, MIN_HEIGHT = 60, 18
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
 #: Below this width the presenter's footer packs its keys tighter (all fit at 100 columns).
 PRESENTER_FOOTER_WIDTH = 110
+#: Served in a browser, the app checks this often (seconds) that its server is still there.
+PARENT_CHECK_INTERVAL = 0.5
 #: Panes refresh at most this often during a run, whatever the step rate.
 REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
@@ -175,6 +180,13 @@ class TrainerApp(App[int]):
         if self.key_script or self.exit_after:
             self.script_playing = True
             self._play_script()
+        if self.is_web:  # served (tui-trainer serve): end with the server, even if it was killed
+            self._server_pid = os.getppid()
+            self.set_interval(PARENT_CHECK_INTERVAL, self._exit_if_orphaned)
+
+    def _exit_if_orphaned(self) -> None:
+        if os.getppid() != self._server_pid:
+            self.exit(0)
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -473,8 +485,20 @@ class TrainerApp(App[int]):
             self.view = view
             self._apply_size(self.size.width, self.size.height)
 
+    def _to_browser(self, files: list[tuple[str, bytes | str]]) -> None:
+        """Served in a browser (tui-trainer serve): send files as downloads, not to the server's disk."""
+        for name, data in files:
+            if isinstance(data, str):
+                self.deliver_text(io.StringIO(data), save_filename=name)
+            else:
+                self.deliver_binary(io.BytesIO(data), save_filename=name)
+        self.say(f"Sent {' and '.join(name for name, _ in files)} to your browser as a download.")
+
     def action_screenshot(self) -> None:
         name = f"tui-trainer-step-{self.session.step:05d}.svg"
+        if self.is_web:
+            self._to_browser([(name, self.export_screenshot())])
+            return
         try:
             self.screenshot_dir.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
@@ -488,6 +512,13 @@ class TrainerApp(App[int]):
         if not self.session.history:
             self.say("No training steps yet, so no history to export: press s or r first.")
             return
+        if self.is_web:
+            with self.session.lock:
+                name = stem(self.session)
+                self._to_browser(
+                    [(f"{name}.json", history_json(self.session)), (f"{name}.csv", history_csv(self.session))]
+                )
+            return
         base = self.screenshot_dir / stem(self.session)
         try:
             self.screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -500,6 +531,12 @@ class TrainerApp(App[int]):
     def action_save_checkpoint(self) -> None:
         """Save parameters, optimizer state, vocabulary, config, step and history (a .npz file)."""
         if self._busy():
+            return
+        if self.is_web:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = save_checkpoint(self.session, Path(tmp) / f"{stem(self.session)}.npz")
+                data = path.read_bytes()
+            self._to_browser([(path.name, data)])
             return
         path = self.screenshot_dir / f"{stem(self.session)}.npz"
         try:

@@ -197,7 +197,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=f"{PROG} serve",
         description="Serve the app to a web browser with textual-serve (pip install 'tui-trainer[serve]'). "
-        "Every other option is passed to the app, e.g. tui-trainer serve --presenter --text 'the cat sat'.",
+        "Every other option is passed to the app, e.g. tui-trainer serve --presenter --text 'the cat sat'. "
+        "For larger text open the page with ?fontsize=N, e.g. http://127.0.0.1:8000/?fontsize=24.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -366,7 +367,7 @@ def serve_main(argv: Sequence[str]) -> int:
         _check_app_args(app_args)
         session_from_args(app_args)  # fail here, not in the browser
         try:
-            from textual_serve.server import Server
+            from .serve import TrainerServer
         except ImportError:
             raise UsageError("serve needs textual-serve: pip install 'tui-trainer[serve]'") from None
     except UsageError as e:
@@ -375,7 +376,7 @@ def serve_main(argv: Sequence[str]) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app", file=sys.stderr)
     command = shlex.join([sys.executable, "-m", "tui_trainer", *rest])
-    server = Server(command, host=args.host, port=args.port, title=PROG)
+    server = TrainerServer(command, host=args.host, port=args.port, title=PROG)
     try:
         server.serve()
     except OSError as e:
@@ -383,6 +384,8 @@ def serve_main(argv: Sequence[str]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        server.end_apps()
     return 0
 
 
