@@ -275,7 +275,7 @@ async def test_step_counter_and_loss_stay_live_when_full_refreshes_are_slow(monk
         shown, full = [], []
         bar, loss = app.query_one(StatusBar), app.query_one(LossPane)
         real_bar, real_full = bar.show, app.refresh_panes
-        monkeypatch.setattr(bar, "show", lambda s, *a: (shown.append(s.step), real_bar(s, *a)))
+        monkeypatch.setattr(bar, "show", lambda s, *a, **k: (shown.append(s.step), real_bar(s, *a, **k)))
         monkeypatch.setattr(app, "refresh_panes", lambda: (full.append(1), real_full()))
         await pilot.press("space")
         await pilot.pause(2.0)

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from tui_trainer import cli
+from tui_trainer.widgets.losscurve import LossPane
 
 TAPE = Path(__file__).resolve().parent.parent / "demo.tape"
-#: The terminal the replay uses (VHS's 1400x900 px at font size 16 is about this many cells).
-SIZE = (120, 36)
 
 # --- a VHS tape parser (the commands of charmbracelet/vhs) -------------------------------------
 
@@ -128,12 +127,30 @@ def parse_tape(text: str) -> list[Command]:
 
 def tour() -> tuple[list[str], list[Command]]:
     """The app's command line (from the tape's first ``Type`` + ``Enter``) and the rest of the tape."""
-    cmds = [c for c in parse_tape(TAPE.read_text()) if c.kind not in ("Output", "Set")]
+    cmds = [c for c in parse_tape(TAPE.read_text()) if c.kind not in ("Output", "Set", "Require")]
     start, enter = cmds[0], cmds[1]
     assert start.kind == "Type" and enter.text == "Enter", "the tape must start the app with Type + Enter"
     argv = shlex.split(start.arg)
     assert argv[0] == "tui-trainer"
     return argv[1:], cmds[2:]
+
+
+def settings() -> dict[str, str]:
+    return {c.text.split()[1]: c.text.split(maxsplit=2)[2] for c in parse_tape(TAPE.read_text()) if c.kind == "Set"}
+
+
+def vhs_size() -> tuple[int, int]:
+    """The terminal VHS makes of the tape's Width, Height, Padding, FontSize and LineHeight, for a
+    monospace cell 0.6 x FontSize wide and LineHeight x FontSize tall (what the tape documents)."""
+    s = settings()
+    font, padding, line = int(s["FontSize"]), int(s.get("Padding", 60)), float(s.get("LineHeight", 1.0))
+    cols = (int(s["Width"]) - 2 * padding) / (0.6 * font)
+    rows = (int(s["Height"]) - 2 * padding) / (line * font)
+    return int(cols + 1e-9), int(rows + 1e-9)
+
+
+#: The terminal the replay uses: the tape's own geometry
+SIZE = vhs_size()
 
 
 def screenshots() -> list[str]:
@@ -148,8 +165,9 @@ def test_every_line_is_a_known_vhs_command():
     kinds = [c.kind for c in cmds]
     assert kinds[0] == "Output" and kinds.count("Output") == 1
     sets = {c.text.split()[1] for c in cmds if c.kind == "Set"}
-    assert {"FontSize", "Width", "Height", "Theme", "TypingSpeed"} <= sets
+    assert {"FontSize", "Width", "Height", "Padding", "LineHeight", "Theme", "TypingSpeed"} <= sets
     assert "Screenshot" in kinds
+    assert "Require tui-trainer" in [c.text for c in cmds]
     total = sum(seconds(c.text.split()[1]) for c in cmds if c.kind == "Sleep")
     assert 40 <= total <= 90, f"the tour should last about a minute, not {total:.0f} s"
 
@@ -173,26 +191,54 @@ def test_the_parser_rejects_what_vhs_rejects(bad):
         parse_tape(bad)
 
 
-def test_every_scene_is_commented():
+def test_every_scene_is_commented_and_has_a_screenshot():
     text = TAPE.read_text()
     scenes = re.findall(r"^# Scene \d+: (.*)$", text, flags=re.M)
-    for word in ("start", "forward", "positions 1-4", "backward", "update", "run 200", "undo", "quit"):
+    for word in ("start", "forward", "positions 1-4", "backward", "update", "run 200", "trained", "progress table"):
         assert any(word in s for s in scenes), word
+    assert len(screenshots()) == len(scenes)
+
+
+def test_the_geometry_is_documented_and_replayed():
+    """The tape says which terminal it is laid out for; its pixel settings give that terminal."""
+    m = re.search(r"laid out for a (\d+)x(\d+) terminal", TAPE.read_text())
+    assert m and SIZE == (int(m.group(1)), int(m.group(2))) == (120, 36)
+    argv, _ = tour()
+    assert "--presenter" in argv
 
 
 def test_runs_get_time_to_finish():
-    """In a real recording keys arrive in real time: a run (r) must be followed by a long Sleep."""
-    _, cmds = tour()
+    """In a real recording keys arrive in real time: a run (r) at --speed takes steps / speed
+    seconds, and the Sleep after it leaves at least 2 s more to look at the result."""
+    argv, cmds = tour()
+    speed = float(argv[argv.index("--speed") + 1])
     for c, nxt in itertools.pairwise(cmds):
         if c.kind == "Type" and c.arg.endswith("r"):
-            assert nxt.kind == "Sleep" and seconds(nxt.arg) >= 5, c
+            steps = int(c.arg[:-1])
+            assert nxt.kind == "Sleep" and seconds(nxt.arg) >= steps / speed + 2, c
 
 
 # --- replaying the tour -----------------------------------------------------------------------
 
 
+class _FakeClock:
+    """The pacer's clock (--speed): sleeping moves it, so the replay needs no real seconds."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, t: float) -> None:
+        self.now += t
+
+
 def make_app(argv: list[str]):
-    return cli.build_app(cli.build_parser().parse_args(argv))
+    app = cli.build_app(cli.build_parser().parse_args(argv))
+    clock = _FakeClock()
+    app.pacer.clock, app.pacer.sleep = clock, clock.sleep
+    return app
 
 
 async def replay(pilot, cmds: list[Command], until: str | None = None, check=None) -> None:
@@ -235,18 +281,20 @@ async def test_the_tour_ends_where_it_should():
             else:
                 seen["ran"] = s.step - seen["before_run"]
                 seen["run_loss"] = s.history[-1].loss
-        if key == "z":
-            if when == "before":
-                seen["before_undo"] = s.step
-            else:
-                seen["after_undo"] = s.step
+        if key == "f" and when == "after" and "ran" in seen:
+            seen["forward_after_run"] = (s.stale, s.forward_result.total_loss)
+        if key == "p" and when == "after":
+            seen["table"] = app.query_one(LossPane).show_table
 
     async with app.run_test(size=SIZE) as pilot:
         await replay(pilot, cmds, check=check)
-    assert app.return_code == 0  # the tape's q quit the app
+    assert app.return_code == 0  # the tape's (hidden) q quit the app
+    assert app.pacer.clock.now >= 200 / 40  # the run was paced at --speed 40
     assert seen["ran"] == 200
     assert seen["run_loss"] < seen["start_loss"] / 10
-    assert seen["after_undo"] == seen["before_undo"] - 1 == 200
+    stale, loss = seen["forward_after_run"]
+    assert not stale and loss < seen["start_loss"] / 10  # f after the run: fresh, trained numbers
+    assert seen["table"]  # it ends on the progress table
 
 
 @pytest.mark.parametrize("shot", screenshots())

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import json
 import os
 import socket
@@ -19,7 +20,7 @@ from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer import cli, narrate
 from tui_trainer.app import TrainerApp
-from tui_trainer.keys import KEYS, KeyScriptError, parse_keys
+from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
 from tui_trainer.screens.help import KEY_HELP
 from tui_trainer.widgets.status import Narration
 
@@ -64,7 +65,13 @@ def test_parse_keys_tokens():
         ("f 200", "a count must end in r, e.g. 200r"),
         ("200s", "token 1 '200s'"),
         ("ctrl+q", "not a key"),
-        ("12345678r", "not a key"),
+        ("12345678r", "token 1 '12345678r': count too large"),
+        ("f 99999999r", "token 2 '99999999r': count too large"),
+        ("pause:x", "pause wants seconds"),
+        ("pause:", "pause wants seconds"),
+        ("pause:-1", "0 to 3600 seconds"),
+        ("pause:nan", "0 to 3600 seconds"),
+        ("pause:99999", "0 to 3600 seconds"),
     ],
 )
 def test_bad_key_scripts(script, expect):
@@ -72,7 +79,30 @@ def test_bad_key_scripts(script, expect):
         parse_keys(script)
 
 
-@pytest.mark.parametrize("script", ["f x", "f 200", ""])
+def test_parse_script_beats():
+    assert parse_script("f 200r WAIT pause:1.5 right") == [
+        ("f",),
+        ("2", "0", "0", "r"),
+        Wait(),
+        Pause(1.5),
+        ("right",),
+    ]
+    assert parse_keys("f 9999999r wait pause:0") == ["f", *"9999999", "r"]
+
+
+def test_unknown_token_error_lists_every_valid_token():
+    with pytest.raises(KeyScriptError) as e:
+        parse_keys("f xyz")
+    msg = str(e.value)
+    words = set(msg.replace(",", " ").split())
+    for token in KEYS:
+        if len(token) == 1 and not token.isdigit():
+            assert token in words, token
+    for token in ("0-9", "right", "left", "escape", "esc", "space", "ctrl+s", "200r", "wait", "pause:SECONDS"):
+        assert token in msg, token
+
+
+@pytest.mark.parametrize("script", ["f x", "f 200", "", "99999999r", "pause:-2"])
 def test_bad_key_script_on_the_command_line_is_one_line_and_exit_2(capsys, script):
     assert cli.main(["--keys", script]) == 2
     err = capsys.readouterr().err
@@ -162,10 +192,49 @@ async def test_key_delay_is_used(monkeypatch):
         return await real_sleep(t, *a, **k)
 
     monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
-    app = app_from(["--keys", "f b", "--key-delay", "0.25", "--exit-after"])
+    app = app_from(["--keys", "f 12r", "--key-delay", "0.25", "--exit-after"])
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()
-    assert len(delays) == 3  # before each key and before exiting
+    # before f, before the count and its r (one beat, not three) and before exiting
+    assert len(delays) == 3
+    assert app.session.step == 12
+
+
+async def test_pause_token_sleeps_that_long(monkeypatch):
+    import asyncio
+
+    slept = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(t, *a, **k):
+        if t >= 1:
+            slept.append(t)
+            t = 0
+        return await real_sleep(t, *a, **k)
+
+    monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
+    app = app_from(["--keys", "f pause:2.5 s pause:1", "--exit-after"])
+    async with app.run_test(size=(120, 36)):
+        await app.workers.wait_for_complete()
+    assert slept == [2.5, 1.0] and app.session.step == 1
+
+
+@pytest.mark.parametrize("key", ["pagedown", "enter", "space", "right"])
+async def test_wait_token_waits_for_the_presenter_and_the_key_does_nothing_else(key):
+    app = app_from(["--keys", "wait s"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        for _ in range(5):
+            await pilot.pause(0.02)
+        assert app.session.step == 0 and app.script_playing
+        assert "next" in str(app.query_one("#status").render())
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.step == 1  # the script went on: s
+        assert not app.running and app.position == 0  # space did not play, right did not move
+        assert "next" not in str(app.query_one("#status").render())
+        await pilot.press("right")  # once the wait is over, keys are keys again
+        assert app.position == 1
 
 
 # --- screenshots and exports in the app ---------------------------------------------------------
@@ -477,6 +546,50 @@ async def test_presenter_mode_shows_three_large_panes_and_narration():
         assert app.query_one(Narration).display and app.query_one(Narration).size.height >= 3
 
 
+@pytest.mark.parametrize("size", [(100, 30), (160, 45)])
+async def test_presenter_loss_pane_yields_its_rows_until_there_is_a_curve(size):
+    app = app_from(["--presenter"])
+    async with app.run_test(size=size) as pilot:
+        loss, softmax = app.query_one("#loss"), app.query_one("#softmax")
+        await pilot.press("f")
+        await pilot.pause()
+        assert loss.size.height == 1  # one line: "No steps yet ..."
+        tall = softmax.size.height
+        await pilot.press("s")  # steps 0 and 1: a curve
+        await pilot.pause()
+        assert loss.size.height > 5 and softmax.size.height < tall  # now the curve gets its rows
+        await pilot.press("p")  # the progress table too
+        await pilot.pause()
+        assert loss.size.height > 5
+
+
+async def test_presenter_narration_band_has_a_fixed_height():
+    app = app_from(["--presenter"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        narration_bar, main = app.query_one(Narration), app.query_one("#main")
+        heights = set()
+        for key in ["f", "right", "b", "u", "5", "r", "f", "p", "o", "right_square_bracket"]:
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            heights.add((narration_bar.outer_size.height, main.outer_size.height))
+        assert heights == {(5, main.outer_size.height)}
+
+
+@pytest.mark.parametrize("width", [100, 109, 110, 120, 160])
+async def test_presenter_footer_shows_every_key_at_projector_widths(width):
+    from textual.widgets import Footer
+
+    app = app_from(["--presenter"])
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.pause()
+        keys = sorted(app.query_one(Footer).query("FooterKey"), key=lambda k: k.region.x)
+        assert len(keys) >= 12
+        for a, b in itertools.pairwise(keys):
+            assert a.region.right <= b.region.x, (a, b)  # no overlap
+        assert keys[-1].region.right <= width  # nothing cut off
+
+
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
 def test_presenter_snapshot(snap_compare, size):
     async def run_30_then_look(pilot):
@@ -487,6 +600,19 @@ def test_presenter_snapshot(snap_compare, size):
 
     app = TrainerApp(presenter=True)
     assert snap_compare(app, terminal_size=size, run_before=run_30_then_look)
+
+
+def test_presenter_light_theme_snapshot(snap_compare):
+    """--presenter --theme solarized-light: light panes, not black ones (colours from the theme)."""
+
+    async def run_30_then_look(pilot):
+        await pilot.press("3", "0", "r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f", "right", "b")
+        await pilot.pause()
+
+    app = TrainerApp(presenter=True, theme="solarized-light")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_30_then_look)
 
 
 # --- the browser view ---------------------------------------------------------------------------

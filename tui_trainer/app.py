@@ -8,7 +8,10 @@ worker, which refreshes the panes at a bounded rate while keys stay live.
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -31,7 +34,9 @@ from core.generate import sample
 from core.readout import n_positions
 
 from . import narrate
-from .export import export_history, stem
+from .export import export_history, history_csv, history_json, stem
+from .keys import Beat, Pause, Wait
+from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .widgets.context import ContextPane
@@ -45,6 +50,10 @@ from .widgets.status import Narration, StatusBar
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 #: Below this the layout switches to one pane at a time (v cycles).
 COMPACT_WIDTH, COMPACT_HEIGHT = 100, 30
+#: Below this width the presenter's footer packs its keys tighter (all fit at 100 columns).
+PRESENTER_FOOTER_WIDTH = 110
+#: Served in a browser, the app checks this often (seconds) that its server is still there.
+PARENT_CHECK_INTERVAL = 0.5
 #: Panes refresh at most this often during a run, whatever the step rate.
 REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
@@ -80,6 +89,9 @@ class TrainerApp(App[int]):
         Binding("r", "run", "Run N", tooltip="Run N steps"),
         Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
         Binding("escape", "stop", "Stop", show=False),
+        Binding("pagedown,enter", "next_beat", "Next (key script)", show=False),
+        Binding("minus", "speed(-1)", "Slower", show=False, tooltip="Slow motion: fewer steps per second"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, tooltip="More steps per second"),
         Binding("z", "undo", "Undo", tooltip="Undo the last action"),
         Binding("Z", "redo", "Redo", show=False, tooltip="Redo what z took back"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
@@ -108,9 +120,10 @@ class TrainerApp(App[int]):
         theme: str = "textual-dark",
         screenshot_dir: str | Path = ".",
         presenter: bool = False,
-        keys: list[str] | None = None,
+        keys: list[Beat | str] | None = None,
         key_delay: float = 0.0,
         exit_after: bool = False,
+        speed: float | None = None,
     ) -> None:
         super().__init__()
         self.session = session or Session.create()
@@ -119,15 +132,22 @@ class TrainerApp(App[int]):
         self.screenshot_dir = Path(screenshot_dir)
         #: presenter layout: context, softmax (or the pane an action is about) and loss, high contrast
         self.presenter = presenter
-        #: a parsed key script (Textual key names, see ``keys.parse_keys``) played on start
-        self.key_script = list(keys or [])
+        #: a parsed key script (beats, see ``keys.parse_script``; a plain key name is one beat) played on start
+        self.key_script: list[Beat] = [(k,) if isinstance(k, str) else k for k in keys or []]
         self.key_delay = key_delay
         self.exit_after = exit_after
+        #: paces runs and plays at ``pacer.speed`` steps per second (None: as fast as possible)
+        self.pacer = Pacer(speed)
         #: True while the key script is playing
         self.script_playing = False
+        #: set while the script waits for the presenter (a ``wait`` token); space, right,
+        #: PageDown or Enter sets it and does nothing else
+        self._script_wait: asyncio.Event | None = None
         #: True when the running worker is a play (space), which only ends when paused
         self._playing = False
         self._theme_name = theme
+        #: set before the first paint: the panes' text colours are computed from it (palette.py)
+        self.theme = theme
         #: the selected prediction position (0-based, within the current forward pass)
         self.position = 0
         #: digits typed before r
@@ -161,16 +181,25 @@ class TrainerApp(App[int]):
                 yield LossPane(id="loss")
             yield Narration(narrate.welcome(self.session), id="narration")
             yield Static("", id="too-small")
-        yield Footer()
+        # presenter: no "^p palette" in the footer (ctrl+p still opens it; ? lists it), so every key fits
+        yield Footer(show_command_palette=not self.presenter)
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
+        self.say(narrate.welcome(self.session))  # in the theme's colours
         self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()
         if self.key_script or self.exit_after:
             self.script_playing = True
             self._play_script()
+        if self.is_web:  # served (tui-trainer serve): end with the server, even if it was killed
+            self._server_pid = os.getppid()
+            self.set_interval(PARENT_CHECK_INTERVAL, self._exit_if_orphaned)
+
+    def _exit_if_orphaned(self) -> None:
+        if os.getppid() != self._server_pid:
+            self.exit(0)
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -182,6 +211,8 @@ class TrainerApp(App[int]):
         root.set_class(small, "too-small")
         compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
         root.set_class(compact, "compact")
+        # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
+        self.query_one(Footer).compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
         for v in COMPACT_VIEWS:
             root.set_class(self.view == v, f"view-{v}")
         if small:
@@ -199,9 +230,18 @@ class TrainerApp(App[int]):
         with s.lock:
             n = n_positions(s)
             self.position = max(0, min(self.position, n - 1))
+            # presenter: the loss pane yields its rows to the panes above until there is a curve
+            table = self.query_one(LossPane).show_table
+            self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
             for pane in self.query("#main > Pane"):
                 pane.show(s, self.position)
-            self.query_one(StatusBar).show(s, self.running, self.count)
+            self._show_status()
+
+    def _show_status(self) -> None:
+        """The status line (call with the session's lock held)."""
+        self.query_one(StatusBar).show(
+            self.session, self.running, self.count, waiting=self._script_wait is not None, speed=self.pacer.speed
+        )
 
     def say(self, text: str) -> None:
         self.query_one(Narration).update(text)
@@ -279,6 +319,8 @@ class TrainerApp(App[int]):
         self.refresh_panes()
 
     def action_toggle_play(self) -> None:
+        if self._release_wait():
+            return
         if self.running:
             self.action_stop()
         else:
@@ -317,7 +359,7 @@ class TrainerApp(App[int]):
             return
         s = self.session
         with s.lock:
-            self.query_one(StatusBar).show(s, self.running, self.count)
+            self._show_status()
             self.query_one(LossPane).show(s, self.position)
 
     def _refresh_during_run(self) -> None:
@@ -344,7 +386,11 @@ class TrainerApp(App[int]):
         def should_stop() -> bool:
             return self._stop.is_set() or worker.is_cancelled
 
-        result = self.session.run(PLAY_CHUNK if n is None else n, should_stop=should_stop)
+        pacer = self.pacer
+        pacer.start()
+        result = self.session.run(
+            PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop)
+        )
         self._from_thread(self._run_finished, result)
 
     def _from_thread(self, callback, *args) -> None:
@@ -363,7 +409,25 @@ class TrainerApp(App[int]):
 
     # --- navigation and settings ---------------------------------------------------------
 
+    def action_speed(self, direction: int) -> None:
+        """- and +: slow motion for runs and plays, on a ladder up to as fast as possible."""
+        old = self.pacer.speed
+        new = faster(old) if direction > 0 else slower(old)
+        if new == old:
+            self.say(f"Speed is already {'as fast as possible' if new is None else speed_text(new)}.")
+            return
+        self.pacer.speed = new  # a run in progress picks it up at its next step
+        with self.session.lock:
+            self._show_status()
+        self.say(
+            f"Speed: {speed_text(new)}"
+            + (" (each step shown as it happens)." if new is not None and new <= 10 else ".")
+            + " - slows down, + speeds up."
+        )
+
     def action_move(self, delta: int) -> None:
+        if delta > 0 and self._release_wait():
+            return
         n = n_positions(self.session)
         self.position = (self.position + delta) % n
         self.refresh_panes()
@@ -475,8 +539,20 @@ class TrainerApp(App[int]):
             self.view = view
             self._apply_size(self.size.width, self.size.height)
 
+    def _to_browser(self, files: list[tuple[str, bytes | str]]) -> None:
+        """Served in a browser (tui-trainer serve): send files as downloads, not to the server's disk."""
+        for name, data in files:
+            if isinstance(data, str):
+                self.deliver_text(io.StringIO(data), save_filename=name)
+            else:
+                self.deliver_binary(io.BytesIO(data), save_filename=name)
+        self.say(f"Sent {' and '.join(name for name, _ in files)} to your browser as a download.")
+
     def action_screenshot(self) -> None:
         name = f"tui-trainer-step-{self.session.step:05d}.svg"
+        if self.is_web:
+            self._to_browser([(name, self.export_screenshot())])
+            return
         try:
             self.screenshot_dir.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
@@ -490,6 +566,13 @@ class TrainerApp(App[int]):
         if not self.session.history:
             self.say("No training steps yet, so no history to export: press s or r first.")
             return
+        if self.is_web:
+            with self.session.lock:
+                name = stem(self.session)
+                self._to_browser(
+                    [(f"{name}.json", history_json(self.session)), (f"{name}.csv", history_csv(self.session))]
+                )
+            return
         base = self.screenshot_dir / stem(self.session)
         try:
             self.screenshot_dir.mkdir(parents=True, exist_ok=True)
@@ -502,6 +585,12 @@ class TrainerApp(App[int]):
     def action_save_checkpoint(self) -> None:
         """Save parameters, optimizer state, vocabulary, config, step and history (a .npz file)."""
         if self._busy():
+            return
+        if self.is_web:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = save_checkpoint(self.session, Path(tmp) / f"{stem(self.session)}.npz")
+                data = path.read_bytes()
+            self._to_browser([(path.name, data)])
             return
         path = self.screenshot_dir / f"{stem(self.session)}.npz"
         try:
@@ -546,18 +635,40 @@ class TrainerApp(App[int]):
 
     # --- key scripts (--keys) ------------------------------------------------------------
 
+    def _release_wait(self) -> bool:
+        """If the key script waits for the presenter, let it go on (and do nothing else)."""
+        if self._script_wait is None or self._script_wait.is_set():
+            return False
+        self._script_wait.set()
+        return True
+
+    def action_next_beat(self) -> None:
+        """PageDown / Enter: a clicker's "next"; it only releases a key script's ``wait``."""
+        self._release_wait()
+
     @work(exclusive=True, group="script")
     async def _play_script(self) -> None:
-        """Press each key of the script in turn, as if typed; wait for a run (r) to finish
-        before the next key (a play, space, lasts until the script pauses it)."""
+        """Play each beat of the script in turn, as if typed; wait for a run (r) to finish
+        before the next beat (a play, space, lasts until the script pauses it)."""
         try:
-            for key in self.key_script:
+            for beat in self.key_script:
                 await self._wait_for_run()
-                if self.key_delay:
+                if isinstance(beat, Pause):
+                    await asyncio.sleep(beat.seconds)
+                    continue
+                if isinstance(beat, Wait):
+                    self._script_wait = asyncio.Event()
+                    self.refresh_panes()  # the status line says the script waits
+                    await self._script_wait.wait()
+                    self._script_wait = None
+                    self.refresh_panes()
+                    continue
+                if self.key_delay:  # once per beat: a count and its r are one beat
                     await asyncio.sleep(self.key_delay)
-                # the key goes through the bindings of the screen on top (e.g. the help screen)
-                if not await self._check_bindings(key, priority=True):
-                    await self._check_bindings(key)
+                for key in beat:
+                    # the key goes through the bindings of the screen on top (e.g. the help screen)
+                    if not await self._check_bindings(key, priority=True):
+                        await self._check_bindings(key)
             if self.exit_after:
                 if self.running and self._playing:
                     self.action_stop()
@@ -604,6 +715,8 @@ class TrainerApp(App[int]):
         yield SystemCommand("Full step (s)", "Forward, backward and update", self.action_step)
         yield SystemCommand(f"Run {self.run_n} steps (r)", "Train in the background", self.action_run)
         yield SystemCommand("Play / pause (space)", "Keep training until paused", self.action_toggle_play)
+        yield SystemCommand("Slower (-)", "Slow motion: fewer steps per second", lambda: self.action_speed(-1))
+        yield SystemCommand("Faster (+)", "More steps per second, up to the maximum", lambda: self.action_speed(1))
         yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
         yield SystemCommand("Redo (Z)", "Do again what undo took back", self.action_redo)
         yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)

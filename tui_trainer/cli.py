@@ -31,7 +31,8 @@ from .inputs import (
     positive_int,
     read_text_file,
 )
-from .keys import KeyScriptError, parse_keys
+from .keys import Beat, KeyScriptError, parse_script
+from .pace import MAX_SPEED
 
 PROG = "tui-trainer"
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "dracula", "monokai", "tokyo-night", "solarized-light")
@@ -87,6 +88,16 @@ def _temperature(text: str) -> float:
         raise InputError(f"expected a number, got {text!r}") from None
     if not (math.isfinite(x) and 0 < x <= 100):
         raise InputError(f"the temperature must be greater than 0 and at most 100, not {text}")
+    return x
+
+
+def _speed(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError(f"expected a number of steps per second, got {text!r}") from None
+    if not (math.isfinite(x) and 0 < x <= MAX_SPEED):
+        raise InputError(f"the speed must be more than 0 and at most {MAX_SPEED:g} steps per second, not {text}")
     return x
 
 
@@ -187,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--theme", default="textual-dark", help=f"colour theme: {', '.join(THEMES)}")
     a.add_argument("--presenter", action="store_true", help="large panes, high contrast (projectors)")
     a.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        metavar="STEPS_PER_SECOND",
+        help="slow motion for r and play (space); - and + change it live (default: as fast as possible)",
+    )
+    a.add_argument(
         "--screenshot-dir",
         default=".",
         metavar="DIR",
@@ -202,7 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = parser.add_argument_group("scripting (for demos; see the README)")
     s.add_argument("--keys", metavar="SCRIPT", help='play a key script on start, e.g. "f right b u 200r z"')
     s.add_argument(
-        "--key-delay", type=_key_delay, default=0.0, metavar="SECONDS", help="pause before each scripted key"
+        "--key-delay",
+        type=_key_delay,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause before each scripted key beat (a count and its r are one beat)",
     )
     s.add_argument("--exit-after", action="store_true", help="quit when the key script has played and runs finished")
     sub = parser.add_subparsers(dest="command", metavar="{train,sample,sweep,serve}")
@@ -263,7 +285,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=f"{PROG} serve",
         description="Serve the app to a web browser with textual-serve (pip install 'tui-trainer[serve]'). "
-        "Every other option is passed to the app, e.g. tui-trainer serve --presenter --text 'the cat sat'.",
+        "Every other option is passed to the app, e.g. tui-trainer serve --presenter --text 'the cat sat'. "
+        "For larger text open the page with ?fontsize=N, e.g. http://127.0.0.1:8000/?fontsize=24.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -503,7 +526,7 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
 # --- entry point ------------------------------------------------------------------------
 
 
-def _check_app_args(args: argparse.Namespace) -> list[str]:
+def _check_app_args(args: argparse.Namespace) -> list[Beat]:
     """Validate the app-only options; the parsed key script."""
     if args.theme not in THEMES:
         raise UsageError(f"unknown theme {args.theme!r} (choose from {', '.join(THEMES)})")
@@ -511,7 +534,7 @@ def _check_app_args(args: argparse.Namespace) -> list[str]:
     if d.exists() and not d.is_dir():
         raise UsageError(f"--screenshot-dir {args.screenshot_dir!r} is not a directory")
     try:
-        return parse_keys(args.keys) if args.keys is not None else []
+        return parse_script(args.keys) if args.keys is not None else []
     except KeyScriptError as e:
         raise UsageError(str(e)) from None
 
@@ -526,7 +549,7 @@ def serve_main(argv: Sequence[str]) -> int:
         _check_app_args(app_args)
         session_from_args(app_args)  # fail here, not in the browser
         try:
-            from textual_serve.server import Server
+            from .serve import TrainerServer
         except ImportError:
             raise UsageError("serve needs textual-serve: pip install 'tui-trainer[serve]'") from None
     except UsageError as e:
@@ -535,7 +558,7 @@ def serve_main(argv: Sequence[str]) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app", file=sys.stderr)
     command = shlex.join([sys.executable, "-m", "tui_trainer", *rest])
-    server = Server(command, host=args.host, port=args.port, title=PROG)
+    server = TrainerServer(command, host=args.host, port=args.port, title=PROG)
     try:
         server.serve()
     except OSError as e:
@@ -543,6 +566,8 @@ def serve_main(argv: Sequence[str]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        server.end_apps()
     return 0
 
 
@@ -561,6 +586,7 @@ def build_app(args: argparse.Namespace):
         keys=keys,
         key_delay=args.key_delay,
         exit_after=args.exit_after,
+        speed=args.speed,
     )
 
 

@@ -1,20 +1,26 @@
-"""Key scripts: ``tui-trainer --keys "f right right b u 200r z"``.
+"""Key scripts: ``tui-trainer --keys "f right right b u 200r wait z"``.
 
-A script is tokens separated by spaces. Each token is
+A script is tokens separated by spaces. Each token is one *beat* (``--key-delay`` waits before
+each key beat, not before each key):
 
 - a key the app binds, written as on the keyboard: ``f b u s r z Z o k w g p v e c C q ?``,
-  ``[`` ``]``, a digit, ``h`` ``l``;
+  ``[`` ``]``, ``-`` ``+`` ``=`` (slower, faster), a digit, ``h`` ``l``;
 - a key name: ``right``, ``left``, ``escape`` (or ``esc``), ``space``, ``ctrl+s``;
-- a count and ``r``: ``200r`` types 2, 0, 0 and presses r (run 200 steps).
+- a count and ``r``: ``200r`` types 2, 0, 0 and presses r (run 200 steps) in one beat;
+- ``wait``: wait until the presenter presses space, right, PageDown or Enter (what clickers
+  send); that key only releases the script;
+- ``pause:SECONDS``: wait that long (0 to 3600 s, e.g. ``pause:2.5``).
 
 Parsing happens before the app starts, so a bad script is one line on stderr
 and exit status 2, never a half-played demo. Playing it (``TrainerApp``) waits
-for each run to finish before the next key.
+for each run to finish before the next beat.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 
 #: script token -> Textual key name
 KEYS: dict[str, str] = {
@@ -23,6 +29,9 @@ KEYS: dict[str, str] = {
     "[": "left_square_bracket",
     "]": "right_square_bracket",
     "?": "question_mark",
+    "-": "minus",
+    "+": "plus",
+    "=": "equals_sign",
     "right": "right",
     "left": "left",
     "escape": "escape",
@@ -35,34 +44,82 @@ KEYS: dict[str, str] = {
     "question_mark": "question_mark",
 }
 
-_COUNT_RUN = re.compile(r"(\d{1,7})r")
+#: every token, for the error message
+VALID_TOKENS = (
+    "f b u s r z Z o k w g p v e c C q h l ? [ ] - + = 0-9, right, left, escape (esc), space, ctrl+s, "
+    "a count like 200r, wait, pause:SECONDS"
+)
+#: the keys that end a ``wait``: a clicker's "next" (space, right, PageDown) and Enter
+WAIT_KEYS = ("space", "right", "pagedown", "enter")
+#: longest count the app accepts before r (the count line holds 7 digits)
+MAX_COUNT_DIGITS = 7
+MAX_PAUSE = 3600.0
 MAX_TOKENS = 10_000
+
+_COUNT_RUN = re.compile(r"(\d+)r")
 
 
 class KeyScriptError(ValueError):
     """A key script that cannot be played; the message names the bad token."""
 
 
-def parse_keys(script: str) -> list[str]:
-    """The Textual key names ``script`` presses, in order; ``KeyScriptError`` if any token is unknown."""
+@dataclass(frozen=True)
+class Wait:
+    """Wait for the presenter (one of ``WAIT_KEYS``)."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+
+
+#: one beat of a script: the keys pressed together (a count and its r), a wait or a pause
+Beat = tuple[str, ...] | Wait | Pause
+
+
+def _pause(tok: str, i: int) -> Pause:
+    text = tok.split(":", 1)[1]
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise KeyScriptError(f"key script token {i} {tok!r}: pause wants seconds, e.g. pause:2.5") from None
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_PAUSE):
+        raise KeyScriptError(f"key script token {i} {tok!r}: a pause lasts 0 to {MAX_PAUSE:g} seconds")
+    return Pause(seconds)
+
+
+def parse_script(script: str) -> list[Beat]:
+    """The beats ``script`` plays, in order; ``KeyScriptError`` naming the first bad token."""
     tokens = script.split()
     if not tokens:
         raise KeyScriptError("the key script is empty")
     if len(tokens) > MAX_TOKENS:
         raise KeyScriptError(f"the key script has {len(tokens):,} tokens; the limit is {MAX_TOKENS:,}")
-    keys: list[str] = []
+    beats: list[Beat] = []
     for i, tok in enumerate(tokens, 1):
         if tok in KEYS:
-            keys.append(KEYS[tok])
+            beats.append((KEYS[tok],))
         elif m := _COUNT_RUN.fullmatch(tok):
-            keys.extend([*m.group(1), "r"])
+            digits = m.group(1)
+            if len(digits) > MAX_COUNT_DIGITS:
+                raise KeyScriptError(
+                    f"key script token {i} {tok!r}: count too large (at most {MAX_COUNT_DIGITS} digits, "
+                    f"{10**MAX_COUNT_DIGITS - 1:,} steps)"
+                )
+            beats.append((*digits, "r"))
+        elif tok.lower() == "wait":
+            beats.append(Wait())
+        elif tok.lower().startswith("pause:"):
+            beats.append(_pause(tok, i))
         elif tok.lower() in KEYS and len(tok) > 1:
-            keys.append(KEYS[tok.lower()])
+            beats.append((KEYS[tok.lower()],))
         elif tok.isdigit():
             raise KeyScriptError(f"key script token {i} {tok!r}: a count must end in r, e.g. {tok}r")
         else:
-            raise KeyScriptError(
-                f"key script token {i} {tok!r} is not a key: use f b u s r z Z o k w g p v e c C q ? [ ] 0-9, "
-                "right, left, escape, space, ctrl+s or a count like 200r"
-            )
-    return keys
+            raise KeyScriptError(f"key script token {i} {tok!r} is not a key: use {VALID_TOKENS}")
+    return beats
+
+
+def parse_keys(script: str) -> list[str]:
+    """The Textual key names ``script`` presses, in order (waits and pauses left out)."""
+    return [key for beat in parse_script(script) if isinstance(beat, tuple) for key in beat]

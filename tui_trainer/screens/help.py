@@ -5,9 +5,12 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from ..palette import palette
 
 #: (keys, what they do). The app's BINDINGS use the same keys; a test checks they agree.
 KEY_HELP: list[tuple[str, str]] = [
@@ -21,6 +24,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("escape", "Stop a run between steps, or clear a typed count."),
     ("z", "Undo the last action exactly (a step, a phase, an lr or optimizer change): nothing is lost."),
     ("Z", "Redo: do again what z took back; a new action instead starts a branch (the old one is kept)."),
+    ("- +", "Slow motion: fewer / more steps per second for r and space (= works as +; --speed sets it)."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
     ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),
     ("w", "Samples: a sentence the model writes now, each word's probability, beside earlier ones (t: temperature)."),
@@ -61,15 +65,26 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
-        t.add_column(style="bold yellow", no_wrap=True, width=10)
-        t.add_column()
-        for key, what in KEY_HELP:
-            t.add_row(key, what)
         with VerticalScroll() as v:
             v.border_title = "tui-trainer keys"
             v.border_subtitle = "escape closes"
             yield Static(
                 "Each key moves training one visible step. Every number is computed live by a real NumPy model.\n"
             )
-            yield Static(t)
+            yield Static(id="keys")
+
+    def on_mount(self) -> None:
+        # colours from the theme, readable on this dialog's background
+        boxes = self.query(VerticalScroll)
+        if not boxes:  # closed again before it was shown (a key script's "? escape")
+            return
+        box = boxes.first()
+        ink = palette(box)
+        text = Color.from_rich_color(ink.text.color)
+        box.styles.color = box.styles.border_title_color = box.styles.border_subtitle_color = text
+        t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
+        t.add_column(style=ink.target, no_wrap=True, width=10)
+        t.add_column()
+        for key, what in KEY_HELP:
+            t.add_row(key, what)
+        self.query_one("#keys", Static).update(t)

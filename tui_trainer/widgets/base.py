@@ -10,6 +10,8 @@ from textual.widget import Widget
 
 from core import Session
 
+from ..palette import Palette, palette
+
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
@@ -26,6 +28,7 @@ class Pane(Widget):
         border: round $primary 50%;
         border-title-color: $text-primary;
         border-title-style: bold;
+        border-subtitle-color: $foreground;
         padding: 0 1;
         height: 1fr;
     }
@@ -33,6 +36,11 @@ class Pane(Widget):
 
     def show(self, session: Session, position: int) -> None:
         raise NotImplementedError
+
+    @property
+    def ink(self) -> Palette:
+        """Text styles from the active theme, readable on this pane's background."""
+        return palette(self)
 
 
 def rendered_height(widget: Widget, renderable, width: int | None = None) -> int:

@@ -6,11 +6,13 @@ from dataclasses import replace
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 
 from core import BACKWARD, FORWARD, Session
 from core.readout import n_positions, parameter_summary, position_info
 
+from ..palette import Palette
 from .base import Pane, fmt, rendered_height
 
 
@@ -27,7 +29,8 @@ class ContextPane(Pane):
         info = _shortened(raw)
         n = n_positions(session)
         lines = []
-        # The sentence: context words in cyan, the target reversed, the rest dim.
+        ink = self.ink
+        # The sentence: context words highlighted, the target as a block, the rest muted.
         sent = Text()
         k = len(info.context)
         unseen = k - len(info.window)  # context words before the model's window of K tokens
@@ -35,45 +38,47 @@ class ContextPane(Pane):
             if j:
                 sent.append(" ")
             if j < unseen:
-                sent.append(tok, style="dim strike")
+                sent.append(tok, style=ink.muted + Style(strike=True))
             elif j < k:
-                sent.append(tok, style="bold cyan")
+                sent.append(tok, style=ink.context)
             elif j == k:
-                sent.append(f" {tok} ", style="bold reverse yellow")
+                sent.append(f" {tok} ", style=ink.mark)
             else:
-                sent.append(tok, style="dim")
+                sent.append(tok, style=ink.muted)
         lines.append(sent)
-        head = Text(f"position {info.index + 1}/{n}", style="bold")
+        head = Text(f"position {info.index + 1}/{n}", style=ink.strong)
         if len(session.data.sentences) > 1:
-            head.append(f"  (sentence {info.sentence + 1})", style="dim")
+            head.append(f"  (sentence {info.sentence + 1})", style=ink.muted)
         lines.append(head)
-        ctx = Text.assemble(("context ", "dim"), (" ".join(info.window), "cyan"))
+        ctx = Text.assemble(("context ", ink.muted), (" ".join(info.window), ink.context))
         if unseen:  # the model reads only the last K tokens: say what it cannot see
-            ctx.append(f"  (last {len(info.window)}; {unseen} earlier unseen)", style="dim")
+            ctx.append(f"  (last {len(info.window)}; {unseen} earlier unseen)", style=ink.muted)
         lines.append(ctx)
-        lines.append(Text.assemble(("target  ", "dim"), (info.target, "bold yellow")))
+        lines.append(Text.assemble(("target  ", ink.muted), (info.target, ink.target)))
         if info.top_word is None:
-            lines.append(Text("predicts  (press f)", style="dim"))
+            lines.append(Text("predicts  (press f)", style=ink.muted))
         else:
             ok = raw.top_word == raw.target
             lines.append(
                 Text.assemble(
-                    ("predicts ", "dim"),
-                    (info.top_word, "bold green" if ok else "bold red"),
+                    ("predicts ", ink.muted),
+                    (info.top_word, ink.good if ok else ink.bad),
                     f" {info.top_prob:.1%}",
-                    ("  ✓" if ok else "  ✗", "green" if ok else "red"),
+                    ("  ✓" if ok else "  ✗", ink.good if ok else ink.bad),
                 )
             )
             lines.append(
-                Text.assemble(("P(target) ", "dim"), f"{info.target_prob:.4f}", ("  loss ", "dim"), fmt(info.loss, 4))
+                Text.assemble(
+                    ("P(target) ", ink.muted), f"{info.target_prob:.4f}", ("  loss ", ink.muted), fmt(info.loss, 4)
+                )
             )
         lines.append(Text(""))
-        lines.append(_phase_line(session))
+        lines.append(_phase_line(session, ink))
         params = parameter_summary(session)
-        lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style="dim"))
+        lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style=ink.muted))
         for name, sh, _ in params:
             if len(sh) == 2:  # one line per weight matrix; its bias is the same layer's
-                lines.append(Text(f" {name.split('.')[0]:<10} {'×'.join(map(str, sh))}", style="dim", no_wrap=True))
+                lines.append(Text(f" {name.split('.')[0]:<10} {'×'.join(map(str, sh))}", style=ink.muted, no_wrap=True))
         self._lines = lines
         self.refresh()
 
@@ -114,19 +119,19 @@ def _shortened(info):
     )
 
 
-def _phase_line(session: Session) -> Text:
+def _phase_line(session: Session, ink: Palette) -> Text:
     """forward / gradients / stale flags, so the learner sees where in the step they are."""
     t = Text()
     fresh = session.phase in (FORWARD, BACKWARD)
-    t.append("forward ", style="dim")
+    t.append("forward ", style=ink.muted)
     if fresh:
-        t.append("fresh", style="bold green")
+        t.append("fresh", style=ink.good)
     elif session.stale:
-        t.append("stale", style="bold yellow")
+        t.append("stale", style=ink.target)
     else:
-        t.append("not run", style="dim")
-    t.append("  grads ", style="dim")
-    t.append("fresh" if session.phase == BACKWARD else "-", style="bold green" if session.phase == BACKWARD else "dim")
+        t.append("not run", style=ink.muted)
+    t.append("  grads ", style=ink.muted)
+    t.append("fresh" if session.phase == BACKWARD else "-", style=ink.good if session.phase == BACKWARD else ink.muted)
     if session.stale:
-        t.append(" (f)", style="yellow")
+        t.append(" (f)", style=ink.warn)
     return t

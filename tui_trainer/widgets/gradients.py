@@ -33,9 +33,10 @@ class GradientPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Gradient flow"
-        self._body: Group | Text = Text(HINT, style="dim")
+        self._body: Group | Text = Text(HINT)
 
     def show(self, session: Session, position: int) -> None:
+        ink = self.ink
         if session.phase == BACKWARD and session.backward_result is not None:
             self._body = self._backward_view(session, position)
             self.border_title = "Gradient flow: backward"
@@ -47,7 +48,7 @@ class GradientPane(Pane):
             self._body = self._update_view(session)
             self.border_title = "Gradient flow: last update (b: new gradients)"
         else:
-            self._body = Text(HINT, style="dim")
+            self._body = Text(HINT, style=ink.muted)
             self.border_title = "Gradient flow"
         self.refresh()
 
@@ -61,6 +62,7 @@ class GradientPane(Pane):
 
     def _backward_view(self, session: Session, position: int) -> Group:
         b = session.backward_result
+        ink = self.ink
         width = max(self.content_size.width, 30)
         bar_w = max(width - 37, 4)
         layers = layer_grad_norms(b)
@@ -69,15 +71,15 @@ class GradientPane(Pane):
         if not labels:  # name (12) norm (8) and the bar share the real width
             bar_w = max((self.content_size.width or 30) - 21, 2)
         cols = [Col(no_wrap=True, min_width=11)]
-        cols += [Col(no_wrap=True, style="dim", min_width=12)] if labels else []
+        cols += [Col(no_wrap=True, style=ink.muted, min_width=12)] if labels else []
         cols += [Col(justify="right", min_width=6, no_wrap=True), Col(no_wrap=True)]
         t = Grid(*cols, show_header=False)
         for i, (name, norm) in enumerate(layers):
             row = [("↓ " if i else "") + name]
             row += [f"|{LAYER_LABEL[name]}|"] if labels else []
-            t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), "magenta"))
+            t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), ink.bar))
         # "name value" pairs flowed onto lines by hand, so a line never breaks inside a pair
-        params = Text("|dL/dW| ", style="dim")
+        params = Text("|dL/dW| ", style=ink.muted)
         room, used = self.content_size.width or 1_000, params.cell_len
         for name, norm in tensor_grad_norms(session, b):
             pair = len(name) + 1 + len(fmt(norm, 3))
@@ -85,14 +87,14 @@ class GradientPane(Pane):
                 params.rstrip()
                 params.append("\n")
                 used = 0
-            params.append(f"{name} ", style="dim")
+            params.append(f"{name} ", style=ink.muted)
             params.append(f"{fmt(norm, 3)}  ")
             used += pair + 2
         info = position_info(session, position)
         d = b.dlogits[info.index]
         probs = session.forward_result.probs[info.index]
         # the title above the table, across the pane (a table's own title wraps at its width)
-        title = Text(f"dLoss/dlogit = P - target, position {info.index + 1}", style="bold")
+        title = Text(f"dLoss/dlogit = P - target, position {info.index + 1}", style=ink.strong)
         # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
         # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
         height = self.content_size.height
@@ -114,41 +116,42 @@ class GradientPane(Pane):
         cols = [Col("word", no_wrap=True, max_width=16, shrink=True), Col("P", justify="right")]
         cols += [Col("target", justify="right")] if target_col else []
         cols += [Col("dL/dlogit", justify="right")]
-        cols += [Col("", no_wrap=True, style="dim")] if hint else []
+        cols += [Col("", no_wrap=True, style=ink.muted)] if hint else []
         dl = Grid(
             *cols,
-            header_style="dim",
+            header_style=ink.muted,
         )
         for i in order:
             is_t = i == info.target_id
-            row = [Text(words[i], style="bold yellow" if is_t else ""), f"{probs[i]:.3f}"]
+            row = [Text(words[i], style=ink.target if is_t else ""), f"{probs[i]:.3f}"]
             row += ["1" if is_t else "0"] if target_col else []
-            row += [Text(f"{d[i]:+.3f}", style="green" if d[i] < 0 else "red")]
+            row += [Text(f"{d[i]:+.3f}", style=ink.good if d[i] < 0 else ink.bad)]
             row += ["raise logit" if d[i] < 0 else "lower logit"] if hint else []
             dl.add_row(*row)
         return Group(t, params, title, dl) if params is not None else Group(t, title, dl)
 
     def _update_view(self, session: Session) -> Group:
         u = session.last_update
+        ink = self.ink
         opt = u.optimizer
         rule = (
             "new = old - lr × grad"
             if opt == "sgd"
             else ("v = 0.9v + grad; new = old - lr × v" if opt == "momentum" else "new = old - lr × m̂/(√v̂+ε)")
         )
-        head = Text.assemble((f"update {u.step}", "bold"), f"  {opt}  lr {u.lr:g}  ", (rule, "dim"))
+        head = Text.assemble((f"update {u.step}", ink.strong), f"  {opt}  lr {u.lr:g}  ", (rule, ink.muted))
         norms = update_norms(session)
         top = max(v for _, v in norms) or 1.0
         width = max(self.content_size.width, 40)
         t = Grid(Col(no_wrap=True), Col(justify="right"), Col(no_wrap=True), show_header=False)
         for name, v in norms:
-            t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), "cyan"))
+            t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), ink.bar))
         ch = Grid(
             Col("largest changes", no_wrap=True),
             Col("old", justify="right"),
             Col("grad", justify="right"),
             Col("new", justify="right"),
-            header_style="dim",
+            header_style=ink.muted,
         )
         # in a short pane the largest changes give way first (header + rows), then Adam's line
         height = self.content_size.height
@@ -162,7 +165,7 @@ class GradientPane(Pane):
             parts.append(ch)
             used += 1 + room
         adam = Text(
-            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are running means of grad and grad²", style="dim"
+            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are running means of grad and grad²", style=ink.muted
         )
         if opt == "adam" and (height <= 0 or used + rendered_height(self, adam) <= height):
             parts.append(adam)

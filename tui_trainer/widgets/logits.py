@@ -54,25 +54,26 @@ class LogitsPane(Pane):
 
     def render(self) -> Group | Text:
         if not self._values:
-            return Text(self._message, style="dim")
+            return Text(self._message, style=self.ink.muted)
         width = self.content_size.width
         wlen = min(max(cell_len(w) for w in self._words), 10)
         num = 7
         side = max((width - wlen - num - 4) // 2, 2)
         scale = max(abs(v) for v in self._values) or 1.0
         lines = []
-        style = "dim" if self._stale else ""
+        ink = self.ink
+        style = ink.muted if self._stale else ""
         for i, (w, v) in enumerate(zip(self._words, self._values, strict=True)):
             is_t = i == self._target
             t = Text(style=style)
-            t.append(fit_cells(w, wlen), style="bold yellow" if is_t else "")
+            t.append(fit_cells(w, wlen), style=ink.target if is_t else "")
             t.append(" ")
-            t.append(hbar_left(-v, scale, side) if v < 0 else " " * side, style="red")
-            t.append("│", style="dim")
-            t.append((hbar(v, scale, side) if v > 0 else "").ljust(side), style="green")
+            t.append(hbar_left(-v, scale, side) if v < 0 else " " * side, style=ink.bar_negative)
+            t.append("│", style=ink.muted)
+            t.append((hbar(v, scale, side) if v > 0 else "").ljust(side), style=ink.bar_positive)
             t.append(f"{v:>{num}.2f}")
-            t.append(" ◀" if is_t else "", style="bold yellow")
+            t.append(" ◀" if is_t else "", style=ink.target)
             lines.append(t)
         if self._hidden:
-            lines.append(Text(f"… {self._hidden} more", style="dim"))
+            lines.append(Text(f"… {self._hidden} more", style=ink.muted))
         return Group(*lines)

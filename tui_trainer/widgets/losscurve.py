@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual.color import Color
 
 from core import Session
 from core.readout import baselines, progress_rows, tracked
 
+from ..palette import readable
 from .base import Pane, fmt
 
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille bits by [column][row]
@@ -167,7 +170,8 @@ class LossPane(Pane):
             return self._table()
         if self._losses.size == 0:
             return Text(
-                f"No steps yet: s takes one full step, r runs many. The {self._what} loss appears here.", style="dim"
+                f"No steps yet: s takes one full step, r runs many. The {self._what} loss appears here.",
+                style=self.ink.muted,
             )
         if self._losses.size == 1:
             return Text(f"Step 0: {self._what} loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
@@ -178,7 +182,7 @@ class LossPane(Pane):
         val = _scaled(_joined(self._val), self.log_scale) if self._val.size else np.zeros(0)
         seen = np.concatenate([main[np.isfinite(main)], val[np.isfinite(val)]])
         if seen.size == 0:
-            return Text("The loss is not a finite number at any step yet.", style="dim")
+            return Text("The loss is not a finite number at any step yet.", style=self.ink.muted)
         lo, hi = float(seen.min()), float(seen.max())
         if hi - lo < 1e-12:
             lo, hi = lo - 0.5, hi + 0.5
@@ -189,19 +193,20 @@ class LossPane(Pane):
             y = _scaled(np.array([value]), self.log_scale)[0]
             if np.isfinite(y) and lo <= y <= hi:
                 refs.setdefault(int(round((hi - y) / (hi - lo) * (height - 1))), label)
-        styles = {
-            "main": self.get_component_rich_style("losscurve--line"),
-            "val": self.get_component_rich_style("losscurve--val"),
-            "ref": self.get_component_rich_style("losscurve--ref"),
-        }
+        # the component classes choose the colours; each is made readable on this background
+        styles = {key: self._readable(f"losscurve--{key}") for key in ("line", "val", "ref")}
+        styles["main"] = styles.pop("line")
         top, bottom = (10**hi, 10**lo) if self.log_scale else (hi, lo)
         out = []
+        ink = self.ink
         for i in range(height):
             label = fmt(top, 3) if i == 0 else (fmt(bottom, 3) if i == height - 1 else "")
-            t = Text(label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style="dim")
+            t = Text(
+                label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
+            )
             t.append_text(_row(g_main[i], g_val[i], refs.get(i), styles))
             out.append(t)
-        foot = Text(" " * label_w + "step 0", style="dim")
+        foot = Text(" " * label_w + "step 0", style=ink.muted)
         right = f"step {len(self._losses) - 1}"
         foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
         out.append(foot)
@@ -209,10 +214,17 @@ class LossPane(Pane):
             out = out[-h:]
         return Group(*out)
 
+    def _readable(self, component: str) -> Style:
+        style = self.get_component_rich_style(component)
+        if style.color is not None:
+            color = readable(Color.from_rich_color(style.color), self.colors[2].with_alpha(1.0))
+            style += Style(color=color.rich_color)
+        return style
+
     def _table(self) -> Table | Text:
         if not self._rows:
-            return Text("No steps yet: the per-position P(target) table fills as training runs.", style="dim")
-        t = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
+            return Text("No steps yet: the per-position P(target) table fills as training runs.", style=self.ink.muted)
+        t = Table(box=None, pad_edge=False, padding=(0, 1), header_style=self.ink.strong)
         t.add_column("step", justify="right")
         for w in self._targets:
             t.add_column(f"P({w[:8]})", justify="right")

@@ -56,7 +56,7 @@ class SoftmaxPane(Pane):
 
     def render(self) -> Grid | Text:
         if not self._rows:
-            return Text("Press f: softmax turns logits into probabilities that sum to 1.", style="dim")
+            return Text("Press f: softmax turns logits into probabilities that sum to 1.", style=self.ink.muted)
         t = Grid(
             Col("word", no_wrap=True, max_width=12, shrink=True),
             Col("logit", justify="right"),
@@ -64,18 +64,19 @@ class SoftmaxPane(Pane):
             Col("P", justify="right"),
             expand=True,
             caption=_caption(*self._loss),
-            caption_style="bold",
+            caption_style=self.ink.strong,
         )
-        style = "dim" if self._stale else ""
+        ink = self.ink
+        style = ink.muted if self._stale else ""
         for word, logit, e, p, is_t in self._rows:
-            mark = "bold yellow" if is_t else style
+            mark = ink.target if is_t else style
             t.add_row(
                 Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}", style=style
             )
         if self._hidden:
-            t.add_note(Text(f"… {self._hidden} more", style="dim"))
+            t.add_note(Text(f"… {self._hidden} more", style=ink.muted))
         total, psum = self._sum
-        t.add_row(Text("sum", style="bold"), "", fmt_big(total), Text(f"{psum:.6f}", style="bold"))
+        t.add_row(Text("sum", style=ink.strong), "", fmt_big(total), Text(f"{psum:.6f}", style=ink.strong))
         return t
 
 

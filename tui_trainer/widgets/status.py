@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
+from textual.color import Color
+from textual.visual import VisualType
 from textual.widgets import Static
 
 from core import Session, perplexity
 from core.readout import n_positions
 
+from ..pace import speed_text
+from ..palette import palette
 from .base import fmt
 
 
@@ -19,30 +24,39 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $boost; padding: 0 1; }
     """
 
-    def show(self, session: Session, running: bool, count: str) -> None:
+    def show(
+        self, session: Session, running: bool, count: str, waiting: bool = False, speed: float | None = None
+    ) -> None:
         # (text, style, drop order): when the line is too long (step 100,000 at 80 columns)
         # the hints go first, then the perplexity, then the program's name
-        parts: list[tuple[str, str, int]] = [
-            ("tui-trainer ", "bold", 3),
-            (f"step {session.step}  ", "bold", 0),
-            (f"{session.optimizer.name} lr {session.lr:g}  ", "", 0),
-            *([(f"clip {session.clip:g}  ", "", 0)] if session.clip is not None else []),
+        ink = palette(self)
+        parts: list[tuple[str, Style | str, int]] = [
+            ("tui-trainer ", ink.strong, 3),
+            (f"step {session.step}  ", ink.strong, 0),
+            (f"{session.optimizer.name} lr {session.lr:g}  ", ink.text, 0),
+            *([(f"clip {session.clip:g}  ", ink.text, 0)] if session.clip is not None else []),
         ]
         f = session.forward_result
         if f is not None:
             mean = f.total_loss / n_positions(session)
             if session.full_batch:  # the lesson's total is over every position: it means something
-                parts.append((f"total {fmt(f.total_loss, 4)} · ", "", 0))
-            parts.append((f"mean {fmt(mean, 4)}  ", "", 0))
-            parts.append((f"ppl {fmt(perplexity(mean), 3)}  ", "dim", 2))
+                parts.append((f"total {fmt(f.total_loss, 4)} · ", ink.text, 0))
+            parts.append((f"mean {fmt(mean, 4)}  ", ink.text, 0))
+            parts.append((f"ppl {fmt(perplexity(mean), 3)}  ", ink.muted, 2))
             if session.stale:
-                parts.append(("(stale) ", "yellow", 0))
+                parts.append(("(stale) ", ink.warn, 0))
         if session.divergence is not None:
-            parts.append((f"DIVERGED at step {session.divergence.step}  ", "bold red", 0))
+            parts.append((f"DIVERGED at step {session.divergence.step}  ", ink.bad, 0))
+        if speed is not None:  # slow motion (- and +)
+            parts.append((f"{speed_text(speed)}  ", ink.accent, 0))
+        elif running:
+            parts.append((f"{speed_text(speed)}  ", ink.text, 1))
         if running:
-            parts += [("● running ", "bold green", 0), ("(space/esc stops)", "bold green", 1), ("  ", "", 0)]
+            parts += [("● running ", ink.good, 0), ("(space/esc stops)", ink.good, 1), ("  ", "", 0)]
         if count:
-            parts += [(f"count {count}_ ", "bold cyan", 0), ("(r runs it)", "bold cyan", 1)]
+            parts += [(f"count {count}_ ", ink.accent, 0), ("(r runs it)", ink.accent, 1)]
+        if waiting:  # a key script's ``wait``
+            parts += [("▸ next: ", ink.accent, 0), ("space/→/PageDown/Enter", ink.accent, 1)]
         width = self.content_size.width or 1_000  # not laid out yet: no limit
         for level in (1, 2, 3):
             if sum(cell_len(text) for text, _, _ in parts) <= width:
@@ -61,3 +75,10 @@ class Narration(Static):
     def __init__(self, content: str = "", **kwargs) -> None:
         # plain text: narration quotes words and keys ("[ and ]") that markup would eat
         super().__init__(content, markup=False, **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        # the theme's text colour on the panel is not always 4.5:1 (solarized-light: 4.39:1)
+        text = palette(self).text.color
+        if text is not None:
+            self.styles.color = Color.from_rich_color(text)
+        super().update(content, layout=layout)
