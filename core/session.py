@@ -416,9 +416,8 @@ class Session:
         state at that step, or its last one in ``phase``."""
         with self.lock:
             tl = self.timeline
-            try:
-                b = tl.cur if branch is None else tl.branch(branch)
-            except KeyError:
+            b = self._branch(branch)
+            if b is None:
                 return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
             span = tl.positions_of_step(step, b)
             if span is None:
@@ -443,14 +442,20 @@ class Session:
         """The state after ``position`` commands on ``branch`` (default: the current one)."""
         with self.lock:
             tl = self.timeline
-            try:
-                b = tl.cur if branch is None else tl.branch(branch)
-            except KeyError:
+            b = self._branch(branch)
+            if b is None:
                 return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
             if not 0 <= position <= b.length:
                 return ActionResult("goto", ok=False, code="no_such_step", value=position)
             tl.seek(position, b)
             return ActionResult("goto")
+
+    def _branch(self, branch: int | None):
+        """The branch numbered ``branch`` (None: the current one), or None if there is none."""
+        try:
+            return self.timeline.cur if branch is None else self.timeline.branch(branch)
+        except KeyError:
+            return None
 
     def branches(self) -> list[BranchInfo]:
         """Every branch of the timeline (a new action in the past starts one; none is lost)."""

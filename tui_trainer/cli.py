@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import shlex
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .export import check_export_path, export_history, step_row
 from .inputs import (
     InputError,
+    bounded_float,
     check_model_size,
     load_dataset,
     non_negative_int,
@@ -62,43 +62,19 @@ def _undo_memory(text: str) -> int:
 
 
 def _key_delay(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise InputError(f"expected a number of seconds, got {text!r}") from None
-    if not (math.isfinite(x) and 0 <= x <= 60):
-        raise InputError(f"the key delay must be between 0 and 60 seconds, not {text}")
-    return x
+    return bounded_float(text, "key delay", 0, 60, unit="seconds")
 
 
 def _fraction(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise InputError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(x) and 0 <= x <= 0.5):
-        raise InputError(f"the validation fraction must be between 0 and 0.5, not {text}")
-    return x
+    return bounded_float(text, "validation fraction", 0, 0.5)
 
 
 def _temperature(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise InputError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(x) and 0 < x <= 100):
-        raise InputError(f"the temperature must be greater than 0 and at most 100, not {text}")
-    return x
+    return bounded_float(text, "temperature", 0, 100, low_open=True)
 
 
 def _speed(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise InputError(f"expected a number of steps per second, got {text!r}") from None
-    if not (math.isfinite(x) and 0 < x <= MAX_SPEED):
-        raise InputError(f"the speed must be more than 0 and at most {MAX_SPEED:g} steps per second, not {text}")
-    return x
+    return bounded_float(text, "speed", 0, MAX_SPEED, low_open=True, unit="steps per second")
 
 
 def _port(text: str) -> int:

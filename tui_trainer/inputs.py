@@ -69,6 +69,21 @@ def parse_vocab(spec: str) -> list[str]:
     return words
 
 
+def bounded_float(text: str, what: str, low: float, high: float, low_open: bool = False, unit: str = "") -> float:
+    """``text`` as a finite number in [low, high] (``low_open``: above low), or ``InputError``
+    naming ``what`` and the range, e.g. "the temperature must be greater than 0 and at most 100"."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError(f"expected a number{' of ' + unit if unit else ''}, got {text!r}") from None
+    if not (math.isfinite(x) and (x > low if low_open else x >= low) and x <= high):
+        unit = f" {unit}" if unit else ""
+        if low_open:
+            raise InputError(f"the {what} must be greater than {low:g} and at most {high:g}{unit}, not {text}")
+        raise InputError(f"the {what} must be between {low:g} and {high:g}{unit}, not {text}")
+    return x
+
+
 def positive_int(text: str) -> int:
     try:
         v = int(text)
