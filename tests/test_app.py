@@ -423,3 +423,15 @@ async def test_w_shows_samples_now_beside_earlier_ones():
         assert app.samples[1].words == tuple(expected)
         shown = app.screen.query_one("#samples").render().plain
         assert "step     80  T 0.5" in shown and "step      0  T 1" in shown
+
+
+@pytest.mark.parametrize("lr,marked", [(1.0, False), (3.0, True)])
+async def test_overshoots_are_marked_under_the_curve(lr, marked):
+    app = TrainerApp(Session.create(lr=lr))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        total = app.session.history.column("total_loss")
+        assert bool((np.diff(total) > 0).any()) == marked  # computed here, independently of the pane
+        foot = text_of(app.query_one(LossPane)).rstrip("\n").splitlines()[-1]
+        assert ("▲" in foot) == marked

@@ -209,6 +209,13 @@ class LossPane(Pane):
         foot = Text(" " * label_w + "step 0", style=ink.muted)
         right = f"step {len(self._losses) - 1}"
         foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
+        if self._what == "total":  # overshoots (the loss rose) as marks under the curve; sampled batches wobble
+            rose = np.flatnonzero(np.diff(self._losses) > 0) + 1
+            n = len(self._losses)
+            for i in rose:
+                x = label_w + int(round(i / max(n - 1, 1) * (width - 1)))
+                if x < len(foot) and foot.plain[x] == " ":
+                    foot = foot[:x] + Text("▲", style=ink.warn) + foot[x + 1 :]
         out.append(foot)
         if len(out) > h:  # keep the latest values visible when space is short
             out = out[-h:]
