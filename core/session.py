@@ -264,7 +264,14 @@ class Session:
         with self.lock:
             if self.divergence is not None:
                 return self._refuse("step")
-            return self._do(Command("step"))
+            if self.phase != READY:
+                return self._do(Command("step"))
+            # the forward pass first, as its own command: every step has a state that shows it
+            first = self._do(Command("forward"))
+            if not first.ok:
+                return replace(first, action="step")
+            r = self._do(Command("step"))
+            return replace(r, ran=("forward", *r.ran), branch=r.branch or first.branch)
 
     def run(
         self,

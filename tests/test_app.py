@@ -435,3 +435,57 @@ async def test_overshoots_are_marked_under_the_curve(lr, marked):
         assert bool((np.diff(total) > 0).any()) == marked  # computed here, independently of the pane
         foot = text_of(app.query_one(LossPane)).rstrip("\n").splitlines()[-1]
         assert ("▲" in foot) == marked
+
+
+async def test_time_travel_keys_show_any_step_exactly():
+    from tui_trainer.widgets.status import StatusBar
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("4", "0", "r")
+        await settle(app, pilot)
+        s = app.session
+        await pilot.press("1", "2", "G")
+        ref = Session.create()
+        ref.run(12)
+        assert s.step == 12 and np.array_equal(s.model.params, ref.model.params)
+        assert "viewing step 12 of 40 · forward" in text_of(app.query_one(StatusBar))
+        assert "Viewing step 12 of 40" in narration(app)
+        foot = text_of(app.query_one(LossPane)).rstrip("\n").splitlines()[-1]
+        assert "●" in foot and "step 40" in foot  # the cursor, on the whole branch's curve
+        await pilot.press("less_than_sign")
+        assert s.step == 11
+        await pilot.press("greater_than_sign", "greater_than_sign")
+        assert s.step == 13
+        await pilot.press("comma")  # one action back: the step that made 13
+        assert s.step == 12
+        await pilot.press("full_stop")
+        assert s.step == 13
+        await pilot.press("home")
+        assert s.step == 0 and s.phase == "forward"  # step 0 as measured, not a blank screen
+        await pilot.press("end")
+        assert s.step == 40 and not s.can_redo
+        assert "viewing" not in text_of(app.query_one(StatusBar))
+        # the next step again is a redo; another action starts a branch and keeps the old one
+        await pilot.press("5", "G", "s")
+        assert s.step == 6 and len(s.branches()) == 1
+        await pilot.press("left_square_bracket", "s")
+        assert s.step == 7 and len(s.branches()) == 2 and s.last_step == 7
+        assert s.goto(40, branch=0).ok and np.array_equal(s.model.params, _trained(40))
+
+
+def _trained(n: int) -> np.ndarray:
+    s = Session.create()
+    s.run(n)
+    return s.model.params
+
+
+async def test_time_travel_keys_wait_during_a_run():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        await pilot.press("home")
+        assert "press space or escape to stop" in narration(app)
+        await pilot.press("escape")
+        await settle(app, pilot)

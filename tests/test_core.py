@@ -198,8 +198,8 @@ def test_undo_is_exact():
     s.forward()
     s.backward()
     s.update()
-    s.train_step()
-    for _ in range(3):
+    s.train_step()  # from a stale state: its forward pass, then the step (two actions)
+    for _ in range(4):
         assert s.undo().ok
     assert np.array_equal(s.model.params, before[0])
     st = s.optimizer.state_dict()

@@ -88,6 +88,14 @@ class Reference:
         return s
 
     def apply(self, cmd: tuple) -> None:
+        # documented: a full step from a state without a fresh forward pass records that pass first
+        if cmd == ("step",) and self.state["phase"] == "ready" and self.state["divergence"] is None:
+            self._apply(("forward",))
+            if self.state["divergence"] is not None:
+                return
+        self._apply(cmd)
+
+    def _apply(self, cmd: tuple) -> None:
         cmds = self.branches[self.cur]
         s = self.state_at(cmds[: self.pos])
         before = snap(s)

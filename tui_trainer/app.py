@@ -94,6 +94,13 @@ class TrainerApp(App[int]):
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False, tooltip="More steps per second"),
         Binding("z", "undo", "Undo", tooltip="Undo the last action"),
         Binding("Z", "redo", "Redo", show=False, tooltip="Redo what z took back"),
+        Binding("less_than_sign", "scrub_step(-1)", "◀ step", show=False, tooltip="The previous step"),
+        Binding("greater_than_sign", "scrub_step(1)", "step ▶", show=False, tooltip="The next step"),
+        Binding("comma", "scrub_action(-1)", "◀ action", show=False, tooltip="One action back"),
+        Binding("full_stop", "scrub_action(1)", "action ▶", show=False, tooltip="One action forward"),
+        Binding("home", "scrub_home", "Step 0", show=False, tooltip="The first step"),
+        Binding("end", "scrub_end", "Newest", show=False, tooltip="The newest state of this branch"),
+        Binding("G", "goto_count", "Go to step", show=False, tooltip="Type a step number, then G"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
@@ -303,6 +310,49 @@ class TrainerApp(App[int]):
     def action_redo(self) -> None:
         if not self._busy():
             self._after(self.session.redo())
+
+    # --- time travel ---------------------------------------------------------------------
+
+    def action_scrub_step(self, delta: int) -> None:
+        """< and >: the previous / next step on this branch (its last state)."""
+        if self._busy():
+            return
+        s = self.session
+        target = s.step + delta
+        if target < s.start_step or target > s.last_step:
+            edge = "the first" if delta < 0 else "the newest"
+            self.say(f"Step {s.step} is {edge} step of this branch.")
+            return
+        self._travel(s.goto(target))
+
+    def action_scrub_action(self, delta: int) -> None:
+        """, and .: one action back / forward (a phase, a step or a setting), like z and Z."""
+        if not self._busy():
+            self._after(self.session.undo() if delta < 0 else self.session.redo())
+
+    def action_scrub_home(self) -> None:
+        if not self._busy():
+            self._travel(self.session.goto(self.session.start_step))
+
+    def action_scrub_end(self) -> None:
+        if not self._busy():
+            s = self.session
+            self._travel(s.goto_position(s.timeline.length))
+
+    def action_goto_count(self) -> None:
+        """A typed count, then G: go to that step."""
+        if self._busy():
+            return
+        if not self.count:
+            self.say("Type a step number first, then G: e.g. 40G goes to step 40.")
+            return
+        n, self.count = int(self.count), ""
+        self._travel(self.session.goto(n))
+
+    def _travel(self, result: ActionResult) -> None:
+        self.refresh_panes()
+        with self.session.lock:
+            self.say(narrate.travel(self.session, result))
 
     # --- runs --------------------------------------------------------------------------
 

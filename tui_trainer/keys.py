@@ -24,11 +24,17 @@ from dataclasses import dataclass
 
 #: script token -> Textual key name
 KEYS: dict[str, str] = {
-    **{c: c for c in "fbusrzZhlokwgpveqcC"},
+    **{c: c for c in "fbusrzZGhlokwgpveqcC"},
     **{str(d): str(d) for d in range(10)},
     "[": "left_square_bracket",
     "]": "right_square_bracket",
     "?": "question_mark",
+    "<": "less_than_sign",
+    ">": "greater_than_sign",
+    ",": "comma",
+    ".": "full_stop",
+    "home": "home",
+    "end": "end",
     "-": "minus",
     "+": "plus",
     "=": "equals_sign",
@@ -46,7 +52,8 @@ KEYS: dict[str, str] = {
 
 #: every token, for the error message
 VALID_TOKENS = (
-    "f b u s r z Z o k w g p v e c C q h l ? [ ] - + = 0-9, right, left, escape (esc), space, ctrl+s, "
+    "f b u s r z Z G o k w g p v e c C q h l ? [ ] < > , . - + = 0-9, "
+    "right, left, home, end, escape (esc), space, ctrl+s, "
     "a count like 200r, wait, pause:SECONDS"
 )
 #: the keys that end a ``wait``: a clicker's "next" (space, right, PageDown) and Enter

@@ -116,6 +116,19 @@ def after(session: Session, result: ActionResult, position: int) -> str:
     return ""
 
 
+def travel(session: Session, result: ActionResult) -> str:
+    """Where a move through time landed (<, >, Home, End, G)."""
+    if not result.ok:
+        return refused(session, result)
+    if session.can_redo:
+        return (
+            f"Viewing step {session.step} of {session.last_step} on this branch ({_phase(session)}): "
+            "every pane shows this moment. "
+            "> and End go forward; a training key here starts a new branch (the old one is kept)."
+        )
+    return f"At the newest state of this branch: step {session.step}, {_phase(session)}."
+
+
 def _phase(session: Session) -> str:
     if session.phase == "backward":
         return "gradients fresh"

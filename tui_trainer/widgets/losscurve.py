@@ -92,9 +92,9 @@ def _joined(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _row(main: np.ndarray, val: np.ndarray, ref: str | None, styles: dict) -> Text:
-    """One row of cells: the loss curve over the validation line over a baseline (dashed,
-    labelled at its right end)."""
+def _row(main: np.ndarray, val: np.ndarray, later: np.ndarray, ref: str | None, styles: dict) -> Text:
+    """One row of cells: the loss curve over the validation line over the steps after the
+    cursor (when looking back in time) over a baseline (dashed, labelled at its right end)."""
     t = Text()
     tail = f" {ref}" if ref else ""
     n = main.shape[0] - len(tail)
@@ -103,6 +103,8 @@ def _row(main: np.ndarray, val: np.ndarray, ref: str | None, styles: dict) -> Te
             t.append(chr(0x2800 + int(main[c] | val[c])), styles["main"])
         elif val[c]:
             t.append(chr(0x2800 + int(val[c])), styles["val"])
+        elif later[c]:
+            t.append(chr(0x2800 + int(later[c])), styles["ref"])
         elif ref:
             t.append("╌", styles["ref"])
         else:
@@ -140,9 +142,12 @@ class LossPane(Pane):
         self._rows: list[tuple[int, list[float], float]] = []
         self._targets: list[str] = []
         self._step = 0
+        self._cursor: int | None = None  # the step viewed, when looking back in time
 
     def show(self, session: Session, position: int) -> None:
-        h = session.history
+        # the whole branch: looking back in time, the steps after the cursor stay drawn (muted)
+        h = session.branch_history()
+        self._cursor = session.step if session.can_redo else None
         # every position in each step: the lesson's total; a sampled batch: the mean per position
         total = session.full_batch
         self._what = "total" if total else "mean"
@@ -179,8 +184,13 @@ class LossPane(Pane):
         label_w = 8
         width, height = max(w - label_w, 4), max(h - 1, 2)
         main = _scaled(self._losses, self.log_scale)
+        later = np.full_like(main, np.nan)
+        if self._cursor is not None and self._cursor < main.size - 1:
+            later[self._cursor :] = main[self._cursor :]  # from the cursor on: muted
+            main = main.copy()
+            main[self._cursor + 1 :] = np.nan
         val = _scaled(_joined(self._val), self.log_scale) if self._val.size else np.zeros(0)
-        seen = np.concatenate([main[np.isfinite(main)], val[np.isfinite(val)]])
+        seen = np.concatenate([v[np.isfinite(v)] for v in (main, val, later)])
         if seen.size == 0:
             return Text("The loss is not a finite number at any step yet.", style=self.ink.muted)
         lo, hi = float(seen.min()), float(seen.max())
@@ -188,6 +198,7 @@ class LossPane(Pane):
             lo, hi = lo - 0.5, hi + 0.5
         g_main = braille_grid(main, width, height, lo, hi)
         g_val = braille_grid(val, width, height, lo, hi) if val.size else np.zeros_like(g_main)
+        g_later = braille_grid(later, width, height, lo, hi)
         refs: dict[int, str] = {}  # row -> label of a baseline inside the range
         for label, value in self._refs:
             y = _scaled(np.array([value]), self.log_scale)[0]
@@ -204,7 +215,7 @@ class LossPane(Pane):
             t = Text(
                 label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
             )
-            t.append_text(_row(g_main[i], g_val[i], refs.get(i), styles))
+            t.append_text(_row(g_main[i], g_val[i], g_later[i], refs.get(i), styles))
             out.append(t)
         foot = Text(" " * label_w + "step 0", style=ink.muted)
         right = f"step {len(self._losses) - 1}"
@@ -216,6 +227,11 @@ class LossPane(Pane):
                 x = label_w + int(round(i / max(n - 1, 1) * (width - 1)))
                 if x < len(foot) and foot.plain[x] == " ":
                     foot = foot[:x] + Text("▲", style=ink.warn) + foot[x + 1 :]
+        if self._cursor is not None:  # where the viewed step is on the curve
+            n = len(self._losses)
+            x = label_w + int(round(self._cursor / max(n - 1, 1) * (width - 1)))
+            if x < len(foot):
+                foot = foot[:x] + Text("●", style=ink.accent) + foot[x + 1 :]
         out.append(foot)
         if len(out) > h:  # keep the latest values visible when space is short
             out = out[-h:]

@@ -32,7 +32,12 @@ class StatusBar(Static):
         ink = palette(self)
         parts: list[tuple[str, Style | str, int]] = [
             ("tui-trainer ", ink.strong, 3),
-            (f"step {session.step}  ", ink.strong, 0),
+            # looking back in time: say so, how far the branch goes, and where in the step
+            (
+                (f"viewing step {session.step} of {session.last_step} · {session.phase}  ", ink.accent, 0)
+                if session.can_redo
+                else (f"step {session.step}  ", ink.strong, 0)
+            ),
             (f"{session.optimizer.name} lr {session.lr:g}  ", ink.text, 0),
             *([(f"clip {session.clip:g}  ", ink.text, 0)] if session.clip is not None else []),
         ]
