@@ -22,6 +22,13 @@ async def _settle(pilot):
     await pilot.pause()
 
 
+async def _run_40_then_view_12(pilot):
+    await pilot.press("4", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("1", "2", "G", "right")
+    await pilot.pause()
+
+
 SCENES = {
     "start": ([], _settle),
     "f": (["f"], _settle),
@@ -29,6 +36,7 @@ SCENES = {
     "fbu": (["f", "b", "u"], _settle),
     "run100": ([], _run_100),
     "help": (["question_mark"], _settle),
+    "viewing-the-past": ([], _run_40_then_view_12),
 }
 
 
