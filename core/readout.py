@@ -102,6 +102,35 @@ def position_info(session: Session, i: int) -> PositionInfo:
     )
 
 
+@dataclass(frozen=True)
+class BeforeAfter:
+    """What the last update changed, seen by the forward pass after it (both at the same positions)."""
+
+    step: int  # the step the update made
+    probs_before: np.ndarray  # (V,) at the selected position, before the update
+    logits_before: np.ndarray  # (V,)
+    target_probs_before: np.ndarray  # (N,) P(target) at every position, before
+    predicted: float  # first-order change of the objective: gradient . delta
+    actual: float  # the objective's real change
+
+
+def before_after(session: Session, i: int) -> BeforeAfter | None:
+    """The change the last update made, when the state is the forward pass right after it
+    (same positions as the one its gradient came from); None otherwise."""
+    u, f = session.last_update, session.forward_result
+    if u is None or u.before is None or f is None or session.step != u.step or session.phase == "ready":
+        return None
+    b = u.before
+    if b.positions is None or f.positions is None or not np.array_equal(b.positions, f.positions):
+        return None
+    h = session.history
+    key = "mean_loss" if session.config.reduction == "mean" else "total_loss"
+    col = h.column(key)
+    actual = float(col[u.step] - col[u.step - 1]) if len(col) > u.step else float("nan")
+    i = max(0, min(i, f.targets.shape[0] - 1))
+    return BeforeAfter(u.step, b.probs[i], b.logits[i], b.target_probs, u.predicted_change, actual)
+
+
 def n_positions(session: Session) -> int:
     """Positions in the current forward pass (or the next one)."""
     f = session.forward_result

@@ -23,6 +23,10 @@ class Update:
     delta_norms: np.ndarray | None = None  # ||delta|| per tensor, in ``slices`` order
     grad_norm: float = math.nan  # ||gradient|| before clipping
     clip_factor: float = 1.0
+    #: the first-order prediction of the objective's change: gradient · (new - old) (-lr|g|² for SGD)
+    predicted_change: float = math.nan
+    #: the forward pass the gradient came from (for before/after), kept only while it is small
+    before: object = None
 
 
 @dataclass(frozen=True)

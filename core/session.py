@@ -48,6 +48,8 @@ READY, FORWARD, BACKWARD = "ready", "forward", "backward"
 
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
+#: An update keeps the forward pass it came from (for before/after) up to this many probabilities.
+MAX_BEFORE_VALUES = 65_536
 #: Validation positions measured at most (evenly spread over the held-out sentences).
 MAX_VAL_POSITIONS = 2048
 #: Steps in a row above the uniform guess (and the start) that count as diverged.
@@ -638,7 +640,12 @@ class Session:
         unorms = self.model.tensor_norms(delta)
         self.timeline.cur.history.set_update(self.step, self.lr, self.optimizer.name, factor)
         self.step += 1
-        self.last_update = Update(grad, delta, self.lr, self.optimizer.name, self.step, unorms, gnorm, factor)
+        predicted = float(b.grads @ delta)  # first order: dL ~ g . dtheta, with the unclipped gradient
+        f = self.forward_result
+        before = f if f.probs.size <= MAX_BEFORE_VALUES else None
+        self.last_update = Update(
+            grad, delta, self.lr, self.optimizer.name, self.step, unorms, gnorm, factor, predicted, before
+        )
         self.phase = READY
         if not np.isfinite(unorms).all():
             return self._diverge("nonfinite_update", math.nan)
@@ -680,6 +687,9 @@ class Session:
         st.nbytes = params.nbytes * len(opt)  # the parameters, and each optimizer vector beside "t"
         if u is not None:
             st.nbytes += u.grad.nbytes + u.delta.nbytes
+            if u.before is not None:
+                b = u.before
+                st.nbytes += sum(a.nbytes for a in (b.x, b.h1, b.h2, b.logits, b.probs))
         if not lean:
             st.nbytes += _nbytes(fwd, bwd)
         return st

@@ -384,7 +384,7 @@ async def test_k_toggles_clipping_as_an_undoable_action():
         await pilot.press("s")
         assert s.last_update.clip_factor < 1.0  # the lesson's first gradient is longer than 1
         assert np.linalg.norm(s.last_update.grad) == pytest.approx(1.0)
-        await pilot.press("z", "z")
+        await pilot.press("z", "z", "z")  # the step, its forward pass, the clipping
         assert s.clip is None and s.step == 0
 
 
@@ -489,3 +489,53 @@ async def test_time_travel_keys_wait_during_a_run():
         assert "press space or escape to stop" in narration(app)
         await pilot.press("escape")
         await settle(app, pilot)
+
+
+@pytest.mark.parametrize("lr", [0.1, 1.0, 10.0])
+def test_before_after_predicted_and_actual_change(lr):
+    from core.readout import before_after
+
+    s = Session.create(lr=lr)
+    s.train_step()
+    g = s.backward_result  # (none yet at step 1: the gradient came from step 0)
+    assert g is None
+    ref = Session.create(lr=lr)
+    ref.forward()
+    ref.backward()
+    grads = ref.backward_result.grads.copy()
+    ba = before_after(s, 0)
+    # SGD's first-order prediction is -lr |g|^2; the actual change is the history's
+    assert ba.predicted == pytest.approx(-lr * float(grads @ grads), rel=1e-12)
+    mean = s.history.column("mean_loss")
+    assert ba.actual == mean[1] - mean[0]
+    ratio = ba.actual / ba.predicted
+    if lr == 0.1:
+        assert 0.9 < ratio < 1.1  # a small step: first order is right
+    s.train_step()
+    ba2 = before_after(s, 0)
+    if lr == 10.0:
+        assert ba2.actual > 0 and ba2.predicted < 0  # the lesson's S10: too large overshoots
+    # the probabilities before are the previous step's forward pass, exactly
+    prev = Session.create(lr=lr)
+    prev.run(1)
+    np.testing.assert_array_equal(ba2.probs_before, prev.forward_result.probs[0])
+
+
+async def test_panes_show_what_the_update_changed():
+    from tui_trainer.widgets.context import ContextPane
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("s")
+        s = app.session
+        before = Session.create()
+        f0 = before.model.forward(before.data.contexts, before.data.targets)
+        d = float(s.forward_result.target_probs[0] - f0.target_probs[0])
+        shown = text_of(app.query_one(SoftmaxPane))
+        assert "ΔP" in shown and f"{d:+.4f}" in shown
+        assert f"ΔP(target) {d:+.4f}" in "\n".join(x.plain for x in app.query_one(ContextPane)._lines)
+        assert "predicted (g·Δθ)" in text_of(app.query_one(GradientPane))
+        await pilot.press("b")  # gradients of the new parameters: the update view gives way
+        assert "ΔP" in text_of(app.query_one(SoftmaxPane))
+        await pilot.press("u")  # stale now: no before/after until the next forward pass
+        assert "ΔP" not in text_of(app.query_one(SoftmaxPane))

@@ -98,7 +98,8 @@ def test_speed_ladder():
 
 
 @pytest.mark.parametrize(
-    "value, expect", [("0", "more than 0"), ("-3", "more than 0"), ("nan", "more than 0"), ("fast", "steps per second")]
+    "value, expect",
+    [("0", "greater than 0"), ("-3", "greater than 0"), ("nan", "greater than 0"), ("fast", "steps per second")],
 )
 def test_bad_speed_is_one_line_and_exit_2(capsys, value, expect):
     assert cli.main(["--speed", value]) == 2

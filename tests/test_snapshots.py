@@ -37,6 +37,7 @@ SCENES = {
     "run100": ([], _run_100),
     "help": (["question_mark"], _settle),
     "viewing-the-past": ([], _run_40_then_view_12),
+    "before-after": (["s", "s"], _settle),
 }
 
 

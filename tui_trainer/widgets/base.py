@@ -73,6 +73,13 @@ def fmt(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
+def fmt_delta(d: float) -> str:
+    """A signed change: four decimals, or scientific when smaller (never '-0.0000')."""
+    if d == 0:
+        return "0"
+    return f"{d:+.4f}" if abs(d) >= 1e-4 else f"{d:+.1e}"
+
+
 def fmt_big(x: float) -> str:
     """e^logit values: a few significant digits, scientific when large or tiny."""
     if not math.isfinite(x):

@@ -10,10 +10,10 @@ from rich.style import Style
 from rich.text import Text
 
 from core import BACKWARD, FORWARD, Session
-from core.readout import n_positions, parameter_summary, position_info
+from core.readout import before_after, n_positions, parameter_summary, position_info
 
 from ..palette import Palette
-from .base import Pane, fmt, rendered_height
+from .base import Pane, fmt, fmt_delta, rendered_height
 
 
 class ContextPane(Pane):
@@ -67,11 +67,14 @@ class ContextPane(Pane):
                     ("  ✓" if ok else "  ✗", ink.good if ok else ink.bad),
                 )
             )
-            lines.append(
-                Text.assemble(
-                    ("P(target) ", ink.muted), f"{info.target_prob:.4f}", ("  loss ", ink.muted), fmt(info.loss, 4)
-                )
+            p_line = Text.assemble(
+                ("P(target) ", ink.muted), f"{info.target_prob:.4f}", ("  loss ", ink.muted), fmt(info.loss, 4)
             )
+            lines.append(p_line)
+            ba = before_after(session, info.index)
+            if ba is not None:  # right after an update: how P(target) moved here
+                d = info.target_prob - float(ba.target_probs_before[info.index])
+                lines.append(Text.assemble(("ΔP(target) ", ink.muted), (fmt_delta(d), ink.good if d > 0 else ink.bad)))
         lines.append(Text(""))
         lines.append(_phase_line(session, ink))
         params = parameter_summary(session)

@@ -7,11 +7,14 @@ each tensor's update size, the learning rate and the largest changes.
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Group
 from rich.text import Text
 
 from core import BACKWARD, Session
 from core.readout import (
+    before_after,
     largest_changes,
     layer_grad_norms,
     position_info,
@@ -25,6 +28,18 @@ from .grid import Col, Grid
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
 LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
+
+
+def _prediction(ba, ink) -> Text:
+    """'Δloss -0.705 predicted (g·Δθ), -0.572 actual (ratio=0.81)', and overshoot when it rose."""
+    t = Text.assemble(("Δloss ", ink.muted), fmt(ba.predicted, 3), (" predicted (g·Δθ), ", ink.muted))
+    t.append(fmt(ba.actual, 3))
+    t.append(" actual", style=ink.muted)
+    if ba.predicted != 0 and math.isfinite(ba.actual):
+        t.append(f" (ratio={ba.actual / ba.predicted:.2f})")  # one word: wraps whole
+    if ba.actual > 0:
+        t.append("  overshoot!", style=ink.warn)
+    return t
 
 
 class GradientPane(Pane):
@@ -140,6 +155,7 @@ class GradientPane(Pane):
             else ("v = 0.9v + grad; new = old - lr × v" if opt == "momentum" else "new = old - lr × m̂/(√v̂+ε)")
         )
         head = Text.assemble((f"update {u.step}", ink.strong), f"  {opt}  lr {u.lr:g}  ", (rule, ink.muted))
+        ba = before_after(session, 0)
         norms = update_norms(session)
         top = max(v for _, v in norms) or 1.0
         width = max(self.content_size.width, 40)
@@ -153,9 +169,17 @@ class GradientPane(Pane):
             Col("new", justify="right"),
             header_style=ink.muted,
         )
-        # in a short pane the largest changes give way first (header + rows), then Adam's line
+        # in a short pane the largest changes give way first (header + rows), then Adam's line;
+        # the predicted and actual loss change stays while the per-tensor rows fit beside it
         height = self.content_size.height
         used = rendered_height(self, head) + rendered_height(self, t) if height > 0 else 0
+        if ba is not None:  # the loss change the gradient predicted, beside the real one
+            pred = _prediction(ba, ink)
+            lines = rendered_height(self, pred) if height > 0 else 0
+            if height <= 0 or used + lines <= height:
+                head.append("\n")
+                head.append_text(pred)
+                used += lines
         room = 3 if height <= 0 else min(height - used - 1, 3)
         for c in largest_changes(session, max(room, 0)):
             idx = ",".join(map(str, c.index))

@@ -10,9 +10,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from core import Session
-from core.readout import position_info, ranked, softmax_steps
+from core.readout import before_after, position_info, ranked, softmax_steps
 
-from .base import Pane, fmt_big, rendered_height
+from .base import Pane, fmt_big, fmt_delta, rendered_height
 from .grid import Col, Grid
 
 
@@ -27,6 +27,7 @@ class SoftmaxPane(Pane):
         self._hidden = 0
         self._loss: tuple[str, float, float] | None = None
         self._stale = False
+        self._delta: list[float] | None = None  # ΔP per row since the last update (before/after)
 
     def show(self, session: Session, position: int) -> None:
         f = session.forward_result
@@ -46,6 +47,9 @@ class SoftmaxPane(Pane):
         vocab = session.vocab.tokens
         logits = f.logits[info.index]
         self._rows = [(vocab[i], float(logits[i]), float(exps[i]), float(probs[i]), i == info.target_id) for i in order]
+        # right after an update and its forward pass: how each probability moved
+        ba = before_after(session, info.index)
+        self._delta = None if ba is None else [float(probs[i] - ba.probs_before[i]) for i in order]
         self._hidden = hidden
         self._sum = (total, float(probs.sum()))
         self.border_subtitle = "stale" if self._stale else f"position {info.index + 1}"
@@ -57,26 +61,37 @@ class SoftmaxPane(Pane):
     def render(self) -> Grid | Text:
         if not self._rows:
             return Text("Press f: softmax turns logits into probabilities that sum to 1.", style=self.ink.muted)
-        t = Grid(
+        delta = self._delta
+        cols = [
             Col("word", no_wrap=True, max_width=12, shrink=True),
             Col("logit", justify="right"),
             Col("e^logit", justify="right"),
             Col("P", justify="right"),
-            expand=True,
-            caption=_caption(*self._loss),
-            caption_style=self.ink.strong,
-        )
+        ]
+        # the update just made: each probability's change (in a narrow pane instead of e^logit)
+        narrow = delta is not None and self.content_size.width < 52
+        if narrow:
+            cols.pop(2)
+        if delta is not None:
+            cols.append(Col("ΔP", justify="right"))
+        t = Grid(*cols, expand=True, caption=_caption(*self._loss), caption_style=self.ink.strong)
         ink = self.ink
         style = ink.muted if self._stale else ""
-        for word, logit, e, p, is_t in self._rows:
+        for k, (word, logit, e, p, is_t) in enumerate(self._rows):
             mark = ink.target if is_t else style
-            t.add_row(
-                Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}", style=style
-            )
+            cells = [Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}"]
+            if narrow:
+                del cells[2]
+            if delta is not None:
+                d = delta[k]
+                good = (d > 0) == is_t  # the target should rise, the others fall
+                cells.append(Text(fmt_delta(d), style=(ink.good if good else ink.bad) if abs(d) >= 1e-4 else ink.muted))
+            t.add_row(*cells, style=style)
         if self._hidden:
             t.add_note(Text(f"… {self._hidden} more", style=ink.muted))
         total, psum = self._sum
-        t.add_row(Text("sum", style=ink.strong), "", fmt_big(total), Text(f"{psum:.6f}", style=ink.strong))
+        last = [Text(f"{psum:.6f}", style=ink.strong)] + ([""] if delta is not None else [])
+        t.add_row(Text("sum", style=ink.strong), "", *([] if narrow else [fmt_big(total)]), *last)
         return t
 
 
