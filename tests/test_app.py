@@ -539,3 +539,70 @@ async def test_panes_show_what_the_update_changed():
         assert "ΔP" in text_of(app.query_one(SoftmaxPane))
         await pilot.press("u")  # stale now: no before/after until the next forward pass
         assert "ΔP" not in text_of(app.query_one(SoftmaxPane))
+
+
+async def test_branch_picker_lists_branches_and_goes_to_one():
+    from textual.widgets import OptionList
+
+    from tui_trainer.screens.timeline import BranchPicker
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("5", "G", "left_square_bracket", "3", "r")  # a new branch from step 5 at lr 0.3
+        await settle(app, pilot)
+        s = app.session
+        assert s.branch == 1 and s.step == 8
+        await pilot.press("B")
+        assert isinstance(app.screen, BranchPicker)
+        labels = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert labels == [
+            "branch 0 · the first · to step 20",
+            "branch 1 · from step 5 of branch 0 · to step 8 · current",
+        ]
+        await pilot.press("up", "enter")
+        assert s.branch == 0 and s.step == 20 and np.array_equal(s.model.params, _trained(20))
+
+
+@pytest.mark.parametrize("expr", ["p(learning)>0.9", "total<0.5, loss_up"])
+async def test_run_until_stops_where_the_condition_first_holds(expr):
+    from tui_trainer.screens.timeline import BreakpointInput
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash")
+        assert isinstance(app.screen, BreakpointInput)
+        await pilot.press(*expr, "enter")
+        await settle(app, pilot)
+        s = app.session
+        # the first step where it holds, found here by training a separate session step by step
+        ref = Session.create()
+        ref.forward()
+        while True:
+            h = ref.history[-1]
+            prev = ref.history[-2] if len(ref.history) > 1 else None
+            if (
+                (h.target_probs[3] > 0.9)
+                if expr.startswith("p(")
+                else (h.total_loss < 0.5 or (prev is not None and h.mean_loss > prev.mean_loss))
+            ):
+                break
+            ref.train_step()
+        assert s.step == ref.step and not app.running
+        assert "holds at step" in narration(app)
+
+
+async def test_a_bad_condition_says_why_and_keeps_the_input_open():
+    from textual.widgets import Static
+
+    from tui_trainer.screens.timeline import BreakpointInput
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash", *"p(hate)>0.5", "enter")
+        assert isinstance(app.screen, BreakpointInput)
+        error = str(app.screen.query_one("#error", Static).render())
+        assert "'hate' is not a target" in error
+        await pilot.press("escape")
+        assert not isinstance(app.screen, BreakpointInput) and app.session.step == 0

@@ -29,9 +29,10 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
 from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session
+from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.generate import sample
-from core.readout import n_positions
+from core.readout import n_positions, tracked
 
 from . import narrate
 from .export import export_history, history_csv, history_json, stem
@@ -39,6 +40,7 @@ from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
+from .screens.timeline import BranchPicker, BreakpointInput
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
 from .widgets.logits import LogitsPane
@@ -101,6 +103,8 @@ class TrainerApp(App[int]):
         Binding("home", "scrub_home", "Step 0", show=False, tooltip="The first step"),
         Binding("end", "scrub_end", "Newest", show=False, tooltip="The newest state of this branch"),
         Binding("G", "goto_count", "Go to step", show=False, tooltip="Type a step number, then G"),
+        Binding("B", "branches", "Branches", show=False, tooltip="Every branch of the timeline"),
+        Binding("slash", "run_until", "Run until", show=False, tooltip="Run until a condition holds"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
@@ -169,6 +173,9 @@ class TrainerApp(App[int]):
         self._last_result: ActionResult | None = None
         self._train_worker: Worker | None = None
         self._live_timer: Timer | None = None
+        #: the last condition typed after /, offered again; the one the current run stops at
+        self._until_text = ""
+        self._running_until: str | None = None
         #: samples written with w, oldest first, and the temperature for the next one
         self.samples: list[Sample] = []
         self.temperature = 1.0
@@ -247,7 +254,12 @@ class TrainerApp(App[int]):
     def _show_status(self) -> None:
         """The status line (call with the session's lock held)."""
         self.query_one(StatusBar).show(
-            self.session, self.running, self.count, waiting=self._script_wait is not None, speed=self.pacer.speed
+            self.session,
+            self.running,
+            self.count,
+            waiting=self._script_wait is not None,
+            speed=self.pacer.speed,
+            until=self._running_until,
         )
 
     def say(self, text: str) -> None:
@@ -349,6 +361,31 @@ class TrainerApp(App[int]):
         n, self.count = int(self.count), ""
         self._travel(self.session.goto(n))
 
+    def action_branches(self) -> None:
+        """B: the branch picker; the chosen branch's newest state."""
+        if self._busy():
+            return
+
+        def chosen(branch: int | None) -> None:
+            if branch is not None:
+                b = next(x for x in self.session.branches() if x.id == branch)
+                self._travel(self.session.goto_position(b.length, branch=branch))
+
+        self.push_screen(BranchPicker(self.session.branches()), chosen)
+
+    def action_run_until(self) -> None:
+        """/: type a condition, then train until the first step where it holds."""
+        if self._busy():
+            return
+        targets = [t for _, _, t in tracked(self.session)]
+
+        def chosen(bp) -> None:
+            if bp is not None:
+                self._until_text = bp.text
+                self.start_run(None, until=bp)
+
+        self.push_screen(BreakpointInput(lambda e: parse_breakpoint(e, targets), self._until_text), chosen)
+
     def _travel(self, result: ActionResult) -> None:
         self.refresh_panes()
         with self.session.lock:
@@ -384,20 +421,24 @@ class TrainerApp(App[int]):
             self.refresh_panes()
             self.say("Count cleared.")
 
-    def start_run(self, n: int | None) -> None:
-        """Train ``n`` steps (None: until paused) in a worker."""
+    def start_run(self, n: int | None, until=None) -> None:
+        """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in a worker."""
         if n == 0:
             self.say("Ran 0 steps.")
             return
         self._stop.clear()
         self.running = True
-        self._playing = n is None
+        self._playing = n is None and until is None
+        self._running_until = None if until is None else until.text
         self._follow("loss")
         self.refresh_panes()
-        self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
+        if until is not None:
+            self.say(f"Running until {until.text}… (space or escape stops)")
+        else:
+            self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(RUN_SWITCH_INTERVAL)
-        self._train_worker = self._train(n)
+        self._train_worker = self._train(n, until)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
         self._live_timer = self.set_interval(LIVE_REFRESH_INTERVAL, self._refresh_live)
@@ -430,7 +471,7 @@ class TrainerApp(App[int]):
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, n: int | None) -> None:
+    def _train(self, n: int | None, until=None) -> None:
         worker = get_current_worker()
 
         def should_stop() -> bool:
@@ -439,7 +480,10 @@ class TrainerApp(App[int]):
         pacer = self.pacer
         pacer.start()
         result = self.session.run(
-            PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop)
+            PLAY_CHUNK if n is None else n,
+            should_stop=should_stop,
+            on_step=lambda _: pacer.after_step(should_stop),
+            until=until,
         )
         self._from_thread(self._run_finished, result)
 
@@ -451,6 +495,7 @@ class TrainerApp(App[int]):
 
     def _run_finished(self, result: ActionResult) -> None:
         self.running = False
+        self._running_until = None
         if self._live_timer is not None:
             self._live_timer.stop()
             self._live_timer = None

@@ -225,10 +225,14 @@ def _step(session: Session, result: ActionResult) -> str:
 def _run(session: Session, result: ActionResult) -> str:
     h = session.history
     if not result.steps or not h:
+        if result.stopped == "breakpoint":
+            return f"{result.detail} already holds at step {session.step}: no step taken."
         stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
         return f"Ran 0 steps{stopped}."
     first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
+    if result.stopped == "breakpoint":
+        stopped = f", then stopped: {result.detail} holds at step {session.step}"
     rose = ""
     if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."

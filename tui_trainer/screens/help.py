@@ -28,6 +28,8 @@ KEY_HELP: list[tuple[str, str]] = [
     (", .", "One action back / forward (a phase, a step or a setting), like z and Z."),
     ("Home End", "Step 0 / the newest state of this branch."),
     ("G", "Go to the step typed before it, e.g. 40G."),
+    ("B", "Branches: every line of time this session made; enter goes to one's newest state."),
+    ("/", "Run until a condition holds, e.g. p(learning)>0.9 or total<0.05,loss_up (comma = or)."),
     ("- +", "Slow motion: fewer / more steps per second for r and space (= works as +; --speed sets it)."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
     ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),

@@ -25,7 +25,13 @@ class StatusBar(Static):
     """
 
     def show(
-        self, session: Session, running: bool, count: str, waiting: bool = False, speed: float | None = None
+        self,
+        session: Session,
+        running: bool,
+        count: str,
+        waiting: bool = False,
+        speed: float | None = None,
+        until: str | None = None,
     ) -> None:
         # (text, style, drop order): when the line is too long (step 100,000 at 80 columns)
         # the hints go first, then the perplexity, then the program's name
@@ -57,7 +63,10 @@ class StatusBar(Static):
         elif running:
             parts.append((f"{speed_text(speed)}  ", ink.text, 1))
         if running:
-            parts += [("● running ", ink.good, 0), ("(space/esc stops)", ink.good, 1), ("  ", "", 0)]
+            parts += [("● running ", ink.good, 0)]
+            if until:  # a breakpoint run: the condition it stops at
+                parts += [(f"until {until} ", ink.good, 0)]
+            parts += [("(space/esc stops)", ink.good, 1), ("  ", "", 0)]
         if count:
             parts += [(f"count {count}_ ", ink.accent, 0), ("(r runs it)", ink.accent, 1)]
         if waiting:  # a key script's ``wait``
