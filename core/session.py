@@ -358,6 +358,24 @@ class Session:
                 return ActionResult("set_optimizer", code="unchanged")
             return self._do(Command("set_optimizer", (name, None if lr is None else float(lr))))
 
+    def fork_branch(self, optimizer: str | None = None, lr: float | None = None) -> ActionResult:
+        """Start a branch here with another optimizer and/or learning rate (the current branch,
+        and anything after this state on it, stays as it is): try both and compare them."""
+        with self.lock:
+            name = optimizer or self.optimizer.name
+            if name not in OPTIMIZERS:
+                return ActionResult("fork", ok=False, code="unknown_optimizer", detail=str(name))
+            if lr is not None and (why := lr_problem(lr)):
+                return ActionResult("fork", ok=False, code="bad_lr", detail=why, value=_as_float(lr))
+            lr = None if lr is None else float(lr)
+            if name == self.optimizer.name and lr in (None, self.lr):
+                return ActionResult("fork", ok=False, code="unchanged")
+            if name != self.optimizer.name:
+                r = self._do(Command("set_optimizer", (name, lr)), new_branch=True)
+            else:
+                r = self._do(Command("set_lr", (lr,)), new_branch=True)
+            return replace(r, action="fork", branch=self.timeline.cur.id)
+
     def set_clip(self, norm: float | None) -> ActionResult:
         """Clip the gradient's norm to ``norm`` in updates (None: no clipping)."""
         with self.lock:
@@ -480,12 +498,12 @@ class Session:
     def _refuse(self, action: str, **kw) -> ActionResult:
         return ActionResult(action, ok=False, code="diverged", divergence=self.divergence, **kw)
 
-    def _do(self, cmd: Command) -> ActionResult:
+    def _do(self, cmd: Command, new_branch: bool = False) -> ActionResult:
         """Apply ``cmd`` live: the timeline records it (starting a branch if the state is in
-        the past), then the same ``_apply`` that replays use."""
+        the past, or if ``new_branch``), then the same ``_apply`` that replays use."""
         tl = self.timeline
         before = tl.cur
-        tl.begin(cmd, self._history_for_fork)
+        tl.begin(cmd, self._history_for_fork, new_branch)
         step = self.step
         r = self._apply(cmd)
         tl.commit(cmd, self.step != step)

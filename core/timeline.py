@@ -202,15 +202,17 @@ class Timeline:
 
     # --- recording ------------------------------------------------------------------------
 
-    def begin(self, cmd: Command, fork_history: Callable[[], History]) -> None:
+    def begin(self, cmd: Command, fork_history: Callable[[], History], new_branch: bool = False) -> None:
         """Before ``cmd`` is applied at the cursor: if the cursor is before the end of its
-        branch, either ``cmd`` is the branch's next command (a redo) or a branch starts here."""
+        branch, either ``cmd`` is the branch's next command (a redo) or a branch starts here;
+        ``new_branch`` starts one in any case (a fork at the end of a branch, too)."""
         self._redoing = False
-        if self.at_end:
-            return
-        if self.cur.command(self.pos) == cmd:
-            self._redoing = True
-            return
+        if not new_branch:
+            if self.at_end:
+                return
+            if self.cur.command(self.pos) == cmd:
+                self._redoing = True
+                return
         b = Branch(len(self.branches), self.cur, self.pos, fork_history())
         upd = self.cur.updates()
         keep = upd[upd < self.pos]

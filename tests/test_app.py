@@ -556,7 +556,7 @@ async def test_branch_picker_lists_branches_and_goes_to_one():
         assert s.branch == 1 and s.step == 8
         await pilot.press("B")
         assert isinstance(app.screen, BranchPicker)
-        labels = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        labels = [str(o.prompt).split("\n")[0] for o in app.screen.query_one(OptionList).options]
         assert labels == [
             "branch 0 · the first · to step 20",
             "branch 1 · from step 5 of branch 0 · to step 8 · current",
@@ -606,3 +606,44 @@ async def test_a_bad_condition_says_why_and_keeps_the_input_open():
         assert "'hate' is not a target" in error
         await pilot.press("escape")
         assert not isinstance(app.screen, BreakpointInput) and app.session.step == 0
+
+
+async def test_fork_trains_a_second_branch_and_the_curve_overlays_both():
+    from textual.widgets import Input, OptionList, Static
+
+    from tui_trainer.screens.timeline import ForkForm
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("3", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("2", "G", "F")
+        assert isinstance(app.screen, ForkForm)
+        form = app.screen
+        for bad, why in [
+            ("rmsprop", "unknown optimizer"),
+            ("sgd 1", "what this branch uses"),
+            ("-3", "greater than 0"),
+        ]:
+            form.query_one(Input).value = bad
+            await pilot.press("enter")
+            assert why in str(form.query_one("#error", Static).render()), bad
+        form.query_one(Input).value = "adam 0.01"
+        await pilot.press("enter")
+        s = app.session
+        assert s.branch == 1 and s.optimizer.name == "adam" and s.lr == 0.01 and s.step == 2
+        await pilot.press("1", "0", "r")
+        await settle(app, pilot)
+        # the new branch is the first one's step 2, then adam: the same as doing it by hand
+        ref = Session.create()
+        ref.run(2)
+        ref.set_optimizer("adam", 0.01)
+        ref.run(10)
+        assert np.array_equal(s.model.params, ref.model.params)
+        legend = text_of(app.query_one(LossPane)).rstrip("\n").splitlines()[-1]
+        assert "branch 1 (this)" in legend and "branch 0" in legend
+        await pilot.press("B")
+        compare = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
+        assert "total < 0.05 at step 27" in compare[0] and "total < 0.05 never" in compare[1]
+        await pilot.press("escape")
+        assert s.goto(30, branch=0).ok and np.array_equal(s.model.params, _trained(30))

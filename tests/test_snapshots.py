@@ -29,6 +29,16 @@ async def _run_40_then_view_12(pilot):
     await pilot.pause()
 
 
+async def _fork_overlay(pilot):
+    await pilot.press("3", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("2", "G", "F")
+    pilot.app.screen.query_one("#fork").value = "sgd 0.1"
+    await pilot.press("enter", "4", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 SCENES = {
     "start": ([], _settle),
     "f": (["f"], _settle),
@@ -38,6 +48,7 @@ SCENES = {
     "help": (["question_mark"], _settle),
     "viewing-the-past": ([], _run_40_then_view_12),
     "before-after": (["s", "s"], _settle),
+    "fork-overlay": ([], _fork_overlay),
 }
 
 

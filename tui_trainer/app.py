@@ -28,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session
+from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.generate import sample
@@ -40,7 +40,7 @@ from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
-from .screens.timeline import BranchPicker, BreakpointInput
+from .screens.timeline import BranchPicker, BreakpointInput, ForkForm
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
 from .widgets.logits import LogitsPane
@@ -104,6 +104,7 @@ class TrainerApp(App[int]):
         Binding("end", "scrub_end", "Newest", show=False, tooltip="The newest state of this branch"),
         Binding("G", "goto_count", "Go to step", show=False, tooltip="Type a step number, then G"),
         Binding("B", "branches", "Branches", show=False, tooltip="Every branch of the timeline"),
+        Binding("F", "fork", "Fork", show=False, tooltip="A branch from here with another optimizer or lr"),
         Binding("slash", "run_until", "Run until", show=False, tooltip="Run until a condition holds"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
@@ -371,7 +372,30 @@ class TrainerApp(App[int]):
                 b = next(x for x in self.session.branches() if x.id == branch)
                 self._travel(self.session.goto_position(b.length, branch=branch))
 
-        self.push_screen(BranchPicker(self.session.branches()), chosen)
+        self.push_screen(BranchPicker(self.session.branches(), narrate.compare_branches(self.session)), chosen)
+
+    def action_fork(self) -> None:
+        """F: a branch from the cursor with another optimizer or learning rate."""
+        if self._busy():
+            return
+        s = self.session
+
+        def check(optimizer: str | None, lr: float | None) -> str | None:
+            if optimizer is not None and optimizer not in OPTIMIZERS:
+                return f"unknown optimizer {optimizer!r}: sgd, momentum or adam"
+            if lr is not None and (why := lr_problem(lr)):
+                return f"the learning rate {lr:g} {narrate.LR_PROBLEMS[why]}"
+            if (optimizer or s.optimizer.name) == s.optimizer.name and lr in (None, s.lr):
+                return "that is what this branch uses: change the optimizer or the learning rate"
+            return None
+
+        def chosen(choice) -> None:
+            if choice is not None:
+                r = s.fork_branch(*choice)
+                self.refresh_panes()
+                self.say(narrate.forked(s, r))
+
+        self.push_screen(ForkForm(s.optimizer.name, s.lr, check), chosen)
 
     def action_run_until(self) -> None:
         """/: type a condition, then train until the first step where it holds."""

@@ -6,6 +6,8 @@ two sentences; the app shows them in the narration bar.
 
 from __future__ import annotations
 
+import numpy as np
+
 from core import ActionResult, Divergence, Session
 from core.readout import largest_changes, layer_grad_norms, n_positions, position_info
 
@@ -127,6 +129,35 @@ def travel(session: Session, result: ActionResult) -> str:
             "> and End go forward; a training key here starts a new branch (the old one is kept)."
         )
     return f"At the newest state of this branch: step {session.step}, {_phase(session)}."
+
+
+def compare_branches(session: Session) -> dict[int, str]:
+    """Per branch: its final and best loss, and when the lesson's total first fell below 0.05."""
+    out = {}
+    what = "total_loss" if session.full_batch else "mean_loss"
+    for b in session.branches():
+        loss = session.branch_history(b.id).column(what)
+        if not loss.size:
+            continue
+        fin = loss[np.isfinite(loss)]
+        best = fmt(float(fin.min()), 4) if fin.size else "-"
+        text = f"{what.split('_')[0]} loss now {fmt(float(loss[-1]), 4)}, best {best}"
+        if session.full_batch:
+            below = np.flatnonzero(loss < 0.05)
+            text += f", total < 0.05 {'at step ' + str(int(below[0])) if below.size else 'never'}"
+        out[b.id] = text
+    return out
+
+
+def forked(session: Session, result: ActionResult) -> str:
+    """After F: which branch now trains, from where, with what."""
+    if not result.ok:
+        return refused(session, result)
+    b = next(x for x in session.branches() if x.id == result.branch)
+    return (
+        f"Branch {b.id} from step {b.fork_step} of branch {b.parent}: {session.optimizer.name} lr {session.lr:g}. "
+        "Train it (s, r); B goes back to the other, and the loss curve draws both."
+    )
 
 
 def _phase(session: Session) -> str:

@@ -33,16 +33,21 @@ class BranchPicker(ModalScreen[int | None]):
     BranchPicker OptionList { height: auto; max-height: 16; }
     """
 
-    def __init__(self, branches: list[BranchInfo]) -> None:
+    def __init__(self, branches: list[BranchInfo], compare: dict[int, str] | None = None) -> None:
         super().__init__()
-        self._branches = branches
+        self._branches, self._compare = branches, compare or {}
 
     def compose(self) -> ComposeResult:
         with Vertical() as v:
             v.border_title = "Branches: nothing is ever lost"
             v.border_subtitle = "enter goes there · escape closes"
             yield Static("A training key after going back in time starts a branch; the old future stays here.")
-            options = [Option(branch_label(b), id=str(b.id)) for b in self._branches]
+            options = [
+                Option(
+                    branch_label(b) + (f"\n    {self._compare[b.id]}" if b.id in self._compare else ""), id=str(b.id)
+                )
+                for b in self._branches
+            ]
             yield OptionList(*options, id="branches")
 
     def on_mount(self) -> None:
@@ -92,6 +97,56 @@ class BreakpointInput(ModalScreen[object]):
             self.query_one("#error", Static).update(str(e))
             return
         self.dismiss(bp)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ForkForm(ModalScreen[object]):
+    """F: a branch from here with another optimizer or learning rate ('adam 0.01', '0.3')."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    DEFAULT_CSS = """
+    ForkForm { align: center middle; }
+    ForkForm > Vertical {
+        width: 80%; max-width: 90; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ForkForm #error { color: $text-error; }
+    """
+
+    def __init__(self, optimizer: str, lr: float, check: Callable[[str | None, float | None], str | None]) -> None:
+        super().__init__()
+        self._optimizer, self._lr, self._check = optimizer, lr, check
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as v:
+            v.border_title = "Fork: try another optimizer or learning rate from here"
+            v.border_subtitle = "enter forks · escape cancels"
+            yield Static(
+                "Optimizer and learning rate, e.g. 'adam 0.01', 'momentum', or just '0.3'. The branch you are on "
+                "stays as it is; B switches between them and the loss curve draws both.",
+                markup=False,
+            )
+            yield Input(value=f"{self._optimizer} {self._lr:g}", id="fork")
+            yield Static("", id="error", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        words = event.value.split()
+        optimizer, lr = None, None
+        for w in words:
+            try:
+                lr = float(w)
+            except ValueError:
+                optimizer = w.lower()
+        if not words or len(words) > 2:
+            self.query_one("#error", Static).update("type an optimizer, a learning rate, or both")
+            return
+        problem = self._check(optimizer, lr)
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss((optimizer, lr))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -92,26 +92,28 @@ def _joined(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def _row(main: np.ndarray, val: np.ndarray, later: np.ndarray, ref: str | None, styles: dict) -> Text:
-    """One row of cells: the loss curve over the validation line over the steps after the
-    cursor (when looking back in time) over a baseline (dashed, labelled at its right end)."""
+def _row(layers: list[tuple[np.ndarray, Style]], ref: str | None, ref_style: Style) -> Text:
+    """One row of cells: the first layer with dots in a cell draws it (the loss curve, then the
+    validation line, the steps after the cursor, other branches), else a baseline (dashed,
+    labelled at its right end)."""
     t = Text()
     tail = f" {ref}" if ref else ""
-    n = main.shape[0] - len(tail)
+    n = layers[0][0].shape[0] - len(tail)
     for c in range(max(n, 0)):
-        if main[c]:
-            t.append(chr(0x2800 + int(main[c] | val[c])), styles["main"])
-        elif val[c]:
-            t.append(chr(0x2800 + int(val[c])), styles["val"])
-        elif later[c]:
-            t.append(chr(0x2800 + int(later[c])), styles["ref"])
-        elif ref:
-            t.append("╌", styles["ref"])
+        for bits, style in layers:
+            if bits[c]:
+                t.append(chr(0x2800 + int(bits[c])), style)
+                break
         else:
-            t.append(" ")
+            t.append("╌" if ref else " ", ref_style if ref else "")
     if tail and n >= 0:
-        t.append(tail, styles["ref"])
+        t.append(tail, ref_style)
     return t
+
+
+def _padded(v: np.ndarray, n: int) -> np.ndarray:
+    """``v`` with NaN (no value) up to length ``n``."""
+    return v if v.shape[0] >= n else np.concatenate([v, np.full(n - v.shape[0], np.nan)])
 
 
 class LossPane(Pane):
@@ -119,14 +121,23 @@ class LossPane(Pane):
     mean), the validation loss and the baselines to beat; the lesson's progress table with ``p``.
 
     Component classes: ``losscurve--line`` styles the curve (the theme's accent by default),
-    ``losscurve--val`` the validation line, ``losscurve--ref`` the baselines.
+    ``losscurve--val`` the validation line, ``losscurve--ref`` the baselines, ``losscurve--b1``
+    to ``b3`` the other branches' curves (the newest three), with a legend under the chart.
     """
 
-    COMPONENT_CLASSES = {"losscurve--line", "losscurve--val", "losscurve--ref"}
+    COMPONENT_CLASSES = {
+        "losscurve--line",
+        "losscurve--val",
+        "losscurve--ref",
+        *(f"losscurve--b{i}" for i in (1, 2, 3)),
+    }
     DEFAULT_CSS = """
     LossPane > .losscurve--line { color: $accent; text-style: bold; }
     LossPane > .losscurve--val { color: $success; text-style: bold; }
     LossPane > .losscurve--ref { color: $text-muted; }
+    LossPane > .losscurve--b1 { color: $secondary; text-style: bold; }
+    LossPane > .losscurve--b2 { color: $error; text-style: bold; }
+    LossPane > .losscurve--b3 { color: $warning; text-style: bold; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -143,6 +154,8 @@ class LossPane(Pane):
         self._targets: list[str] = []
         self._step = 0
         self._cursor: int | None = None  # the step viewed, when looking back in time
+        self._branch = 0  # the current branch's number
+        self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
 
     def show(self, session: Session, position: int) -> None:
         # the whole branch: looking back in time, the steps after the cursor stay drawn (muted)
@@ -153,6 +166,9 @@ class LossPane(Pane):
         self._what = "total" if total else "mean"
         self._losses = h.column("total_loss" if total else "mean_loss")
         self._val = h.column("val_loss") if session.val_data is not None else np.zeros(0)
+        self._branch = session.branch
+        others = [b.id for b in session.branches() if not b.current][-3:]
+        self._others = [(b, session.branch_history(b).column("total_loss" if total else "mean_loss")) for b in others]
         n = session.data.n_positions if total else 1
         base = baselines(session)
         self._refs = [("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)]
@@ -182,15 +198,19 @@ class LossPane(Pane):
             return Text(f"Step 0: {self._what} loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
         w, h = self.content_size.width, self.content_size.height
         label_w = 8
-        width, height = max(w - label_w, 4), max(h - 1, 2)
-        main = _scaled(self._losses, self.log_scale)
+        legend = bool(self._others)  # one more line: which colour is which branch
+        width, height = max(w - label_w, 4), max(h - 1 - legend, 2)
+        # every curve on one step axis: the longest sets it
+        n_steps = max([len(self._losses)] + [len(c) for _, c in self._others])
+        main = _padded(_scaled(self._losses, self.log_scale), n_steps)
         later = np.full_like(main, np.nan)
         if self._cursor is not None and self._cursor < main.size - 1:
             later[self._cursor :] = main[self._cursor :]  # from the cursor on: muted
             main = main.copy()
             main[self._cursor + 1 :] = np.nan
-        val = _scaled(_joined(self._val), self.log_scale) if self._val.size else np.zeros(0)
-        seen = np.concatenate([v[np.isfinite(v)] for v in (main, val, later)])
+        val = _padded(_scaled(_joined(self._val), self.log_scale), n_steps) if self._val.size else np.zeros(0)
+        others = [(b, _padded(_scaled(c, self.log_scale), n_steps)) for b, c in self._others]
+        seen = np.concatenate([v[np.isfinite(v)] for v in (main, val, later, *(c for _, c in others))])
         if seen.size == 0:
             return Text("The loss is not a finite number at any step yet.", style=self.ink.muted)
         lo, hi = float(seen.min()), float(seen.max())
@@ -207,6 +227,9 @@ class LossPane(Pane):
         # the component classes choose the colours; each is made readable on this background
         styles = {key: self._readable(f"losscurve--{key}") for key in ("line", "val", "ref")}
         styles["main"] = styles.pop("line")
+        layers = [(g_main, styles["main"]), (g_val, styles["val"]), (g_later, styles["ref"])]
+        for k, (_, curve) in enumerate(others, 1):
+            layers.append((braille_grid(curve, width, height, lo, hi), self._readable(f"losscurve--b{k}")))
         top, bottom = (10**hi, 10**lo) if self.log_scale else (hi, lo)
         out = []
         ink = self.ink
@@ -215,24 +238,33 @@ class LossPane(Pane):
             t = Text(
                 label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
             )
-            t.append_text(_row(g_main[i], g_val[i], g_later[i], refs.get(i), styles))
+            t.append_text(_row([(g[i], st) for g, st in layers], refs.get(i), styles["ref"]))
             out.append(t)
         foot = Text(" " * label_w + "step 0", style=ink.muted)
-        right = f"step {len(self._losses) - 1}"
+        right = f"step {n_steps - 1}"
         foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
         if self._what == "total":  # overshoots (the loss rose) as marks under the curve; sampled batches wobble
             rose = np.flatnonzero(np.diff(self._losses) > 0) + 1
-            n = len(self._losses)
+            n = n_steps
             for i in rose:
                 x = label_w + int(round(i / max(n - 1, 1) * (width - 1)))
                 if x < len(foot) and foot.plain[x] == " ":
                     foot = foot[:x] + Text("▲", style=ink.warn) + foot[x + 1 :]
         if self._cursor is not None:  # where the viewed step is on the curve
-            n = len(self._losses)
+            n = n_steps
             x = label_w + int(round(self._cursor / max(n - 1, 1) * (width - 1)))
             if x < len(foot):
                 foot = foot[:x] + Text("●", style=ink.accent) + foot[x + 1 :]
         out.append(foot)
+        if legend:
+            key = Text(" " * label_w)
+            key.append("━━ ", styles["main"])
+            key.append(f"branch {self._branch} (this)", ink.text)
+            for (b, _), (_, st) in zip(others, layers[3:], strict=True):
+                key.append("   ━━ ", st)
+                key.append(f"branch {b}", ink.text)
+            key.append("   (B: switch)", ink.muted)
+            out.append(key)
         if len(out) > h:  # keep the latest values visible when space is short
             out = out[-h:]
         return Group(*out)
