@@ -647,3 +647,27 @@ async def test_fork_trains_a_second_branch_and_the_curve_overlays_both():
         assert "total < 0.05 at step 27" in compare[0] and "total < 0.05 never" in compare[1]
         await pilot.press("escape")
         assert s.goto(30, branch=0).ok and np.array_equal(s.model.params, _trained(30))
+
+
+async def test_sweep_from_here_makes_a_branch_per_rate_like_the_cli(capsys):
+    import json
+
+    from tui_trainer import cli
+    from tui_trainer.screens.timeline import BranchPicker, SweepForm
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("S")
+        assert isinstance(app.screen, SweepForm)
+        app.screen.query_one("#sweep").value = "0.1,1,10 30"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, BranchPicker)
+        s = app.session
+        finals = {}
+        for b in s.branches():
+            s.goto_position(b.length, branch=b.id)
+            finals[s.lr] = s.history[-1].total_loss
+    assert cli.main(["sweep", "--lr", "0.1,1,10", "--steps", "30", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {r["lr"]: r["final_total"] for r in rows} == finals  # bit for bit

@@ -39,6 +39,14 @@ async def _fork_overlay(pilot):
     await pilot.pause()
 
 
+async def _sweep_table(pilot):
+    await pilot.press("S")
+    pilot.app.screen.query_one("#sweep").value = "0.01,0.1,1,10 30"
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 SCENES = {
     "start": ([], _settle),
     "f": (["f"], _settle),
@@ -49,6 +57,7 @@ SCENES = {
     "viewing-the-past": ([], _run_40_then_view_12),
     "before-after": (["s", "s"], _settle),
     "fork-overlay": ([], _fork_overlay),
+    "sweep-table": ([], _sweep_table),
 }
 
 

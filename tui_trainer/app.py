@@ -40,7 +40,7 @@ from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
-from .screens.timeline import BranchPicker, BreakpointInput, ForkForm
+from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
 from .widgets.context import ContextPane
 from .widgets.gradients import GradientPane
 from .widgets.logits import LogitsPane
@@ -104,6 +104,7 @@ class TrainerApp(App[int]):
         Binding("end", "scrub_end", "Newest", show=False, tooltip="The newest state of this branch"),
         Binding("G", "goto_count", "Go to step", show=False, tooltip="Type a step number, then G"),
         Binding("B", "branches", "Branches", show=False, tooltip="Every branch of the timeline"),
+        Binding("S", "sweep", "Sweep", show=False, tooltip="A learning-rate sweep from here"),
         Binding("F", "fork", "Fork", show=False, tooltip="A branch from here with another optimizer or lr"),
         Binding("slash", "run_until", "Run until", show=False, tooltip="Run until a condition holds"),
         Binding("left,h", "move(-1)", "◀ pos", show=False),
@@ -397,6 +398,18 @@ class TrainerApp(App[int]):
 
         self.push_screen(ForkForm(s.optimizer.name, s.lr, check), chosen)
 
+    def action_sweep(self) -> None:
+        """S: a learning-rate sweep from here: one branch per rate, the same number of steps each."""
+        if self._busy():
+            return
+
+        def chosen(choice) -> None:
+            if choice is not None:
+                lrs, steps = choice
+                self.start_run(steps, sweep=lrs)
+
+        self.push_screen(SweepForm(self.run_n), chosen)
+
     def action_run_until(self) -> None:
         """/: type a condition, then train until the first step where it holds."""
         if self._busy():
@@ -445,7 +458,7 @@ class TrainerApp(App[int]):
             self.refresh_panes()
             self.say("Count cleared.")
 
-    def start_run(self, n: int | None, until=None) -> None:
+    def start_run(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
         """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in a worker."""
         if n == 0:
             self.say("Ran 0 steps.")
@@ -456,13 +469,15 @@ class TrainerApp(App[int]):
         self._running_until = None if until is None else until.text
         self._follow("loss")
         self.refresh_panes()
-        if until is not None:
+        if sweep:
+            self.say(f"Sweeping lr {', '.join(f'{x:g}' for x in sweep)}: {n} steps each from step {self.session.step}…")
+        elif until is not None:
             self.say(f"Running until {until.text}… (space or escape stops)")
         else:
             self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(RUN_SWITCH_INTERVAL)
-        self._train_worker = self._train(n, until)
+        self._train_worker = self._train(n, until, sweep)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
         self._live_timer = self.set_interval(LIVE_REFRESH_INTERVAL, self._refresh_live)
@@ -495,7 +510,7 @@ class TrainerApp(App[int]):
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, n: int | None, until=None) -> None:
+    def _train(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
         worker = get_current_worker()
 
         def should_stop() -> bool:
@@ -503,7 +518,25 @@ class TrainerApp(App[int]):
 
         pacer = self.pacer
         pacer.start()
-        result = self.session.run(
+        s = self.session
+        if sweep:  # one branch per learning rate, each from the same state
+            with s.lock:
+                start = (s.branch, s.position)
+            result = None
+            for lr in sweep:
+                if should_stop():
+                    break
+                with s.lock:
+                    s.goto_position(start[1], branch=start[0])
+                    if lr == s.lr:  # the rate this branch already has: it goes on
+                        pass
+                    else:
+                        s.fork_branch(None, lr)
+                result = s.run(n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop))
+            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
+            self._from_thread(self._run_finished, result)
+            return
+        result = s.run(
             PLAY_CHUNK if n is None else n,
             should_stop=should_stop,
             on_step=lambda _: pacer.after_step(should_stop),
@@ -524,6 +557,11 @@ class TrainerApp(App[int]):
             self._live_timer.stop()
             self._live_timer = None
         sys.setswitchinterval(self._switch_interval)
+        if result.action == "sweep":  # every branch drawn on the curve; the compare table at once
+            self.refresh_panes()
+            self.say(f"Swept lr {result.detail}, {result.steps} steps each: the curve overlays the branches.")
+            self.push_screen(BranchPicker(self.session.branches(), narrate.compare_branches(self.session)))
+            return
         self._after(result)
 
     # --- navigation and settings ---------------------------------------------------------

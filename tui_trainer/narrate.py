@@ -136,12 +136,16 @@ def compare_branches(session: Session) -> dict[int, str]:
     out = {}
     what = "total_loss" if session.full_batch else "mean_loss"
     for b in session.branches():
-        loss = session.branch_history(b.id).column(what)
+        h = session.branch_history(b.id)
+        loss = h.column(what)
         if not loss.size:
             continue
         fin = loss[np.isfinite(loss)]
         best = fmt(float(fin.min()), 4) if fin.size else "-"
-        text = f"{what.split('_')[0]} loss now {fmt(float(loss[-1]), 4)}, best {best}"
+        # the settings of its last update (the rows record the update that left each step)
+        lrs, known = h.column("lr"), np.flatnonzero(np.isfinite(h.column("lr")))
+        setting = f"{h[int(known[-1])].optimizer} lr {lrs[known[-1]]:g}: " if known.size else ""
+        text = f"{setting}{what.split('_')[0]} loss now {fmt(float(loss[-1]), 4)}, best {best}"
         if session.full_batch:
             below = np.flatnonzero(loss < 0.05)
             text += f", total < 0.05 {'at step ' + str(int(below[0])) if below.size else 'never'}"

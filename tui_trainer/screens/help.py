@@ -30,6 +30,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("G", "Go to the step typed before it, e.g. 40G."),
     ("B", "Branches: every line of time this session made; enter goes to one's newest state."),
     ("F", "Fork: a branch from here with another optimizer or learning rate; the curve overlays the branches."),
+    ("S", "Learning-rate sweep from here: one branch per rate, drawn together and compared (the lesson's S10)."),
     ("/", "Run until a condition holds, e.g. p(learning)>0.9 or total<0.05,loss_up (comma = or)."),
     ("- +", "Slow motion: fewer / more steps per second for r and space (= works as +; --speed sets it)."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),

@@ -150,3 +150,56 @@ class ForkForm(ModalScreen[object]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+class SweepForm(ModalScreen[object]):
+    """S: learning rates and steps for a sweep from here ('0.01,0.1,1,10 100')."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    DEFAULT_CSS = """
+    SweepForm { align: center middle; }
+    SweepForm > Vertical {
+        width: 80%; max-width: 90; height: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    SweepForm #error { color: $text-error; }
+    """
+
+    def __init__(self, steps: int) -> None:
+        super().__init__()
+        self._steps = steps
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as v:
+            v.border_title = "Learning-rate sweep from here"
+            v.border_subtitle = "enter runs · escape cancels"
+            yield Static(
+                "Learning rates, comma-separated, then the steps for each: one branch per rate from this step, "
+                "drawn together on the loss curve and compared (the lesson's learning-rate table, measured).",
+                markup=False,
+            )
+            yield Input(value=f"0.01,0.1,1,10 {self._steps}", id="sweep")
+            yield Static("", id="error", markup=False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from core import lr_problem
+
+        parts = event.value.split()
+        error = self.query_one("#error", Static)
+        if len(parts) not in (1, 2):
+            error.update("type learning rates and a number of steps, e.g. 0.01,0.1,1 100")
+            return
+        try:
+            lrs = tuple(float(x) for x in parts[0].split(","))
+            steps = int(parts[1]) if len(parts) == 2 else self._steps
+        except ValueError:
+            error.update(f"cannot read {event.value!r}: e.g. 0.01,0.1,1 100")
+            return
+        bad = [x for x in lrs if lr_problem(x)]
+        if bad or not 1 <= steps <= 100_000 or not 1 <= len(lrs) <= 5:
+            error.update("one to five usable learning rates, and 1 to 100,000 steps")
+            return
+        self.dismiss((lrs, steps))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -122,14 +122,14 @@ class LossPane(Pane):
 
     Component classes: ``losscurve--line`` styles the curve (the theme's accent by default),
     ``losscurve--val`` the validation line, ``losscurve--ref`` the baselines, ``losscurve--b1``
-    to ``b3`` the other branches' curves (the newest three), with a legend under the chart.
+    to ``b4`` the other branches' curves (the newest four), with a legend under the chart.
     """
 
     COMPONENT_CLASSES = {
         "losscurve--line",
         "losscurve--val",
         "losscurve--ref",
-        *(f"losscurve--b{i}" for i in (1, 2, 3)),
+        *(f"losscurve--b{i}" for i in (1, 2, 3, 4)),
     }
     DEFAULT_CSS = """
     LossPane > .losscurve--line { color: $accent; text-style: bold; }
@@ -138,6 +138,7 @@ class LossPane(Pane):
     LossPane > .losscurve--b1 { color: $secondary; text-style: bold; }
     LossPane > .losscurve--b2 { color: $error; text-style: bold; }
     LossPane > .losscurve--b3 { color: $warning; text-style: bold; }
+    LossPane > .losscurve--b4 { color: $primary; text-style: bold; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -167,7 +168,7 @@ class LossPane(Pane):
         self._losses = h.column("total_loss" if total else "mean_loss")
         self._val = h.column("val_loss") if session.val_data is not None else np.zeros(0)
         self._branch = session.branch
-        others = [b.id for b in session.branches() if not b.current][-3:]
+        others = [b.id for b in session.branches() if not b.current][-4:]
         self._others = [(b, session.branch_history(b).column("total_loss" if total else "mean_loss")) for b in others]
         n = session.data.n_positions if total else 1
         base = baselines(session)
