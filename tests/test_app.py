@@ -659,7 +659,7 @@ async def test_sweep_from_here_makes_a_branch_per_rate_like_the_cli(capsys):
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("S")
         assert isinstance(app.screen, SweepForm)
-        app.screen.query_one("#sweep").value = "0.1,1,10 30"
+        app.screen.query_one("#line").value = "0.1,1,10 30"
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, BranchPicker)

@@ -33,7 +33,7 @@ async def _fork_overlay(pilot):
     await pilot.press("3", "0", "r")
     await pilot.app.workers.wait_for_complete()
     await pilot.press("2", "G", "F")
-    pilot.app.screen.query_one("#fork").value = "sgd 0.1"
+    pilot.app.screen.query_one("#line").value = "sgd 0.1"
     await pilot.press("enter", "4", "0", "r")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
@@ -41,7 +41,7 @@ async def _fork_overlay(pilot):
 
 async def _sweep_table(pilot):
     await pilot.press("S")
-    pilot.app.screen.query_one("#sweep").value = "0.01,0.1,1,10 30"
+    pilot.app.screen.query_one("#line").value = "0.01,0.1,1,10 30"
     await pilot.press("enter")
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()

@@ -61,145 +61,121 @@ class BranchPicker(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class BreakpointInput(ModalScreen[object]):
-    """An expression to run until ('p(learning)>0.9, loss_up'); a bad one says why and stays open."""
+class InputForm(ModalScreen[object]):
+    """One line to type, read by ``read`` (which raises ``ValueError`` with what is wrong): a
+    bad line says why under it and the form stays open; enter with a good one dismisses with
+    what ``read`` returned, escape with None. Subclasses set the texts and ``read``."""
 
+    TITLE = ""
+    SUBTITLE = "enter · escape cancels"
+    HELP = ""
+    PLACEHOLDER = ""
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
     DEFAULT_CSS = """
-    BreakpointInput { align: center middle; }
-    BreakpointInput > Vertical {
+    InputForm { align: center middle; }
+    InputForm > Vertical {
         width: 80%; max-width: 90; height: auto;
         border: thick $primary; background: $surface; padding: 0 1;
     }
-    BreakpointInput #error { color: $text-error; }
+    InputForm #error { color: $text-error; }
     """
 
-    def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
+    def __init__(self, value: str = "") -> None:
         super().__init__()
-        self._parse, self._last = parse, last
+        self._value = value
+
+    def read(self, text: str) -> object:
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical() as v:
-            v.border_title = "Run until a condition holds"
-            v.border_subtitle = "enter runs · escape cancels"
-            yield Static(
-                "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite"
-                "   (comma = or)",
-                markup=False,
-            )
-            yield Input(value=self._last, placeholder="p(learning)>0.9", id="expr")
+            v.border_title, v.border_subtitle = self.TITLE, self.SUBTITLE
+            yield Static(self.HELP, markup=False)
+            yield Input(value=self._value, placeholder=self.PLACEHOLDER, id="line")
             yield Static("", id="error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:
-            bp = self._parse(event.value)
+            result = self.read(event.value)
         except ValueError as e:
             self.query_one("#error", Static).update(str(e))
             return
-        self.dismiss(bp)
+        self.dismiss(result)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
 
 
-class ForkForm(ModalScreen[object]):
+class BreakpointInput(InputForm):
+    """/: an expression to run until ('p(learning)>0.9, loss_up')."""
+
+    TITLE = "Run until a condition holds"
+    SUBTITLE = "enter runs · escape cancels"
+    HELP = "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite   (comma = or)"
+    PLACEHOLDER = "p(learning)>0.9"
+
+    def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
+        super().__init__(last)
+        self._parse = parse
+
+    def read(self, text: str) -> object:
+        return self._parse(text)  # (BreakpointError is a ValueError)
+
+
+class ForkForm(InputForm):
     """F: a branch from here with another optimizer or learning rate ('adam 0.01', '0.3')."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
-    DEFAULT_CSS = """
-    ForkForm { align: center middle; }
-    ForkForm > Vertical {
-        width: 80%; max-width: 90; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ForkForm #error { color: $text-error; }
-    """
+    TITLE = "Fork: try another optimizer or learning rate from here"
+    SUBTITLE = "enter forks · escape cancels"
+    HELP = (
+        "Optimizer and learning rate, e.g. 'adam 0.01', 'momentum', or just '0.3'. The branch you are on "
+        "stays as it is; B switches between them and the loss curve draws both."
+    )
 
     def __init__(self, optimizer: str, lr: float, check: Callable[[str | None, float | None], str | None]) -> None:
-        super().__init__()
-        self._optimizer, self._lr, self._check = optimizer, lr, check
+        super().__init__(f"{optimizer} {lr:g}")
+        self._check = check
 
-    def compose(self) -> ComposeResult:
-        with Vertical() as v:
-            v.border_title = "Fork: try another optimizer or learning rate from here"
-            v.border_subtitle = "enter forks · escape cancels"
-            yield Static(
-                "Optimizer and learning rate, e.g. 'adam 0.01', 'momentum', or just '0.3'. The branch you are on "
-                "stays as it is; B switches between them and the loss curve draws both.",
-                markup=False,
-            )
-            yield Input(value=f"{self._optimizer} {self._lr:g}", id="fork")
-            yield Static("", id="error", markup=False)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        words = event.value.split()
+    def read(self, text: str) -> tuple[str | None, float | None]:
+        words = text.split()
+        if not words or len(words) > 2:
+            raise ValueError("type an optimizer, a learning rate, or both")
         optimizer, lr = None, None
         for w in words:
             try:
                 lr = float(w)
             except ValueError:
                 optimizer = w.lower()
-        if not words or len(words) > 2:
-            self.query_one("#error", Static).update("type an optimizer, a learning rate, or both")
-            return
-        problem = self._check(optimizer, lr)
-        if problem:
-            self.query_one("#error", Static).update(problem)
-            return
-        self.dismiss((optimizer, lr))
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        if problem := self._check(optimizer, lr):
+            raise ValueError(problem)
+        return optimizer, lr
 
 
-class SweepForm(ModalScreen[object]):
+class SweepForm(InputForm):
     """S: learning rates and steps for a sweep from here ('0.01,0.1,1,10 100')."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
-    DEFAULT_CSS = """
-    SweepForm { align: center middle; }
-    SweepForm > Vertical {
-        width: 80%; max-width: 90; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    SweepForm #error { color: $text-error; }
-    """
+    TITLE = "Learning-rate sweep from here"
+    SUBTITLE = "enter runs · escape cancels"
+    HELP = (
+        "Learning rates, comma-separated, then the steps for each: one branch per rate from this step, "
+        "drawn together on the loss curve and compared (the lesson's learning-rate table, measured)."
+    )
 
     def __init__(self, steps: int) -> None:
-        super().__init__()
+        super().__init__(f"0.01,0.1,1,10 {steps}")
         self._steps = steps
 
-    def compose(self) -> ComposeResult:
-        with Vertical() as v:
-            v.border_title = "Learning-rate sweep from here"
-            v.border_subtitle = "enter runs · escape cancels"
-            yield Static(
-                "Learning rates, comma-separated, then the steps for each: one branch per rate from this step, "
-                "drawn together on the loss curve and compared (the lesson's learning-rate table, measured).",
-                markup=False,
-            )
-            yield Input(value=f"0.01,0.1,1,10 {self._steps}", id="sweep")
-            yield Static("", id="error", markup=False)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def read(self, text: str) -> tuple[tuple[float, ...], int]:
         from core import lr_problem
 
-        parts = event.value.split()
-        error = self.query_one("#error", Static)
+        parts = text.split()
         if len(parts) not in (1, 2):
-            error.update("type learning rates and a number of steps, e.g. 0.01,0.1,1 100")
-            return
+            raise ValueError("type learning rates and a number of steps, e.g. 0.01,0.1,1 100")
         try:
             lrs = tuple(float(x) for x in parts[0].split(","))
             steps = int(parts[1]) if len(parts) == 2 else self._steps
         except ValueError:
-            error.update(f"cannot read {event.value!r}: e.g. 0.01,0.1,1 100")
-            return
-        bad = [x for x in lrs if lr_problem(x)]
-        if bad or not 1 <= steps <= 100_000 or not 1 <= len(lrs) <= 5:
-            error.update("one to five usable learning rates, and 1 to 100,000 steps")
-            return
-        self.dismiss((lrs, steps))
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+            raise ValueError(f"cannot read {text!r}: e.g. 0.01,0.1,1 100") from None
+        if any(lr_problem(x) for x in lrs) or not 1 <= steps <= 100_000 or not 1 <= len(lrs) <= 5:
+            raise ValueError("one to five usable learning rates, and 1 to 100,000 steps")
+        return lrs, steps
