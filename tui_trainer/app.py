@@ -528,9 +528,7 @@ class TrainerApp(App[int]):
                     break
                 with s.lock:
                     s.goto_position(start[1], branch=start[0])
-                    if lr == s.lr:  # the rate this branch already has: it goes on
-                        pass
-                    else:
+                    if lr != s.lr:  # (the rate this branch already has: it goes on)
                         s.fork_branch(None, lr)
                 result = s.run(n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop))
             result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
