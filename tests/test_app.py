@@ -671,3 +671,34 @@ async def test_sweep_from_here_makes_a_branch_per_rate_like_the_cli(capsys):
     assert cli.main(["sweep", "--lr", "0.1,1,10", "--steps", "30", "--json"]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert {r["lr"]: r["final_total"] for r in rows} == finals  # bit for bit
+
+
+async def test_teaching_labels_add_up():
+    """Issue 13: the parameter shapes add up to the count, the update table shows the optimizer's
+    real step, clipping is visible, the P - target table ends with its sum (0)."""
+    import re
+
+    from tui_trainer.widgets.context import ContextPane
+
+    app = TrainerApp(Session.create(optimizer="adam", clip=1.0))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("f")
+        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        total = 0
+        for a, b, bias in re.findall(r"^ \S+\s+(\d+)×(\d+)(?: \+ (\d+))?$", "\n".join(lines), re.M):
+            total += int(a) * int(b) + int(bias or 0)
+        assert total == app.session.model.size == 1100 and "model: 1,100 parameters" in lines
+        await pilot.press("b")
+        shown = text_of(app.query_one(GradientPane)).splitlines()
+        d = app.session.backward_result.dlogits[0]
+        assert abs(float(d.sum())) < 1e-12  # the sum row is real: P sums to 1, the target to 1
+        assert shown[-1].split()[:3] == ["sum", "1.000", "1"]
+        words = [ln.split()[0] for ln in shown if ln.split() and ln.split()[0] in app.session.vocab.tokens]
+        more = next(int(ln.split()[1]) for ln in shown if ln.startswith("…"))
+        assert len(words) + more == 12 and len(words) > 4  # as many words as fit, the rest counted
+        await pilot.press("u")
+        shown = text_of(app.query_one(GradientPane))
+        u = app.session.last_update
+        assert "clipped: |grad|" in shown and f"× {u.clip_factor:.3g}" in shown
+        assert u.grad_norm * u.clip_factor == pytest.approx(1.0)
+        assert "step" in shown and "moving averages" in shown

@@ -222,7 +222,7 @@ def _backward(session: Session, position: int) -> str:
     sign = "+" if d >= 0 else ""
     return (
         f"Backward pass: dLoss/dlogit('{i.target}') = {i.target_prob:.3f} - 1 = {sign}{fmt(d, 3)}: raise it. "
-        f"Gradient norms {chain}."
+        f"|dL/d(layer output)| over all positions: {chain}."
     )
 
 

@@ -79,9 +79,13 @@ class ContextPane(Pane):
         lines.append(_phase_line(session, ink))
         params = parameter_summary(session)
         lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style=ink.muted))
+        counts = {name: count for name, _, count in params}
         for name, sh, _ in params:
-            if len(sh) == 2:  # one line per weight matrix; its bias is the same layer's
-                lines.append(Text(f" {name.split('.')[0]:<10} {'×'.join(map(str, sh))}", style=ink.muted, no_wrap=True))
+            if len(sh) == 2:  # one line per layer: its weight matrix, and its bias (the shapes add up)
+                layer = name.split(".")[0]
+                bias = counts.get(f"{layer}.b")
+                shape = "×".join(map(str, sh)) + (f" + {bias}" if bias else "")
+                lines.append(Text(f" {layer:<10} {shape}", style=ink.muted, no_wrap=True))
         self._lines = lines
         self.refresh()
 

@@ -23,7 +23,7 @@ from core.readout import (
     update_norms,
 )
 
-from .base import Pane, fmt, hbar, rendered_height
+from .base import Pane, fmt, fmt_delta, hbar, rendered_height
 from .grid import Col, Grid
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
@@ -55,7 +55,13 @@ class GradientPane(Pane):
         if session.phase == BACKWARD and session.backward_result is not None:
             self._body = self._backward_view(session, position)
             self.border_title = "Gradient flow: backward"
-        elif session.last_update is not None and session.stale:
+            # the layer norms are over every position of the step; the P - target table is one position's
+            n = session.backward_result.dlogits.shape[0]
+            self.border_subtitle = f"norms: all {n} positions · table: position {position + 1}"
+            self.refresh()
+            return
+        self.border_subtitle = ""
+        if session.last_update is not None and session.stale:
             self._body = self._update_view(session)
             self.border_title = "Gradient flow: update"
         elif session.last_update is not None:
@@ -113,17 +119,22 @@ class GradientPane(Pane):
         # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
         # (title, header, rows); in a short pane the |dL/dW| line goes first, the target row never
         height = self.content_size.height
-        rows = 4
+        n_words = d.shape[0]
+        rows = min(n_words, 4)
         if height > 0:
             params_lines = rendered_height(self, params)
-            rows = height - rendered_height(self, t) - params_lines - rendered_height(self, title) - 1
+            # the table's header, a "... N more" line and the sum row take three more lines
+            rows = height - rendered_height(self, t) - params_lines - rendered_height(self, title) - 3
             if rows < 2:
                 rows += params_lines
                 params = None
-            rows = max(min(rows, 4), 1)
-        order, _ = ranked(abs(d), rows, info.target_id)
+            rows = max(rows, 1)
+            if rows + 1 >= n_words:  # every word fits (the "... more" line is not needed)
+                rows = min(rows + 1, n_words)
+        order, hidden = ranked(abs(d), rows, info.target_id)
         if len(order) > rows:  # keep the target: drop the smallest other row
             order = [*order[: rows - 1], info.target_id]
+            hidden += 1
         words = session.vocab.tokens
         # in a narrow pane the numbers stay: the hint column goes first, then "target"
         words_w = max(len(words[i]) for i in order) if order else 4
@@ -143,6 +154,14 @@ class GradientPane(Pane):
             row += [Text(f"{d[i]:+.3f}", style=ink.good if d[i] < 0 else ink.bad)]
             row += ["raise logit" if d[i] < 0 else "lower logit"] if hint else []
             dl.add_row(*row)
+        if hidden:
+            dl.add_note(Text(f"… {hidden} more", style=ink.muted))
+        # over every word: P sums to 1 and the target to 1, so dL/dlogit sums to 0 (up to rounding)
+        total = [Text("sum", style=ink.strong), f"{float(probs.sum()):.3f}"]
+        total += ["1"] if target_col else []
+        total += [Text(fmt_delta(float(d.sum())) if d.sum() else "0", style=ink.strong)]
+        total += [""] if hint else []
+        dl.add_row(*total)
         return Group(t, params, title, dl) if params is not None else Group(t, title, dl)
 
     def _update_view(self, session: Session) -> Group:
@@ -162,10 +181,12 @@ class GradientPane(Pane):
         t = Grid(Col(no_wrap=True), Col(justify="right"), Col(no_wrap=True), show_header=False)
         for name, v in norms:
             t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), ink.bar))
+        # "step" is what the optimizer really moved: -lr×grad for SGD, -lr×v, -lr×m̂/(√v̂+ε)
         ch = Grid(
             Col("largest changes", no_wrap=True),
             Col("old", justify="right"),
             Col("grad", justify="right"),
+            Col("step", justify="right"),
             Col("new", justify="right"),
             header_style=ink.muted,
         )
@@ -173,6 +194,17 @@ class GradientPane(Pane):
         # the predicted and actual loss change stays while the per-tensor rows fit beside it
         height = self.content_size.height
         used = rendered_height(self, head) + rendered_height(self, t) if height > 0 else 0
+        if u.clip_factor < 1.0:  # clipping scaled this update's gradient: say by how much
+            clip = Text.assemble(
+                ("clipped: |grad| ", ink.muted),
+                fmt(u.grad_norm, 3),
+                (" → ", ink.muted),
+                fmt(u.grad_norm * u.clip_factor, 3),
+                (f" (× {u.clip_factor:.3g})", ink.warn),
+            )
+            head.append("\n")
+            head.append_text(clip)
+            used += rendered_height(self, clip) if height > 0 else 0
         if ba is not None:  # the loss change the gradient predicted, beside the real one
             pred = _prediction(ba, ink)
             lines = rendered_height(self, pred) if height > 0 else 0
@@ -183,13 +215,15 @@ class GradientPane(Pane):
         room = 3 if height <= 0 else min(height - used - 1, 3)
         for c in largest_changes(session, max(room, 0)):
             idx = ",".join(map(str, c.index))
-            ch.add_row(f"{c.tensor}[{idx}]", f"{c.old:.4f}", f"{c.grad:+.4f}", f"{c.new:.4f}")
+            ch.add_row(f"{c.tensor}[{idx}]", f"{c.old:.4f}", f"{c.grad:+.4f}", fmt_delta(c.new - c.old), f"{c.new:.4f}")
         parts = [head, t]
         if room > 0:
             parts.append(ch)
             used += 1 + room
         adam = Text(
-            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are running means of grad and grad²", style=ink.muted
+            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are moving averages of grad and grad² that start "
+            "at 0, biased low early: m̂, v̂ divide by 1-β^t to correct it",
+            style=ink.muted,
         )
         if opt == "adam" and (height <= 0 or used + rendered_height(self, adam) <= height):
             parts.append(adam)
