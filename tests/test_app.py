@@ -702,3 +702,18 @@ async def test_teaching_labels_add_up():
         assert "clipped: |grad|" in shown and f"× {u.clip_factor:.3g}" in shown
         assert u.grad_norm * u.clip_factor == pytest.approx(1.0)
         assert "step" in shown and "moving averages" in shown
+
+
+async def test_adam_says_why_its_default_differs_from_the_lesson():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("o", "o")
+        assert app.session.optimizer.name == "adam"
+        assert "The lesson's Adam uses 0.001" in narration(app)
+    # the claim, measured: steps until the lesson's total falls below 0.05 at 0.001 and at 0.01
+    reached = []
+    for lr in (0.001, 0.01):
+        s = Session.create(optimizer="adam", lr=lr, undo_memory=0)
+        s.run(1000)
+        reached.append(int(np.flatnonzero(s.history.column("total_loss") < 0.05)[0]))
+    assert 12 <= reached[0] / reached[1] <= 14

@@ -15,8 +15,12 @@ from ..palette import palette
 #: (keys, what they do). The app's BINDINGS use the same keys; a test checks they agree.
 KEY_HELP: list[tuple[str, str]] = [
     ("f", "Forward pass: compute logits, probabilities and the loss at every position at once."),
-    ("b", "Backward pass: gradients of the total loss for every parameter (runs f first if needed)."),
-    ("u", "Update: apply the optimizer, new = old - lr × grad (runs f and b first if needed)."),
+    ("b", "Backward pass: gradients of the loss (mean over positions) for every parameter (runs f first if needed)."),
+    (
+        "u",
+        "Update: apply the optimizer (runs f and b first if needed). sgd: new = old - lr × grad; momentum: "
+        "v = 0.9 v + grad, new = old - lr × v; adam: new = old - lr × m̂ / (√v̂ + ε).",
+    ),
     ("s", "One full training step: forward, backward, update, then the forward pass of the new parameters."),
     ("r", "Run N steps in the background (N from --run-n; type a count first, e.g. 500r)."),
     ("0-9", "Type a count for the next r, or a step number for G (shown in the status bar)."),
