@@ -187,6 +187,47 @@ def largest_changes(session: Session, k: int = 5) -> list[Change]:
     return out
 
 
+@dataclass(frozen=True)
+class Internals:
+    """The last update of one parameter, through the optimizer's own state (the lesson's S11).
+
+    ``grad`` is the gradient the update used (after clipping); ``step`` what it really moved
+    (new - old); ``sgd_step`` what plain SGD would have moved (-lr x grad). Momentum adds
+    ``velocity``; Adam adds ``m``, ``v``, ``t``, the bias corrections ``c1`` = 1 - beta1^t and
+    ``c2`` = 1 - beta2^t, ``m_hat`` = m / c1 and ``v_hat`` = v / c2."""
+
+    flat: int
+    grad: float
+    step: float
+    sgd_step: float
+    optimizer: str
+    velocity: float | None = None
+    m: float | None = None
+    v: float | None = None
+    t: int | None = None
+    c1: float | None = None
+    c2: float | None = None
+    m_hat: float | None = None
+    v_hat: float | None = None
+
+
+def optimizer_internals(session: Session, flat: int) -> Internals | None:
+    """The optimizer's view of parameter ``flat`` (an index into ``model.params``) in the last
+    update, when the optimizer's state is still the one that update left (None otherwise)."""
+    u, opt = session.last_update, session.optimizer
+    if u is None or opt.name != u.optimizer or opt.t == 0:
+        return None
+    g, step = float(u.grad[flat]), float(u.delta[flat])
+    base = dict(flat=flat, grad=g, step=step, sgd_step=-u.lr * g, optimizer=opt.name)
+    if opt.name == "momentum":
+        return Internals(**base, velocity=float(opt.velocity[flat]))
+    if opt.name == "adam":
+        c1, c2 = 1 - opt.beta1**opt.t, 1 - opt.beta2**opt.t
+        m, v = float(opt.m[flat]), float(opt.v[flat])
+        return Internals(**base, m=m, v=v, t=opt.t, c1=c1, c2=c2, m_hat=m / c1, v_hat=v / c2)
+    return Internals(**base)
+
+
 def update_norms(session: Session) -> list[tuple[str, float]]:
     """||new - old|| per tensor for the last update, in forward order."""
     u = session.last_update

@@ -395,3 +395,41 @@ def test_largest_changes_are_the_updates_largest_deltas():
     assert [c.new - c.old for c in changes] == pytest.approx([float(u.delta[i]) for i in flat])
     for c in changes:
         assert s.model.p[c.tensor][c.index] == c.new
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("steps", [1, 2, 10])
+def test_optimizer_internals_agree_with_the_optimizer(optimizer, steps):
+    from core.readout import largest_changes, optimizer_internals
+
+    s = Session.create(optimizer=optimizer)
+    s.run(steps)
+    c = largest_changes(s, 1)[0]
+    sl, shape = s.model.slices[c.tensor]
+    flat = sl.start + int(np.ravel_multi_index(c.index, shape))
+    i = optimizer_internals(s, flat)
+    u = s.last_update
+    assert i.step == u.delta[flat] and i.grad == u.grad[flat] and i.sgd_step == -u.lr * u.grad[flat]
+    # rebuild the state by hand from every gradient the run used (the lesson's formulas)
+    ref = Session.create(optimizer=optimizer, undo_memory=0)
+    grads = []
+    for _ in range(steps):
+        ref.forward() if ref.phase == "ready" else None
+        ref.backward()
+        grads.append(float(ref.backward_result.grads[flat]))
+        ref.update()
+        ref.forward()
+    if optimizer == "momentum":
+        vel = 0.0
+        for g in grads:
+            vel = 0.9 * vel + g
+        assert i.velocity == pytest.approx(vel, rel=1e-12) and i.step == pytest.approx(-u.lr * vel, rel=1e-12)
+    if optimizer == "adam":
+        m = v = 0.0
+        for g in grads:
+            m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        assert i.t == steps and i.c1 == pytest.approx(1 - 0.9**steps) and i.c2 == pytest.approx(1 - 0.999**steps)
+        assert i.m == pytest.approx(m, rel=1e-12) and i.v == pytest.approx(v, rel=1e-12)
+        assert i.step == pytest.approx(-u.lr * i.m_hat / (np.sqrt(i.v_hat) + 1e-8), rel=1e-9)
+        if steps == 1:  # Adam's first step moves every parameter with a gradient by about lr
+            assert abs(i.step) == pytest.approx(u.lr, rel=1e-6)

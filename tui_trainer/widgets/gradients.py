@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from rich.console import Group
 from rich.text import Text
 
@@ -17,6 +18,7 @@ from core.readout import (
     before_after,
     largest_changes,
     layer_grad_norms,
+    optimizer_internals,
     position_info,
     ranked,
     tensor_grad_norms,
@@ -28,6 +30,31 @@ from .grid import Col, Grid
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
 LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
+
+
+def _internals(session: Session, change, ink) -> Text | None:
+    """'output.W[8,1]: v = 0.9 v + grad = +0.0234, step = -lr × v = -0.0234 (sgd: -0.0109)'."""
+    sl, shape = session.model.slices[change.tensor]
+    flat = sl.start + int(np.ravel_multi_index(change.index, shape))
+    i = optimizer_internals(session, flat)
+    if i is None:
+        return None
+    name = f"{change.tensor}[{','.join(map(str, change.index))}]: "
+    t = Text(name, style=ink.strong)
+    if i.optimizer == "momentum":
+        t.append(f"v = 0.9 v + grad = {i.velocity:+.4g}, step = -lr × v = {fmt_delta(i.step)}")
+    elif i.optimizer == "adam":
+        t.append(
+            f"m = {i.m:+.3g}, v = {i.v:.3g}, m̂ = m/{i.c1:.3g} = {i.m_hat:+.3g}, v̂ = v/{i.c2:.3g} = {i.v_hat:.3g}, "
+            f"step = -lr × m̂/(√v̂+ε) = {fmt_delta(i.step)}"
+        )
+        if i.t == 1:  # m̂/√v̂ = grad/|grad|: every parameter with a gradient moves by about lr
+            t.append(" (t = 1: every parameter with a gradient moves by about lr)", style=ink.muted)
+    else:
+        t.append(f"step = -lr × grad = {fmt_delta(i.step)}")
+    if i.optimizer != "sgd":
+        t.append(f" (sgd: {fmt_delta(i.sgd_step)})", style=ink.muted)
+    return t
 
 
 def _prediction(ba, ink) -> Text:
@@ -182,14 +209,11 @@ class GradientPane(Pane):
         for name, v in norms:
             t.add_row(name, f"|Δ| {fmt(v, 4)}", Text(hbar(v, top, max(width - 28, 6)), ink.bar))
         # "step" is what the optimizer really moved: -lr×grad for SGD, -lr×v, -lr×m̂/(√v̂+ε)
-        ch = Grid(
-            Col("largest changes", no_wrap=True),
-            Col("old", justify="right"),
-            Col("grad", justify="right"),
-            Col("step", justify="right"),
-            Col("new", justify="right"),
-            header_style=ink.muted,
-        )
+        # (in a narrow pane "old" gives way: it is new - step)
+        narrow = 0 < self.content_size.width < 56
+        cols = [Col("largest changes", no_wrap=True)] + ([] if narrow else [Col("old", justify="right")])
+        cols += [Col("grad", justify="right"), Col("step", justify="right"), Col("new", justify="right")]
+        ch = Grid(*cols, header_style=ink.muted)
         # in a short pane the largest changes give way first (header + rows), then Adam's line;
         # the predicted and actual loss change stays while the per-tensor rows fit beside it
         height = self.content_size.height
@@ -215,11 +239,18 @@ class GradientPane(Pane):
         room = 3 if height <= 0 else min(height - used - 1, 3)
         for c in largest_changes(session, max(room, 0)):
             idx = ",".join(map(str, c.index))
-            ch.add_row(f"{c.tensor}[{idx}]", f"{c.old:.4f}", f"{c.grad:+.4f}", fmt_delta(c.new - c.old), f"{c.new:.4f}")
+            old = [] if narrow else [f"{c.old:.4f}"]
+            ch.add_row(f"{c.tensor}[{idx}]", *old, f"{c.grad:+.4f}", fmt_delta(c.new - c.old), f"{c.new:.4f}")
         parts = [head, t]
         if room > 0:
             parts.append(ch)
             used += 1 + room
+        # the optimizer's own arithmetic for the parameter that moved most (the lesson's S11)
+        top = largest_changes(session, 1)
+        inside = _internals(session, top[0], ink) if top else None
+        if inside is not None and (height <= 0 or used + rendered_height(self, inside) <= height):
+            parts.append(inside)
+            used += rendered_height(self, inside) if height > 0 else 0
         adam = Text(
             f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are moving averages of grad and grad² that start "
             "at 0, biased low early: m̂, v̂ divide by 1-β^t to correct it",
