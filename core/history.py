@@ -181,6 +181,10 @@ class HistoryView:
                 out = np.exp(h.cols["mean_loss"][:n])
         elif name == "target_probs":
             out = h.probs[:n]
+        elif name == "optimizer":  # index into ``optimizers`` of the update leaving each step (-1: none yet)
+            out = h.opt[:n].copy()
+            if self._last == n - 1 and n:
+                out[-1] = h.optimizers.index(self._opt) if self._opt in h.optimizers else -1
         elif name == "position_losses":
             out = h.losses[:n]
         elif self._last == n - 1 and n:  # the state's own row differs from the branch's record

@@ -717,3 +717,28 @@ async def test_adam_says_why_its_default_differs_from_the_lesson():
         s.run(1000)
         reached.append(int(np.flatnonzero(s.history.column("total_loss") < 0.05)[0]))
     assert 12 <= reached[0] / reached[1] <= 14
+
+
+async def test_t_draws_p_target_per_position_with_change_markers():
+    app = TrainerApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("1", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("left_square_bracket", "2", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("t")
+        pane = app.query_one(LossPane)
+        assert pane.border_title == "P(target) per position (linear)"
+        lines = text_of(pane).rstrip("\n").splitlines()
+        assert all(f"P({w})" in lines[-1] for w in ["we", "love", "deep", "learning"]), lines[-1]
+        assert "uniform 1/V = 0.0833" in text_of(pane)
+        # one ◆ where the learning rate changed: the update that left step 10, drawn at x of step 10
+        foot = lines[-2]
+        assert foot.count("◆") == 1
+        width = pane.content_size.width - 8
+        assert foot.index("◆") == 8 + round(10 / 30 * (width - 1))
+        # the curves are the history's own per-position column
+        probs = app.session.history.column("target_probs")
+        assert probs.shape == (31, 4) and (probs[-1] > probs[0]).all()
+        await pilot.press("t")
+        assert pane.border_title.startswith("Loss curve")

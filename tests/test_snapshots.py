@@ -47,6 +47,15 @@ async def _sweep_table(pilot):
     await pilot.pause()
 
 
+async def _positions(pilot):
+    await pilot.press("1", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("left_square_bracket", "2", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("t")
+    await pilot.pause()
+
+
 SCENES = {
     "start": ([], _settle),
     "f": (["f"], _settle),
@@ -58,6 +67,7 @@ SCENES = {
     "before-after": (["s", "s"], _settle),
     "fork-overlay": ([], _fork_overlay),
     "sweep-table": ([], _sweep_table),
+    "p-per-position": ([], _positions),
 }
 
 

@@ -115,6 +115,7 @@ class TrainerApp(App[int]):
         Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
         Binding("right_square_bracket", "lr(1)", "lr+", tooltip="Raise the learning rate"),
         Binding("g", "toggle_log", "Log scale", show=False),
+        Binding("t", "toggle_positions", "P per position", show=False),
         Binding("p", "toggle_table", "Progress table", show=False),
         Binding("v", "next_view", "View", show=False),
         Binding("ctrl+s", "screenshot", "Screenshot", show=False),
@@ -670,6 +671,14 @@ class TrainerApp(App[int]):
     def action_toggle_log(self) -> None:
         pane = self.query_one(LossPane)
         pane.log_scale = not pane.log_scale
+        pane.show_table = False
+        self._follow("loss", force=True)
+        self.refresh_panes()
+
+    def action_toggle_positions(self) -> None:
+        """t: P(target) at each position over the steps (the lesson's S15) instead of the loss."""
+        pane = self.query_one(LossPane)
+        pane.show_positions = not pane.show_positions
         pane.show_table = False
         self._follow("loss", force=True)
         self.refresh_panes()

@@ -43,6 +43,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("k", "Gradient clipping on / off: a gradient longer than 1 is scaled to length 1 before the update."),
     ("[ ]", "Lower / raise the learning rate one step on a 1-3-10 ladder."),
     ("g", "Loss curve: toggle a log scale."),
+    ("t", "Loss pane: P(target) at each position over the steps, a colour each (does a later word learn faster?)."),
     ("p", "Loss pane: toggle the per-position P(target) table (the lesson's progress table)."),
     ("v", "Small terminals: show the next pane (logits, softmax, gradients, loss)."),
     ("ctrl+s", "Save an SVG screenshot of the screen (in --screenshot-dir)."),

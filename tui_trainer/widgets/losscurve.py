@@ -155,6 +155,12 @@ class LossPane(Pane):
         self._targets: list[str] = []
         self._step = 0
         self._cursor: int | None = None  # the step viewed, when looking back in time
+        #: y: P(target) per tracked position instead of the loss (the lesson's "later words learn faster")
+        self.show_positions = False
+        self._probs: np.ndarray = np.zeros((0, 0))
+        self._words: list[str] = []
+        self._changes: np.ndarray = np.zeros(0, dtype=int)
+        self._uniform = 0.0
         self._branch = 0  # the current branch's number
         self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
 
@@ -176,13 +182,27 @@ class LossPane(Pane):
         f = session.forward_result
         self._current = (f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None
         self._step = session.step
+        if self.show_positions:  # the lesson's S15: P(target) at each tracked position over the steps
+            self._probs = h.column("target_probs")
+            self._words = [target for _, _, target in tracked(session)][:6]
+            lr, opt = h.column("lr"), h.column("optimizer")
+            known = np.isfinite(lr[:-1]) & np.isfinite(lr[1:]) & (opt[:-1] >= 0) & (opt[1:] >= 0)
+            # a marker where the learning rate or the optimizer changed (between the updates of k-1 and k)
+            self._changes = np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1
+            self._uniform = 1.0 / len(session.vocab)
         if self.show_table:
             self._rows = progress_rows(session, max(self.content_size.height - 2, 2))
             # the history keeps the tracked positions: their words head the columns, whatever the batch
             self._targets = [target for _, _, target in tracked(session)][:6]
         scale = "log" if self.log_scale else "linear"
         val = ", validation" if self._val.size else ""
-        self.border_title = "Training progress" if self.show_table else f"Loss curve: {self._what}{val} ({scale})"
+        self.border_title = (
+            "Training progress"
+            if self.show_table
+            else f"P(target) per position ({scale})"
+            if self.show_positions
+            else f"Loss curve: {self._what}{val} ({scale})"
+        )
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         self.border_subtitle = f"step {self._step}  {cur}".strip()
         self.refresh()
@@ -190,6 +210,8 @@ class LossPane(Pane):
     def render(self) -> Group | Text | Table:
         if self.show_table:
             return self._table()
+        if self.show_positions:
+            return self._positions()
         if self._losses.size == 0:
             return Text(
                 f"No steps yet: s takes one full step, r runs many. The {self._what} loss appears here.",
@@ -269,6 +291,59 @@ class LossPane(Pane):
         if len(out) > h:  # keep the latest values visible when space is short
             out = out[-h:]
         return Group(*out)
+
+    def _positions(self) -> Group | Text:
+        """P(target) at each tracked position over the steps, a colour each, with a legend, the
+        uniform guess 1/V, and ◆ where the learning rate or the optimizer changed."""
+        probs, ink = self._probs, self.ink
+        if probs.shape[0] < 2:
+            return Text("Take a step: P(target) at each position is drawn here, one colour each.", style=ink.muted)
+        w, h = self.content_size.width, self.content_size.height
+        label_w = 8
+        width, height = max(w - label_w, 4), max(h - 2, 2)
+        series = [_scaled(probs[:, i], self.log_scale) for i in range(min(probs.shape[1], len(self._words)))]
+        if self.log_scale:  # whole decades, so the ticks are 1, 0.1, 0.01 ...
+            seen = np.concatenate([s[np.isfinite(s)] for s in series])
+            lo, hi = float(np.floor(min(seen.min(), np.log10(self._uniform)))), 0.0
+        else:
+            lo, hi = 0.0, 1.0
+        keys = ["line", "val", "b1", "b2", "b3", "b4"]
+        layers = [
+            (braille_grid(s, width, height, lo, hi), self._readable(f"losscurve--{k}"))
+            for s, k in zip(series, keys, strict=False)
+        ]
+        ref_style = self._readable("losscurve--ref")
+        u = _scaled(np.array([self._uniform]), self.log_scale)[0]
+        refs = {int(round((hi - u) / (hi - lo) * (height - 1))): f"uniform 1/V = {self._uniform:.3g}"}
+        ticks = {0: fmt(1.0, 2), height - 1: fmt(10**lo if self.log_scale else lo, 2)}
+        if self.log_scale:  # a tick at every decade
+            for d in range(int(lo) + 1, 0):
+                ticks.setdefault(int(round((hi - d) / (hi - lo) * (height - 1))), f"1e{d}")
+        out = []
+        for i in range(height):
+            label = ticks.get(i, "")
+            t = Text(
+                label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
+            )
+            t.append_text(_row([(g[i], st) for g, st in layers], refs.get(i), ref_style))
+            out.append(t)
+        n = probs.shape[0]
+        foot = Text(" " * label_w + "step 0", style=ink.muted)
+        right = f"step {n - 1}"
+        foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
+        for k in self._changes:  # the learning rate or optimizer changed here
+            x = label_w + int(round(k / max(n - 1, 1) * (width - 1)))
+            if x < len(foot):
+                foot = foot[:x] + Text("◆", style=ink.warn) + foot[x + 1 :]
+        out.append(foot)
+        key = Text(" " * label_w, no_wrap=True, overflow="ellipsis")
+        for word, (_, st) in zip(self._words, layers, strict=False):
+            key.append("━━ ", st)
+            key.append(f"P({word})  ", ink.text)
+        if len(self._changes):
+            key.append("◆ lr/optimizer changed", ink.muted)
+        out.append(key)
+        return Group(*out[-h:] if h > 0 else out)
 
     def _readable(self, component: str) -> Style:
         style = self.get_component_rich_style(component)
