@@ -228,6 +228,80 @@ def optimizer_internals(session: Session, flat: int) -> Internals | None:
     return Internals(**base)
 
 
+@dataclass(frozen=True)
+class ChainTerms:
+    """One weight's gradient as the sum over positions of the chain rule's products (S7-S8).
+
+    ``factors`` name what each term multiplies, e.g. ``("h2", 8)`` and ``("dlogits", 1)`` for
+    output.W[8,1]: term_p = h2[p,8] x dlogits[p,1] x ``scale``. ``values`` (N, len(factors)) are
+    their values per position, ``terms`` (N,) the products; ``total`` their sum; ``backward``
+    the gradient the backward pass computed (the same number, up to rounding)."""
+
+    tensor: str
+    index: tuple[int, ...]
+    factors: tuple[tuple[str, int], ...]
+    values: np.ndarray
+    terms: np.ndarray
+    scale: float
+    total: float
+    backward: float
+
+
+def chain_terms(session: Session, tensor: str, index: tuple[int, ...]) -> ChainTerms | None:
+    """The chain rule for ``tensor[index]`` at the current gradients (None without them)."""
+    b, f = session.backward_result, session.forward_result
+    if b is None or f is None or session.phase != "backward":
+        return None
+    p, scale = session.model.p, b.scale
+    dlogits = b.upstream["output"]  # (N, V) per position
+    dh2 = dlogits @ p["output.W"].T * scale  # (N, H2) of the objective
+    dz2 = dh2 * (1.0 - f.h2 * f.h2)
+    dz1 = (dz2 @ p["layer2.W"].T) * (1.0 - f.h1 * f.h1)
+    layer, kind = tensor.split(".") if "." in tensor else (tensor, "")
+    j = index[-1]
+    if tensor == "output.W":
+        factors, values = (("h2", index[0]), ("dlogits", j)), np.stack([f.h2[:, index[0]], dlogits[:, j]], 1)
+    elif tensor == "output.b":
+        factors, values = (("dlogits", j),), dlogits[:, j : j + 1]
+    elif kind == "W":  # layer2.W: h1 x dz2; layer1.W: x x dz1 (dz: the upstream gradient times tanh')
+        inp, dz = (f.h1, dz2) if layer == "layer2" else (f.x, dz1)
+        factors = (("h1" if layer == "layer2" else "x", index[0]), (f"dz_{layer}", j))
+        values, scale = np.stack([inp[:, index[0]], dz[:, j]], 1), 1.0
+    elif kind == "b":
+        dz = dz2 if layer == "layer2" else dz1
+        factors, values, scale = ((f"dz_{layer}", j),), dz[:, j : j + 1], 1.0
+    else:  # embedding[t, k]: every context slot that holds token t adds its slice of dx
+        d = session.model.config.embed_dim
+        dx = dz1 @ p["layer1.W"].T  # (N, k*d)
+        hits = (f.ctx == index[0]).astype(dx.dtype)  # (N, k)
+        per_slot = dx.reshape(dx.shape[0], -1, d)[:, :, j]  # (N, k)
+        factors, values, scale = (("dx_where_token", index[0]),), (hits * per_slot).sum(1)[:, None], 1.0
+    terms = values.prod(axis=1) * scale
+    return ChainTerms(
+        tensor, tuple(index), factors, values, terms, scale, float(terms.sum()), float(b.grad(tensor)[index])
+    )
+
+
+def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] | None:
+    """Move parameter ``flat`` by ``eps``, measure the objective's change on this step's
+    positions, and put it back exactly: (measured change, first-order prediction gradient x eps).
+    The session's state is unchanged (None without fresh gradients)."""
+    b, f = session.backward_result, session.forward_result
+    if b is None or f is None or session.phase != "backward":
+        return None
+    with session.lock:
+        params = session.model.params
+        old = params[flat]
+        scale = b.scale
+        before = float(f.losses.sum()) * scale
+        params[flat] = old + eps
+        try:
+            after = float(session._compute_forward().losses.sum()) * scale
+        finally:
+            params[flat] = old  # the very same bits back
+    return after - before, float(b.grads[flat]) * eps
+
+
 def update_norms(session: Session) -> list[tuple[str, float]]:
     """||new - old|| per tensor for the last update, in forward order."""
     u = session.last_update

@@ -742,3 +742,32 @@ async def test_t_draws_p_target_per_position_with_change_markers():
         assert probs.shape == (31, 4) and (probs[-1] > probs[0]).all()
         await pilot.press("t")
         assert pane.border_title.startswith("Loss curve")
+
+
+async def test_x_shows_the_chain_rule_for_one_weight():
+    from tui_trainer.screens.chain import ChainRuleScreen
+
+    app = TrainerApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("x")
+        assert "press b first" in narration(app)
+        await pilot.press("f", "b", "x")
+        assert isinstance(app.screen, ChainRuleScreen)
+        s = app.session
+        g = s.backward_result.grads
+        top = int(np.argmax(np.abs(g)))  # the largest gradient, found here independently
+        shown = app.screen.query_one("#chain").render().plain
+        assert "✓ the same" in shown and f"{g[top]:+.6e}" in shown
+        await pilot.press("n")
+        second = int(np.argsort(-np.abs(g))[1])
+        assert f"{g[second]:+.6e}" in app.screen.query_one("#chain").render().plain
+        await pilot.press("tab", *"output.W[8,1]", "enter")
+        shown = app.screen.query_one("#chain").render().plain
+        want = float(s.backward_result.grad("output.W")[8, 1])
+        assert shown.startswith("output.W[8,1]: dL/dw = Σ_p h2[p,8] × (P-y)[p,1] × 0.25")
+        assert f"{want:+.6e}" in shown and "nudge w by +0.0001" in shown
+        app.screen.query_one("#weight").value = ""
+        await pilot.press(*"layer9.W[1,1]", "enter")
+        assert "no tensor 'layer9.W'" in str(app.screen.query_one("#error").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ChainRuleScreen)

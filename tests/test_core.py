@@ -433,3 +433,32 @@ def test_optimizer_internals_agree_with_the_optimizer(optimizer, steps):
         assert i.step == pytest.approx(-u.lr * i.m_hat / (np.sqrt(i.v_hat) + 1e-8), rel=1e-9)
         if steps == 1:  # Adam's first step moves every parameter with a gradient by about lr
             assert abs(i.step) == pytest.approx(u.lr, rel=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_the_chain_rule_for_one_weight_adds_up_to_backward(reduction):
+    from core.readout import chain_terms, nudge_probe
+
+    s = Session.create(reduction=reduction, text="we love deep learning\nwe love it")
+    s.run(5)
+    s.backward()
+    rng = np.random.default_rng(0)
+    for name, (_sl, shape) in s.model.slices.items():
+        for _ in range(3):
+            index = tuple(int(rng.integers(n)) for n in shape)
+            c = chain_terms(s, name, index)
+            assert c.backward == s.backward_result.grad(name)[index]
+            assert abs(c.total - c.backward) <= 1e-12 * max(1.0, abs(c.backward)), (name, index)
+            assert c.terms.shape == (s.data.n_positions,)
+    # output.W[i, j] = sum_p h2[p, i] (P - y)[p, j] (x 1/N for the mean): the lesson's formula, by hand
+    f, d = s.forward_result, s.backward_result.dlogits
+    scale = 1 / s.data.n_positions if reduction == "mean" else 1.0
+    c = chain_terms(s, "output.W", (3, 2))
+    assert c.total == pytest.approx(float((f.h2[:, 3] * d[:, 2]).sum() * scale), rel=1e-12)
+    # the nudge probe: the measured change agrees with g x eps to first order, and changes nothing
+    params = s.model.params.copy()
+    sl, _ = s.model.slices["layer1.W"]
+    for eps in (1e-4, -1e-4):
+        measured, predicted = nudge_probe(s, sl.start + 7, eps)
+        assert measured == pytest.approx(predicted, rel=1e-3)
+    assert np.array_equal(s.model.params, params) and s.phase == "backward"

@@ -61,7 +61,7 @@ def test_parse_keys_tokens():
     "script, expect",
     [
         ("", "empty"),
-        ("f x", "token 2 'x' is not a key"),
+        ("f y", "token 2 'y' is not a key"),
         ("f 200", "a count must end in r, e.g. 200r"),
         ("200s", "token 1 '200s'"),
         ("ctrl+q", "not a key"),
@@ -102,7 +102,7 @@ def test_unknown_token_error_lists_every_valid_token():
         assert token in msg, token
 
 
-@pytest.mark.parametrize("script", ["f x", "f 200", "", "99999999r", "pause:-2"])
+@pytest.mark.parametrize("script", ["f y", "f 200", "", "99999999r", "pause:-2"])
 def test_bad_key_script_on_the_command_line_is_one_line_and_exit_2(capsys, script):
     assert cli.main(["--keys", script]) == 2
     err = capsys.readouterr().err
@@ -655,7 +655,7 @@ def test_serve_smoke():
 
 def test_serve_bad_options_are_exit_2(capsys):
     assert cli.main(["serve", "--port", "99999"]) == 2
-    assert cli.main(["serve", "--keys", "f x"]) == 2
+    assert cli.main(["serve", "--keys", "f y"]) == 2
     assert cli.main(["serve", "train"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and all(e.startswith("tui-trainer: error: ") for e in err)

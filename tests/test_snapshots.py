@@ -68,6 +68,7 @@ SCENES = {
     "fork-overlay": ([], _fork_overlay),
     "sweep-table": ([], _sweep_table),
     "p-per-position": ([], _positions),
+    "chain-rule": (["f", "b", "x"], _settle),
 }
 
 

@@ -28,16 +28,17 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
 
-from core import DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
+from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.generate import sample
-from core.readout import n_positions, tracked
+from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, tracked
 
 from . import narrate
 from .export import export_history, history_csv, history_json, stem
 from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
+from .screens.chain import ChainRuleScreen, parse_weight, render_chain
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
@@ -67,6 +68,8 @@ LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
+#: The chain-rule view (x) cycles through this many of the largest gradients; the probe's nudge.
+CHAIN_TOP, NUDGE = 8, 1e-4
 #: Words in a sample (w); it stops earlier at <EOS>.
 SAMPLE_WORDS = 16
 #: The norm k clips gradients at.
@@ -110,6 +113,7 @@ class TrainerApp(App[int]):
         Binding("left,h", "move(-1)", "◀ pos", show=False),
         Binding("right,l", "move(1)", "pos ▶", show=False),
         Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
+        Binding("x", "chain", "Chain rule", show=False, tooltip="One weight's gradient, term by term"),
         Binding("w", "sample", "Samples", show=False, tooltip="What the model writes now"),
         Binding("k", "toggle_clip", "Clip", show=False, tooltip="Clip the gradient norm at 1, or stop clipping"),
         Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
@@ -179,6 +183,9 @@ class TrainerApp(App[int]):
         #: the last condition typed after /, offered again; the one the current run stops at
         self._until_text = ""
         self._running_until: str | None = None
+        #: the chain-rule view (x): which of the largest gradients it shows, and its text
+        self._chain_rank = 0
+        self._chain_body = None
         #: samples written with w, oldest first, and the temperature for the next one
         self.samples: list[Sample] = []
         self.temperature = 1.0
@@ -632,6 +639,59 @@ class TrainerApp(App[int]):
             self.screen.show(self.samples, self.temperature)
         else:
             self.push_screen(SamplesScreen(self.samples, self.temperature))
+
+    def action_chain(self) -> None:
+        """x: the chain rule for the weight with the largest gradient (b first, if needed)."""
+        if self._busy():
+            return
+        if self.session.phase != BACKWARD:
+            self.say("The chain rule needs fresh gradients: press b first, then x.")
+            return
+        self._chain_rank = 0
+        self._show_chain(*self._chain_weight(0))
+
+    def action_chain_next(self) -> None:
+        self._chain_rank = (self._chain_rank + 1) % CHAIN_TOP
+        self._show_chain(*self._chain_weight(self._chain_rank))
+
+    def show_chain_for(self, text: str) -> None:
+        """A weight typed in the chain-rule view, e.g. output.W[8,1]."""
+        try:
+            name, index = parse_weight(text)
+            shape = self.session.model.slices[name][1] if name in self.session.model.slices else None
+            if shape is None:
+                raise ValueError(f"no tensor {name!r}: {', '.join(self.session.model.slices)}")
+            if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
+                raise ValueError(f"{name} has shape {'×'.join(map(str, shape))}: {text!r} is outside it")
+        except ValueError as e:
+            if isinstance(self.screen, ChainRuleScreen):
+                self.screen.show(self._chain_body, str(e))
+            return
+        self._show_chain(name, index)
+
+    def _chain_weight(self, rank: int) -> tuple[str, tuple[int, ...]]:
+        """The weight with the ``rank``-th largest |gradient|."""
+        m = self.session.model
+        flat = top_k_abs(self.session.backward_result.grads, rank + 1)[rank]
+        for name, (sl, shape) in m.slices.items():
+            if sl.start <= flat < sl.stop:
+                return name, tuple(int(v) for v in np.unravel_index(flat - sl.start, shape))
+        raise AssertionError(flat)
+
+    def _show_chain(self, name: str, index: tuple[int, ...]) -> None:
+        s = self.session
+        with s.lock:
+            c = chain_terms(s, name, index)
+            sl, shape = s.model.slices[name]
+            flat = sl.start + int(np.ravel_multi_index(index, shape))
+            probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
+            f = s.forward_result
+            words = [s.data.target_word(int(p)) for p in f.positions]
+        self._chain_body = render_chain(c, words, probe)
+        if isinstance(self.screen, ChainRuleScreen):
+            self.screen.show(self._chain_body)
+        else:
+            self.push_screen(ChainRuleScreen(self._chain_body))
 
     def action_toggle_clip(self) -> None:
         if self._busy():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 #: script token -> Textual key name
 KEYS: dict[str, str] = {
-    **{c: c for c in "fbusrzZGBFShlokwtgpveqcC"},
+    **{c: c for c in "fbusrzZGBFShlokwxtgpveqcC"},
     **{str(d): str(d) for d in range(10)},
     "[": "left_square_bracket",
     "]": "right_square_bracket",
@@ -52,7 +52,7 @@ KEYS: dict[str, str] = {
 
 #: every token, for the error message
 VALID_TOKENS = (
-    "f b u s r z Z G B F S o k w t g p v e c C q h l ? [ ] < > , . - + = 0-9, "
+    "f b u s r z Z G B F S o k w x t g p v e c C q h l ? [ ] < > , . - + = 0-9, "
     "right, left, home, end, escape (esc), space, ctrl+s, "
     "a count like 200r, wait, pause:SECONDS"
 )

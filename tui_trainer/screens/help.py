@@ -39,6 +39,7 @@ KEY_HELP: list[tuple[str, str]] = [
     ("- +", "Slow motion: fewer / more steps per second for r and space (= works as +; --speed sets it)."),
     ("← → / h l", "Select the previous / next position (context, logits, softmax follow)."),
     ("o", "Cycle the optimizer: sgd → momentum → adam (its state starts from zero)."),
+    ("x", "The chain rule for one weight: its gradient as a sum over positions, beside a nudge probe (after b)."),
     ("w", "Samples: a sentence the model writes now, each word's probability, beside earlier ones (t: temperature)."),
     ("k", "Gradient clipping on / off: a gradient longer than 1 is scaled to length 1 before the update."),
     ("[ ]", "Lower / raise the learning rate one step on a 1-3-10 ladder."),

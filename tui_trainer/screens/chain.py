@@ -1,0 +1,92 @@
+"""The chain rule for one weight (x): its gradient as a sum over positions, and a nudge probe."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from core.readout import ChainTerms
+
+#: how each factor is written: its symbol and the index it takes
+FACTOR = {
+    "h2": "h2[p,{}]",
+    "h1": "h1[p,{}]",
+    "x": "x[p,{}]",
+    "dlogits": "(P-y)[p,{}]",
+    "dz_layer2": "dz2[p,{}]",
+    "dz_layer1": "dz1[p,{}]",
+    "dx_where_token": "Σ dx[p,slot,k] over slots holding token {}",
+}
+_NAME = re.compile(r"^\s*([\w.]+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
+
+
+def parse_weight(text: str) -> tuple[str, tuple[int, ...]]:
+    """'output.W[8,1]' -> ('output.W', (8, 1)); ValueError if it is not written that way."""
+    m = _NAME.match(text)
+    if not m:
+        raise ValueError(f"write a weight like output.W[8,1] or layer1.b[3], not {text!r}")
+    name, a, b = m.groups()
+    return name, (int(a),) if b is None else (int(a), int(b))
+
+
+def render_chain(c: ChainTerms, words: list[str], probe: list[tuple[float, float, float]]) -> Text:
+    """The sum written out, one line a position, the total beside the backward pass's value."""
+    t = Text()
+    idx = ",".join(map(str, c.index))
+    formula = " × ".join(FACTOR[k].format(i) for k, i in c.factors)
+    scale = f" × {c.scale:g}" if c.scale != 1.0 else ""
+    t.append(f"{c.tensor}[{idx}]", style="bold")
+    t.append(f": dL/dw = Σ_p {formula}{scale}\n\n")
+    for p, (vals, term) in enumerate(zip(c.values, c.terms, strict=True)):
+        word = words[p] if p < len(words) else ""
+        t.append(f"p{p + 1:<3} {word[:10]:<10} ")
+        t.append(" × ".join(f"{v:+.4f}" for v in vals) + scale)
+        t.append(f" = {term:+.3e}\n")
+    ok = abs(c.total - c.backward) <= 1e-12 * max(1.0, abs(c.backward))
+    t.append(f"\nsum = {c.total:+.6e}   the backward pass computed {c.backward:+.6e} ")
+    t.append("✓ the same" if ok else "✗ differs", style="bold green" if ok else "bold red")
+    for eps, measured, predicted in probe:
+        t.append(f"\nnudge w by {eps:+g}: the loss changes {measured:+.4e} measured, {predicted:+.4e} = grad × ε")
+    return t
+
+
+class ChainRuleScreen(ModalScreen[None]):
+    """The chain rule for one weight; n: the next largest gradient; a name and enter: that weight."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("n", "app.chain_next", "Next weight")]
+    DEFAULT_CSS = """
+    ChainRuleScreen { align: center middle; }
+    ChainRuleScreen > VerticalScroll {
+        width: 90%; max-width: 130; height: 85%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ChainRuleScreen #error { color: $text-error; }
+    """
+
+    def __init__(self, body: Text) -> None:
+        super().__init__()
+        self._body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as v:
+            v.border_title = "The chain rule for one weight (S7-S8)"
+            v.border_subtitle = "n next largest gradient · tab, a weight's name, enter · escape closes"
+            yield Input(placeholder="output.W[8,1]", id="weight")
+            yield Static("", id="error", markup=False)
+            yield Static(self._body, id="chain")
+
+    def show(self, body: Text, error: str = "") -> None:
+        self.query_one("#chain", Static).update(body)
+        self.query_one("#error", Static).update(error)
+
+    def on_mount(self) -> None:
+        self.set_focus(None)  # n works at once; tab goes to the name field
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.app.show_chain_for(event.value)
