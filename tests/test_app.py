@@ -771,3 +771,19 @@ async def test_x_shows_the_chain_rule_for_one_weight():
         assert "no tensor 'layer9.W'" in str(app.screen.query_one("#error").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, ChainRuleScreen)
+
+
+async def test_right_and_wrong_are_words_too(monkeypatch):
+    """NO_COLOR: the prediction's verdict must not rest on colour alone."""
+    from tui_trainer.widgets.context import ContextPane
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f")
+        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        assert any(ln.startswith("predicts the") and ln.endswith("✗ wrong") for ln in lines)
+        await pilot.press("3", "0", "r")
+        await settle(app, pilot)
+        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        assert any(ln.startswith("predicts we") and ln.endswith("✓ right") for ln in lines)

@@ -64,7 +64,8 @@ class ContextPane(Pane):
                     ("predicts ", ink.muted),
                     (info.top_word, ink.good if ok else ink.bad),
                     f" {info.top_prob:.1%}",
-                    ("  ✓" if ok else "  ✗", ink.good if ok else ink.bad),
+                    # a word as well as a mark and a colour: readable without colour (NO_COLOR)
+                    ("  ✓ right" if ok else "  ✗ wrong", ink.good if ok else ink.bad),
                 )
             )
             p_line = Text.assemble(
