@@ -787,3 +787,21 @@ async def test_right_and_wrong_are_words_too(monkeypatch):
         await settle(app, pilot)
         lines = [x.plain for x in app.query_one(ContextPane)._lines]
         assert any(ln.startswith("predicts we") and ln.endswith("✓ right") for ln in lines)
+
+
+async def test_tiny_numbers_never_read_as_zero():
+    """Issue 13, point 10: no '+0.0000' gradients or '-log(0.000)' beside real, tiny values."""
+    from tui_trainer.widgets.softmax import SoftmaxPane as Softmax
+
+    # Adam moves every parameter by about lr, however tiny its gradient: the table shows both
+    app = TrainerApp(Session.create(optimizer="adam"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("1", "5", "0", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("b")
+        said = narration(app)
+        assert "0.000 - 1" not in said and "-log(0.000)" not in said
+        await pilot.press("u")
+        shown = text_of(app.query_one(GradientPane)) + text_of(app.query_one(Softmax))
+        for zero in ("+0.0000", "-0.0000", "-0.000 "):
+            assert zero not in shown, zero

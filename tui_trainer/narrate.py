@@ -221,7 +221,7 @@ def _backward(session: Session, position: int) -> str:
     chain = " → ".join(f"{name} {fmt(v, 2)}" for name, v in norms)
     sign = "+" if d >= 0 else ""
     return (
-        f"Backward pass: dLoss/dlogit('{i.target}') = {i.target_prob:.3f} - 1 = {sign}{fmt(d, 3)}: raise it. "
+        f"Backward pass: dLoss/dlogit('{i.target}') = {fmt(i.target_prob, 3)} - 1 = {sign}{fmt(d, 3)}: raise it. "
         f"|dL/d(layer output)| over all positions: {chain}."
     )
 

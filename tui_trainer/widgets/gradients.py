@@ -176,7 +176,7 @@ class GradientPane(Pane):
         )
         for i in order:
             is_t = i == info.target_id
-            row = [Text(words[i], style=ink.target if is_t else ""), f"{probs[i]:.3f}"]
+            row = [Text(words[i], style=ink.target if is_t else ""), fmt(float(probs[i]), 3)]
             row += ["1" if is_t else "0"] if target_col else []
             row += [Text(f"{d[i]:+.3f}", style=ink.good if d[i] < 0 else ink.bad)]
             row += ["raise logit" if d[i] < 0 else "lower logit"] if hint else []
@@ -240,7 +240,7 @@ class GradientPane(Pane):
         for c in largest_changes(session, max(room, 0)):
             idx = ",".join(map(str, c.index))
             old = [] if narrow else [f"{c.old:.4f}"]
-            ch.add_row(f"{c.tensor}[{idx}]", *old, f"{c.grad:+.4f}", fmt_delta(c.new - c.old), f"{c.new:.4f}")
+            ch.add_row(f"{c.tensor}[{idx}]", *old, fmt_delta(c.grad), fmt_delta(c.new - c.old), f"{c.new:.4f}")
         parts = [head, t]
         if room > 0:
             parts.append(ch)
