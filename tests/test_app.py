@@ -805,3 +805,19 @@ async def test_tiny_numbers_never_read_as_zero():
         shown = text_of(app.query_one(GradientPane)) + text_of(app.query_one(Softmax))
         for zero in ("+0.0000", "-0.0000", "-0.000 "):
             assert zero not in shown, zero
+
+
+async def test_status_labels_both_losses_and_gradient_norms_say_over_what():
+    """Issue 13, points 4 and 11: 'total · mean · ppl', computed here; norms over all positions."""
+    from tui_trainer.widgets.status import StatusBar
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "b")
+        s = Session.create()
+        f = s.model.forward(s.data.contexts, s.data.targets)
+        total = float(f.losses.sum())
+        status = text_of(app.query_one(StatusBar))
+        want = f"total {total:.4f} · mean {total / 4:.4f}  ppl {np.exp(total / 4):.3f}"
+        assert want in status, status
+        assert app.query_one(GradientPane).border_subtitle == "norms: all 4 positions · table: position 1"

@@ -89,8 +89,8 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         # colours from the theme, readable on this dialog's background
-        boxes = self.query(VerticalScroll)
-        if not boxes:  # closed again before it was shown (a key script's "? escape")
+        boxes, keys = self.query(VerticalScroll), self.query("#keys")
+        if not boxes or not keys:  # closed again before it was shown (a key script's "? escape")
             return
         box = boxes.first()
         ink = palette(box)
@@ -101,4 +101,4 @@ class HelpScreen(ModalScreen[None]):
         t.add_column()
         for key, what in KEY_HELP:
             t.add_row(key, what)
-        self.query_one("#keys", Static).update(t)
+        keys.first(Static).update(t)
