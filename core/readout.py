@@ -302,6 +302,47 @@ def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] 
     return after - before, float(b.grads[flat]) * eps
 
 
+@dataclass(frozen=True)
+class BranchSummary:
+    """A branch's record for comparison: the loss the curve draws (the total for a full batch,
+    else the mean) now and at its best, when the total first fell below 0.05 (full batch only;
+    None: never), and the settings of its last update."""
+
+    branch: int
+    what: str  # "total" or "mean"
+    now: float
+    best: float
+    reached: int | None
+    optimizer: str
+    lr: float
+
+
+def branch_summaries(session: Session) -> list[BranchSummary]:
+    out = []
+    what = "total_loss" if session.full_batch else "mean_loss"
+    for b in session.branches():
+        h = session.branch_history(b.id)
+        loss = h.column(what)
+        if not loss.size:
+            continue
+        fin = loss[np.isfinite(loss)]
+        lrs = h.column("lr")
+        known = np.flatnonzero(np.isfinite(lrs))  # the rows record the update that left each step
+        below = np.flatnonzero(loss < 0.05) if session.full_batch else np.zeros(0, dtype=int)
+        out.append(
+            BranchSummary(
+                b.id,
+                what.split("_")[0],
+                float(loss[-1]),
+                float(fin.min()) if fin.size else float("nan"),
+                int(below[0]) if below.size else None,
+                h[int(known[-1])].optimizer if known.size else "",
+                float(lrs[known[-1]]) if known.size else float("nan"),
+            )
+        )
+    return out
+
+
 def update_norms(session: Session) -> list[tuple[str, float]]:
     """||new - old|| per tensor for the last update, in forward order."""
     u = session.last_update

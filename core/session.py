@@ -729,9 +729,7 @@ class Session:
 
     def _history_for_fork(self) -> History:
         """This branch's history as this state has it, for a branch that starts here."""
-        h = self.timeline.cur.history if hasattr(self, "timeline") else None
-        if h is None:
-            return History(len(self.tracked), tuple(OPTIMIZERS))
+        h = self.timeline.cur.history
         view = self.history
         rows = len(view)
         new = h.copy(rows)

@@ -737,15 +737,16 @@ class TrainerApp(App[int]):
 
     def action_toggle_positions(self) -> None:
         """t: P(target) at each position over the steps (the lesson's S15) instead of the loss."""
-        pane = self.query_one(LossPane)
-        pane.show_positions = not pane.show_positions
-        pane.show_table = False
-        self._follow("loss", force=True)
-        self.refresh_panes()
+        self._loss_view(show_positions=not self.query_one(LossPane).show_positions, show_table=False)
 
     def action_toggle_table(self) -> None:
+        self._loss_view(show_table=not self.query_one(LossPane).show_table)
+
+    def _loss_view(self, **settings: bool) -> None:
+        """Set what the loss pane draws, and bring it on screen in the compact layout."""
         pane = self.query_one(LossPane)
-        pane.show_table = not pane.show_table
+        for name, value in settings.items():
+            setattr(pane, name, value)
         self._follow("loss", force=True)
         self.refresh_panes()
 

@@ -6,10 +6,8 @@ two sentences; the app shows them in the narration bar.
 
 from __future__ import annotations
 
-import numpy as np
-
 from core import ActionResult, Divergence, Session
-from core.readout import largest_changes, layer_grad_norms, n_positions, position_info
+from core.readout import branch_summaries, largest_changes, layer_grad_norms, n_positions, position_info
 
 from .widgets.base import fmt
 
@@ -134,22 +132,12 @@ def travel(session: Session, result: ActionResult) -> str:
 def compare_branches(session: Session) -> dict[int, str]:
     """Per branch: its final and best loss, and when the lesson's total first fell below 0.05."""
     out = {}
-    what = "total_loss" if session.full_batch else "mean_loss"
-    for b in session.branches():
-        h = session.branch_history(b.id)
-        loss = h.column(what)
-        if not loss.size:
-            continue
-        fin = loss[np.isfinite(loss)]
-        best = fmt(float(fin.min()), 4) if fin.size else "-"
-        # the settings of its last update (the rows record the update that left each step)
-        lrs, known = h.column("lr"), np.flatnonzero(np.isfinite(h.column("lr")))
-        setting = f"{h[int(known[-1])].optimizer} lr {lrs[known[-1]]:g}: " if known.size else ""
-        text = f"{setting}{what.split('_')[0]} loss now {fmt(float(loss[-1]), 4)}, best {best}"
+    for b in branch_summaries(session):
+        setting = f"{b.optimizer} lr {b.lr:g}: " if b.optimizer else ""
+        text = f"{setting}{b.what} loss now {fmt(b.now, 4)}, best {fmt(b.best, 4)}"
         if session.full_batch:
-            below = np.flatnonzero(loss < 0.05)
-            text += f", total < 0.05 {'at step ' + str(int(below[0])) if below.size else 'never'}"
-        out[b.id] = text
+            text += f", total < 0.05 {'never' if b.reached is None else f'at step {b.reached}'}"
+        out[b.branch] = text
     return out
 
 
