@@ -21,6 +21,7 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer import cli, narrate
 from tui_trainer.app import TrainerApp
 from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
+from tui_trainer.runner import Runner
 from tui_trainer.widgets.status import Narration
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,13 +124,14 @@ async def test_key_script_plays_waits_for_runs_and_exits():
 def slow_thread_return(monkeypatch):
     """The training thread returns 0.3 s after handing its result to the UI, as it can on
     a loaded machine (CI once failed this way: the exit cancelled the finishing worker)."""
-    real = TrainerApp._from_thread
+    real = Runner._train
 
-    def late(self, callback, *args):
-        real(self, callback, *args)
+    def late(self, *args):
+        result = real(self, *args)  # (RunFinished is posted by now)
         time.sleep(0.3)
+        return result
 
-    monkeypatch.setattr(TrainerApp, "_from_thread", late)
+    monkeypatch.setattr(Runner, "_train", late)
 
 
 @pytest.mark.parametrize("script", ["s 5r --exit-after", "space space s q", "s 5r q"])
@@ -139,7 +141,7 @@ async def test_exit_waits_for_the_training_thread_to_return(slow_thread_return, 
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()  # raises WorkerCancelled if a run was cut off
     assert app.return_code == 0
-    assert app._train_worker is not None and app._train_worker.state.name == "SUCCESS"
+    assert app.runner.worker is not None and app.runner.worker.state.name == "SUCCESS"
 
 
 async def test_q_during_a_long_run_stops_it_between_steps_and_quits():

@@ -12,7 +12,6 @@ import io
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -25,9 +24,8 @@ from textual.containers import Container
 from textual.events import Key, Resize
 from textual.reactive import var
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
 from core.breakpoints import parse as parse_breakpoint
@@ -41,6 +39,7 @@ from .export import free_stem, history_csv, history_json, stem
 from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN, bindings
 from .keys import Beat, Pause, Wait
 from .pace import Pacer, faster, slower, speed_text
+from .runner import RunFinished, Runner, RunProgress
 from .screens.chain import ChainRuleScreen, parse_weight, render_chain
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
@@ -65,9 +64,6 @@ REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
 #: refreshing during a run (the training thread and the UI share one interpreter lock).
 RUN_UI_SHARE = 0.05
-#: The status line and the loss curve (what one watches during a run) refresh this often
-#: whatever the full refreshes cost: they are cheap, and the step counter must not freeze.
-LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
@@ -80,8 +76,6 @@ CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
-#: What a play (space) runs before checking in; it repeats until paused.
-PLAY_CHUNK = 1_000_000
 
 
 class TrainerApp(App[int]):
@@ -137,14 +131,13 @@ class TrainerApp(App[int]):
         self.theme = theme
         #: the selected prediction position (0-based, within the current forward pass)
         self.position = 0
-        self._stop = threading.Event()
+        #: owns the training thread (messages up: RunProgress, RunFinished)
+        self.runner = Runner(self, self.pacer)
         #: this thread's CPU time and the clock when the last refresh during a run began
         self._ui_mark = (0.0, 0.0)
         self._switch_interval = sys.getswitchinterval()
         #: the step the panes show (refresh_panes); ctrl+s names its file after it
         self._shown_step = 0
-        self._train_worker: Worker | None = None
-        self._live_timer: Timer | None = None
         #: the last condition typed after /, offered again; the one the current run stops at
         self._until_text = ""
         self._running_until: str | None = None
@@ -418,18 +411,17 @@ class TrainerApp(App[int]):
 
     def action_stop(self) -> None:
         if self.running:
-            self._stop.set()
+            self.runner.stop()
         elif self.count:
             self.count = ""
             self.refresh_panes()
             self.say("Count cleared.")
 
     def start_run(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
-        """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in a worker."""
+        """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in the runner's thread."""
         if n == 0:
             self.say("Ran 0 steps.")
             return
-        self._stop.clear()
         self.running = True
         self._playing = n is None and until is None
         self._running_until = None if until is None else until.text
@@ -443,12 +435,11 @@ class TrainerApp(App[int]):
             self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(RUN_SWITCH_INTERVAL)
-        self._train_worker = self._train(n, until, sweep)
+        self.runner.start(self.session, n, until, sweep)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
-        self._live_timer = self.set_interval(LIVE_REFRESH_INTERVAL, self._refresh_live)
 
-    def _refresh_live(self) -> None:
+    def on_run_progress(self, message: RunProgress) -> None:
         """Between full refreshes (slow to paint, so rationed during a run), keep the
         status line and the loss curve current."""
         if not self.running:
@@ -475,58 +466,44 @@ class TrainerApp(App[int]):
         wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
-        worker = get_current_worker()
-
-        def should_stop() -> bool:
-            return self._stop.is_set() or worker.is_cancelled
-
-        pacer = self.pacer
-        pacer.start()
-        s = self.session
-        if sweep:  # one branch per learning rate, each from the same state
-            with s.lock:
-                start = (s.branch, s.position)
-            result = None
-            for lr in sweep:
-                if should_stop():
-                    break
-                with s.lock:
-                    s.goto_position(start[1], branch=start[0])
-                    if lr != s.lr:  # (the rate this branch already has: it goes on)
-                        s.fork_branch(None, lr)
-                result = s.run(n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop))
-            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
-            self._from_thread(self._run_finished, result)
-            return
-        result = s.run(
-            PLAY_CHUNK if n is None else n,
-            should_stop=should_stop,
-            on_step=lambda _: pacer.after_step(should_stop),
-            until=until,
-        )
-        self._from_thread(self._run_finished, result)
-
     def _from_thread(self, callback, *args) -> None:
         try:
             self.call_from_thread(callback, *args)
         except RuntimeError:  # the app is shutting down
             pass
 
-    def _run_finished(self, result: ActionResult) -> None:
+    def _end_run(self) -> None:
         self.running = False
         self._running_until = None
-        if self._live_timer is not None:
-            self._live_timer.stop()
-            self._live_timer = None
         sys.setswitchinterval(self._switch_interval)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if not self.running:  # (the run already ended: its thread failed after posting)
+            return
+        self._end_run()
+        result = message.result
         if result.action == "sweep":  # every branch drawn on the curve; the compare table at once
             self.refresh_panes()
             self.say(f"Swept lr {result.detail}, {result.steps} steps each: the curve overlays the branches.")
             self.push_screen(BranchPicker(self.session.branches(), narrate.compare_branches(self.session)))
             return
         self._after(result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The training thread raised: the run is over. The session goes back to the state of its
+        last complete action (exactly, through the timeline), and the screen says what happened."""
+        if event.worker is not self.runner.worker or event.state != WorkerState.ERROR or not self.running:
+            return
+        self._end_run()
+        s = self.session
+        with s.lock:
+            s.recover()
+        self.refresh_panes()
+        error = event.worker.error
+        self.say(
+            f"Training stopped: the training thread failed ({type(error).__name__}: {error}). "
+            f"The session is back at the last complete action, step {s.step}; keys work again."
+        )
 
     # --- navigation and settings ---------------------------------------------------------
 
@@ -895,7 +872,7 @@ class TrainerApp(App[int]):
         """Wait (at most ``timeout`` s) for the training thread to return. Its result is in
         once ``running`` is False, but the thread may still be returning, and exiting then
         would cancel its worker; a stopped run ends within one step."""
-        worker = self._train_worker
+        worker = self.runner.worker
         if worker is not None and not worker.is_finished:
             try:
                 await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
@@ -904,7 +881,7 @@ class TrainerApp(App[int]):
 
     async def _wait_for_run(self, plays_too: bool = False) -> None:
         # a counted run, or a play being paused, ends by itself; a play goes on until paused
-        while self.running and (plays_too or not self._playing or self._stop.is_set()):
+        while self.running and (plays_too or not self._playing or self.runner.stopping):
             await asyncio.sleep(0.01)
 
     def action_help(self) -> None:
@@ -912,7 +889,7 @@ class TrainerApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        self._stop.set()
+        self.runner.stop()
         await self._train_finished()
         self.exit(0)
 
