@@ -31,6 +31,7 @@ from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_pro
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.files import write_atomic
+from core.frame import build_frame
 from core.generate import sample
 from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, tracked
 
@@ -210,7 +211,8 @@ class TrainerApp(App[int]):
     # --- rendering ---------------------------------------------------------------------
 
     def refresh_panes(self) -> None:
-        """Re-render every pane from the session (the only place panes get state)."""
+        """Build one frame of readouts from the session and hand it to every pane (the only
+        place panes get state)."""
         s = self.session
         with s.lock:
             n = n_positions(s)
@@ -219,8 +221,9 @@ class TrainerApp(App[int]):
             # presenter: the loss pane yields its rows to the panes above until there is a curve
             table = self.query_one(LossPane).show_table
             self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
+            frame = build_frame(s, self.position)
             for pane in self.query("#main > Pane"):
-                pane.show(s, self.position)
+                pane.frame = frame
             self._show_status()
 
     def _show_status(self) -> None:
@@ -449,7 +452,7 @@ class TrainerApp(App[int]):
         s = self.session
         with s.lock:
             self._show_status()
-            self.query_one(LossPane).show(s, self.position)
+            self.query_one(LossPane).frame = build_frame(s, self.position)
 
     def _refresh_during_run(self) -> None:
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never
