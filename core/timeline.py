@@ -146,7 +146,7 @@ class Timeline:
         self.bytes = 0
         self._put(self.cur, 0, root)
         self.bytes = 0  # the initial state is the session's own, not the budget's
-        self._state_size = root.nbytes
+        self._set_state_size(root.nbytes)
         self._redoing = False  # the command being applied is the branch's next one
 
     # --- where we are -------------------------------------------------------------------
@@ -288,14 +288,14 @@ class Timeline:
         b, p = self.cur, self.pos
         if self.budget <= 0 or p in b.ckpt or (b.parent is not None and p <= b.base):
             return
-        # the newest positions keep a checkpoint whatever the stride, as many as fit a quarter of the budget
-        recent = max(0, min(RECENT, self.budget // (4 * max(self._state_size, 1))))
+        recent = self._recent
         if recent == 0 and p % self.stride:
             return
         st = self._capture(True)
         if st is None:  # this state cannot be rebuilt from its parameters alone: skip it
             return
-        self._state_size = st.nbytes
+        if st.nbytes != self._state_size:
+            self._set_state_size(st.nbytes)
         self._put(b, p, st)
         # the checkpoint that just left the recent window stays only if it is on the stride
         old = p - recent - 1
@@ -308,6 +308,11 @@ class Timeline:
                     near = br is b and q >= p - recent
                     if not near and not self._keeps(br, q):
                         self._drop(br, q)
+
+    def _set_state_size(self, nbytes: int) -> None:
+        self._state_size = nbytes
+        # the newest positions keep a checkpoint whatever the stride, as many as fit a quarter of the budget
+        self._recent = max(0, min(RECENT, self.budget // (4 * max(nbytes, 1))))
 
     def checkpoint_count(self) -> int:
         return sum(len(b.ckpt) for b in self.branches)
