@@ -11,7 +11,10 @@ live: there is no second copy of the phase logic.
 Checkpoints (parameters, optimizer state, settings, the last update) are kept
 within ``budget`` bytes: every ``stride``-th position, the stride doubling
 whenever they exceed the budget, plus the newest few positions of the branch
-being worked on (fast undo). The initial state is always kept, whole.
+being worked on (fast undo). The initial state is always kept, whole. Small
+states (the lesson's model: 29 KB) start at a stride above 1 and keep no recent
+window: replaying a few of their steps takes about a millisecond, less than
+copying the state at every step costs a run (bench/README.md).
 
 A command applied at a position before the end of its branch starts a new
 branch there; the old future stays, listed by ``branches()`` and reachable with
@@ -35,6 +38,11 @@ OPS = ("forward", "backward", "update", "step", "set_lr", "set_optimizer", "set_
 _CODE = {name: i for i, name in enumerate(OPS)}
 #: Positions at the end of the working branch that keep a checkpoint whatever the stride.
 RECENT = 16
+#: A state smaller than this is checkpointed at most every ``SMALL_STATE // size`` positions
+#: (rounded down to a power of two; the size of the session's initial state, its parameters),
+#: without the recent window: for the lesson's model every 16th position, so going back
+#: replays at most 15 steps of about 50 us.
+SMALL_STATE = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ class Timeline:
         self.branches: list[Branch] = [Branch(0, None, 0, history)]
         self.cur = self.branches[0]
         self.pos = 0
-        self.stride = 1
+        self.stride = _first_stride(root.nbytes)
         self.bytes = 0
         self._put(self.cur, 0, root)
         self.bytes = 0  # the initial state is the session's own, not the budget's
@@ -313,6 +321,8 @@ class Timeline:
         self._state_size = nbytes
         # the newest positions keep a checkpoint whatever the stride, as many as fit a quarter of the budget
         self._recent = max(0, min(RECENT, self.budget // (4 * max(nbytes, 1))))
+        if nbytes < SMALL_STATE:
+            self._recent = 0
 
     def checkpoint_count(self) -> int:
         return sum(len(b.ckpt) for b in self.branches)
@@ -321,3 +331,12 @@ class Timeline:
         """Bytes the timeline holds: checkpoints, command logs, branch histories."""
         logs = sum(len(b.ops) + b.upd.nbytes + b.history.nbytes() for b in self.branches)
         return self.bytes + logs
+
+
+def _first_stride(state_bytes: int) -> int:
+    """The stride a timeline starts with: 1, or for a state smaller than ``SMALL_STATE`` the
+    largest power of two at most ``SMALL_STATE / state_bytes``."""
+    stride = 1
+    while stride * 2 * max(state_bytes, 1) <= SMALL_STATE:
+        stride *= 2
+    return stride
