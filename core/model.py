@@ -79,7 +79,7 @@ class Forward:
     @property
     def total_loss(self) -> float:
         """The lesson's loss: the sum of -log P(target) over positions."""
-        return float(self.losses.sum())
+        return float(np.add.reduce(self.losses))  # (= losses.sum(), without its Python wrapper)
 
     @property
     def target_probs(self) -> np.ndarray:
@@ -205,7 +205,7 @@ class MLPLanguageModel:
         # np.dot(..., out=) writes each weight gradient into its place in the flat buffer
         # (the same BLAS call as @, with less overhead per call: it counts at the lesson's size)
         np.dot(f.h2.T, dlogits, out=g["output.W"])  # (H2, V)
-        dlogits.sum(axis=0, out=g["output.b"])
+        np.add.reduce(dlogits, axis=0, out=g["output.b"])  # the sum over positions (= .sum(axis=0))
         dh2 = dlogits @ p["output.W"].T  # (N, H2)
         if scale != 1.0:
             g["output.W"] *= scale
@@ -214,12 +214,12 @@ class MLPLanguageModel:
         # layer2: h2 = tanh(h1 @ W2 + b2); tanh' = 1 - tanh^2
         dz2 = dh2 * (1.0 - f.h2 * f.h2)
         np.dot(f.h1.T, dz2, out=g["layer2.W"])  # (H1, H2)
-        dz2.sum(axis=0, out=g["layer2.b"])
+        np.add.reduce(dz2, axis=0, out=g["layer2.b"])
         dh1 = dz2 @ p["layer2.W"].T  # (N, H1)
         # layer1: h1 = tanh(x @ W1 + b1)
         dz1 = dh1 * (1.0 - f.h1 * f.h1)
         np.dot(f.x.T, dz1, out=g["layer1.W"])  # (k*d, H1)
-        dz1.sum(axis=0, out=g["layer1.b"])
+        np.add.reduce(dz1, axis=0, out=g["layer1.b"])
         dx = dz1 @ p["layer1.W"].T  # (N, k*d)
         # embedding: each context slot adds its slice of dx to its token's row
         gE = g["embedding"]
