@@ -59,7 +59,7 @@ def main() -> None:
         "output: np.dot(h2.T, dlogits, out=) ": 'np.dot(f.h2.T, dl, out=g["output.W"])',
         "output: bias sum (np.add.reduce)": 'np.add.reduce(dl, axis=0, out=g["output.b"])',
         "output: dh2 = dlogits @ Wo.T": 'dl @ p["output.W"].T',
-        "scale (mean): 3 in-place multiplies": 'g["output.W"] *= 1.0; g["output.b"] *= 1.0; dx *= 1.0',
+        "scale (mean): 3 multiplies": 'g["output.W"] *= 1.0; g["output.b"] *= 1.0; np.multiply(dx, 1.0, out=dx)',
         "tanh': dh * (1 - h*h) (one layer)": "dx * (1.0 - f.x * f.x)",
         "embedding: zero + np.add.at": "gE[...] = 0.0; np.add.at(gE, f.ctx.ravel(), dx.reshape(-1, 8))",
         "Backward(grads.copy(), ...) record": "type(s.backward_result)(m.grads.copy(), {}, m.slices, 0.25)"
