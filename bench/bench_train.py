@@ -2,6 +2,7 @@
 
     python bench/bench_train.py                 # --steps 20000, 3 interleaved rounds
     python bench/bench_train.py --steps 5000 --rounds 5
+    python bench/bench_train.py --against /tmp/prev   # also the command of another checkout
 
 ``tui-trainer train --steps N --lr 0.01 --reduction sum`` (the lesson's sentence and
 model) and ``python bench/bench_train.py --torch-child N`` (the same model, initial
@@ -45,8 +46,10 @@ def torch_child(steps: int) -> None:
     print(f"loop {time.perf_counter() - t0:.6f}")
 
 
-def run(cmd: list[str]) -> tuple[float, float | None]:
+def run(cmd: list[str], pythonpath: Path | None = None) -> tuple[float, float | None]:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if pythonpath is not None:  # (ahead of the installed checkout on sys.path)
+        env["PYTHONPATH"] = str(pythonpath)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     wall = time.perf_counter() - t0
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--against", type=Path, default=None, help="a checkout of another commit: its command too")
     ap.add_argument("--torch-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.torch_child is not None:
@@ -68,9 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     # the loop alone: the same command in-process, timed around Session.run (see run_loop below)
     loop_cmd = [sys.executable, str(Path(__file__).resolve()), "--ours-loop", str(args.steps)]
     torch_cmd = [sys.executable, str(Path(__file__).resolve()), "--torch-child", str(args.steps)]
-    ours, theirs, ours_loop, theirs_loop = [], [], [], []
+    ours, theirs, ours_loop, theirs_loop, other = [], [], [], [], []
     for _ in range(args.rounds):  # interleaved: a noisy second hits both alike
         ours.append(run(ours_cmd)[0])
+        if args.against is not None:
+            other.append(run(ours_cmd, args.against.resolve())[0])
         w, loop = run(torch_cmd)
         theirs.append(w)
         theirs_loop.append(loop)
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  tui-trainer train  {med(ours):6.2f} s   (rounds {', '.join(f'{x:.2f}' for x in ours)})")
     print(f"  PyTorch eager      {med(theirs):6.2f} s   (rounds {', '.join(f'{x:.2f}' for x in theirs)})")
     print(f"  whole command: tui-trainer {med(theirs) / med(ours):.2f}x faster")
+    if other:
+        print(
+            f"  {args.against!s:18} {med(other):6.2f} s   (rounds {', '.join(f'{x:.2f}' for x in other)}): "
+            f"{med(theirs) / med(other):.2f}x faster than PyTorch; this checkout {med(other) / med(ours):.2f}x faster"
+        )
     print(
         f"  loops alone: ours {args.steps / med(ours_loop):,.0f} steps/s, PyTorch {args.steps / med(theirs_loop):,.0f}"
         f" steps/s: {med(theirs_loop) / med(ours_loop):.2f}x"
