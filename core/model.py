@@ -185,7 +185,8 @@ class MLPLanguageModel:
         x = p["embedding"].take(ctx, axis=0).reshape(N, -1)  # (N, k*d) embeddings, concatenated
         h1 = np.tanh(x @ p["layer1.W"] + p["layer1.b"])  # (N, H1)
         h2 = np.tanh(h1 @ p["layer2.W"] + p["layer2.b"])  # (N, H2)
-        logits = h2 @ p["output.W"] + p["output.b"]  # (N, V)
+        logits = h2 @ p["output.W"]  # (N, V)
+        logits += p["output.b"]  # (in place: a large vocabulary's N x V is allocated once, not twice)
         # softmax and -log P(target), stable (each row's max subtracted first), in one pass
         probs, losses = softmax_cross_entropy(logits, targets, self.rows(N))  # (N, V), (N,)
         return Forward(ctx, targets, x, h1, h2, logits, probs, losses)
