@@ -9,6 +9,10 @@ several interleaved rounds of each contender. The same model, initial weights
 summed cross-entropy, backward, SGD update. PyTorch is optional (only
 ``torch==2.13.0``); without it only our figures are printed.
 
+For S, ``train`` is the headless command ``tui-trainer train --steps 2000`` (the
+lesson's session, no undo memory, its table printed into a buffer), called in-process:
+its steps/s over whole calls, start-up included.
+
 Sizes: S = the lesson's model (V 12, d 8, H 16, 4 positions, float64);
 M = V 1,000, d 64, H 128, 16 sequences x 32 positions (float32);
 L = V 10,000, d 128, H 256, 32 x 64 positions (float32). Context k = 4.
@@ -17,6 +21,8 @@ L = V 10,000, d 128, H 256, 32 x 64 positions (float32). Context k = 4.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
@@ -93,6 +99,22 @@ def torch_step(session):
     return step
 
 
+#: steps per call of the headless command: its start (parsing, the session) is then under 1%
+TRAIN_STEPS = 2000
+
+
+def train_command(size: str):
+    """What ``tui-trainer train --steps N`` does after start-up (S only: the lesson's session),
+    its table printed into a buffer; one call is ``TRAIN_STEPS`` steps."""
+    from tui_trainer.cli import main as cli_main
+
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli_main(["train", "--steps", str(TRAIN_STEPS), "--lr", str(LR), "--reduction", "sum"]) == 0
+
+    return run
+
+
 def matmul_gflops(dtype, seconds: float) -> float:
     a = np.random.default_rng(0).standard_normal((1024, 1024)).astype(dtype)
     rates: list[float] = []
@@ -118,6 +140,8 @@ def bench_size(size: str, nthreads: int | None, seconds: float, rounds: int, mic
             torch.set_num_threads(nthreads or os.cpu_count() or 1)
         s_np, s_sess = make_session(size), make_session(size, undo=True)
         contenders = {"numpy": numpy_step(s_np), "session": s_sess.train_step}
+        if size == "S":
+            contenders["train"] = train_command(size)
         if torch is not None:
             contenders["torch"] = torch_step(make_session(size))
         rates: dict[str, list[float]] = {k: [] for k in contenders}
@@ -125,6 +149,8 @@ def bench_size(size: str, nthreads: int | None, seconds: float, rounds: int, mic
             for k, fn in contenders.items():
                 best_rate(fn, seconds, rates[k])
         out = {k: max(v) for k, v in rates.items()}
+        if "train" in out:
+            out["train"] *= TRAIN_STEPS
         if micrograd:
             from scalar_autograd import ScalarMLP
 
@@ -149,7 +175,7 @@ def main(argv=None) -> int:
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}; {blas_info()}")
     print(
         f"{'size':4} {'threads':7} {'core steps/s':>12} {'session':>9} {'torch':>9} {'core/torch':>10} "
-        f"{'session/torch':>13} {'core/scalar':>11} {'GFLOP/s':>8} {'of 1024mm':>9}"
+        f"{'session/torch':>13} {'train/torch':>11} {'core/scalar':>11} {'GFLOP/s':>8} {'of 1024mm':>9}"
     )
     for size in args.sizes.split(","):
         print(f"# {size}: {check_same_losses(size)}", flush=True)
@@ -166,6 +192,7 @@ def main(argv=None) -> int:
                 f"{t:9.1f}" if t else f"{'-':>9}",
                 f"{r['numpy'] / t:9.2f}x" if t else f"{'-':>10}",
                 f"{r['session'] / t:12.2f}x" if t else f"{'-':>13}",
+                f"{r['train'] / t:10.2f}x" if t and "train" in r else f"{'-':>11}",
                 f"{r['numpy'] / r['scalar']:10.0f}x" if "scalar" in r else f"{'-':>11}",
                 f"{r['step_gflops']:8.1f}" if "step_gflops" in r else f"{'-':>8}",
                 f"{r['step_gflops'] / r['matmul_gflops']:8.0%}" if "step_gflops" in r else f"{'-':>9}",

@@ -38,8 +38,8 @@ from textual import events
 
 from tui_trainer.app import REFRESH_INTERVAL, TrainerApp
 
-#: Steps per run: about two seconds headless on this kind of machine.
-STEPS = {"S": 20_000, "M": 300}
+#: Steps per run: about six seconds headless on this kind of machine (several key presses a run).
+STEPS = {"S": 100_000, "M": 300}
 #: Seconds between key presses during a run.
 KEY_EVERY = 1.0
 

@@ -12,6 +12,15 @@ REDUCTIONS = ("mean", "sum")
 MAX_LR = 1e3
 #: Smallest learning rate accepted: below it an update changes no float64 parameter near 1.
 MIN_LR = 1e-12
+#: From this many words on, ``auto_dtype`` picks float32: the N x V softmax is then most of a
+#: step, and float32 halves its memory traffic (bench/README.md, the corpus figures).
+FLOAT32_VOCAB = 2_000
+
+
+def auto_dtype(vocab_size: int) -> str:
+    """The dtype ``--dtype auto`` means: float64 (the lesson's exact numbers) for small
+    vocabularies, float32 from ``FLOAT32_VOCAB`` words on."""
+    return "float32" if vocab_size >= FLOAT32_VOCAB else "float64"
 
 
 @dataclass(frozen=True)

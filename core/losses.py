@@ -29,6 +29,26 @@ def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (N, V) and per-position losses -log P(target) (N,) in one pass:
+    the model's forward pass uses this.
+
+    The same numbers as ``softmax`` and ``cross_entropy`` (the tests check it), fused:
+    one new N x V array (the shifted logits become the probabilities in place) and one
+    ``exp`` over N x V, where ``log_softmax`` then ``exp`` would take two. That matters
+    for large vocabularies, where this exp is most of a step (bench/README.md).
+    ``rows`` is ``np.arange(N)`` (the caller keeps one); ``logits`` is not changed.
+    """
+    shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)  # (N, V) each row's max is 0
+    target_shifted = shifted[rows, targets]  # (N,) picked before exp overwrites it
+    probs = np.exp(shifted, out=shifted)  # (N, V) e^shifted
+    s = np.add.reduce(probs, axis=1, keepdims=True)  # (N, 1)
+    probs /= s  # (N, V)
+    losses = np.log(s[:, 0])  # (N,) -log P(target) = log(sum e^shifted) - shifted[target]
+    losses -= target_shifted
+    return probs, losses
+
+
 def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Per-position loss -log P(target), shape (N,), for logits (N, V) and target ids (N,).
 

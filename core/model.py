@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .losses import softmax_cross_entropy
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -77,7 +79,7 @@ class Forward:
     @property
     def total_loss(self) -> float:
         """The lesson's loss: the sum of -log P(target) over positions."""
-        return float(self.losses.sum())
+        return float(np.add.reduce(self.losses))  # (= losses.sum(), without its Python wrapper)
 
     @property
     def target_probs(self) -> np.ndarray:
@@ -102,6 +104,14 @@ class Backward:
     scale: float = 1.0
     #: summaries computed from these gradients once, for the screen (see ``core.readout``)
     memo: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def norm(self) -> float:
+        """||grads||, the whole gradient's length (computed once: history and update share it)."""
+        n = self.memo.get("norm")
+        if n is None:
+            n = self.memo["norm"] = float(np.sqrt(self.grads @ self.grads))  # in the model's dtype
+        return n
 
     def grad(self, name: str) -> np.ndarray:
         sl, shape = self.slices[name]
@@ -172,17 +182,13 @@ class MLPLanguageModel:
         """All positions at once (teacher forcing)."""
         p = self.p
         N = ctx.shape[0]
-        x = p["embedding"][ctx].reshape(N, -1)  # (N, k*d) embeddings, concatenated
+        x = p["embedding"].take(ctx, axis=0).reshape(N, -1)  # (N, k*d) embeddings, concatenated
         h1 = np.tanh(x @ p["layer1.W"] + p["layer1.b"])  # (N, H1)
         h2 = np.tanh(h1 @ p["layer2.W"] + p["layer2.b"])  # (N, H2)
-        logits = h2 @ p["output.W"] + p["output.b"]  # (N, V)
-        # softmax and -log P(target), stable: subtract each row's max first
-        shifted = logits - logits.max(axis=1, keepdims=True)  # (N, V)
-        target_shifted = shifted[self.rows(N), targets]  # (N,) picked before exp overwrites it
-        probs = np.exp(shifted, out=shifted)  # (N, V) e^shifted, in place (no new N x V array)
-        s = probs.sum(axis=1, keepdims=True)  # (N, 1)
-        probs /= s  # (N, V)
-        losses = np.log(s[:, 0]) - target_shifted  # (N,) = log(sum e) - shifted[target]
+        logits = h2 @ p["output.W"]  # (N, V)
+        logits += p["output.b"]  # (in place: a large vocabulary's N x V is allocated once, not twice)
+        # softmax and -log P(target), stable (each row's max subtracted first), in one pass
+        probs, losses = softmax_cross_entropy(logits, targets, self.rows(N))  # (N, V), (N,)
         return Forward(ctx, targets, x, h1, h2, logits, probs, losses)
 
     # --- backward ---------------------------------------------------------------
@@ -196,9 +202,11 @@ class MLPLanguageModel:
         # softmax + cross-entropy in one step: dLoss/dlogits = P - onehot(target), per position
         dlogits = f.probs.copy()  # (N, V)
         dlogits[self.rows(N), f.targets] -= 1.0
-        # output layer: logits = h2 @ Wo + bo (the scale goes on after the big matmul)
-        np.matmul(f.h2.T, dlogits, out=g["output.W"])  # (H2, V)
-        dlogits.sum(axis=0, out=g["output.b"])
+        # output layer: logits = h2 @ Wo + bo (the scale goes on after the big matmul).
+        # np.dot(..., out=) writes each weight gradient into its place in the flat buffer
+        # (the same BLAS call as @, with less overhead per call: it counts at the lesson's size)
+        np.dot(f.h2.T, dlogits, out=g["output.W"])  # (H2, V)
+        np.add.reduce(dlogits, axis=0, out=g["output.b"])  # the sum over positions (= .sum(axis=0))
         dh2 = dlogits @ p["output.W"].T  # (N, H2)
         if scale != 1.0:
             g["output.W"] *= scale
@@ -206,13 +214,13 @@ class MLPLanguageModel:
             dh2 *= scale
         # layer2: h2 = tanh(h1 @ W2 + b2); tanh' = 1 - tanh^2
         dz2 = dh2 * (1.0 - f.h2 * f.h2)
-        np.matmul(f.h1.T, dz2, out=g["layer2.W"])  # (H1, H2)
-        dz2.sum(axis=0, out=g["layer2.b"])
+        np.dot(f.h1.T, dz2, out=g["layer2.W"])  # (H1, H2)
+        np.add.reduce(dz2, axis=0, out=g["layer2.b"])
         dh1 = dz2 @ p["layer2.W"].T  # (N, H1)
         # layer1: h1 = tanh(x @ W1 + b1)
         dz1 = dh1 * (1.0 - f.h1 * f.h1)
-        np.matmul(f.x.T, dz1, out=g["layer1.W"])  # (k*d, H1)
-        dz1.sum(axis=0, out=g["layer1.b"])
+        np.dot(f.x.T, dz1, out=g["layer1.W"])  # (k*d, H1)
+        np.add.reduce(dz1, axis=0, out=g["layer1.b"])
         dx = dz1 @ p["layer1.W"].T  # (N, k*d)
         # embedding: each context slot adds its slice of dx to its token's row
         gE = g["embedding"]

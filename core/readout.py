@@ -7,6 +7,7 @@ and the tests can see exactly what the screen shows.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -349,8 +350,17 @@ def update_norms(session: Session) -> list[tuple[str, float]]:
     u = session.last_update
     if u is None:
         return []
-    norms = session.model.tensor_norms(u.delta) if u.delta_norms is None else u.delta_norms
+    norms = u.delta_norms
+    if norms is None:  # computed here, once per update (the session leaves them to the screen)
+        cached = _UPDATE_NORMS.get(u)
+        if cached is None:
+            cached = _UPDATE_NORMS[u] = session.model.tensor_norms(u.delta)
+        norms = cached
     return [(n, float(v)) for n, v in zip(session.model.slices, norms, strict=True)]
+
+
+#: the per-tensor norms of updates shown, by update (weakly: they go with their update)
+_UPDATE_NORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[float], float]]:

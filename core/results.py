@@ -20,7 +20,9 @@ class Update:
     lr: float
     optimizer: str
     step: int  # the step it made (the model after it)
-    delta_norms: np.ndarray | None = None  # ||delta|| per tensor, in ``slices`` order
+    #: ||delta|| per tensor, in ``slices`` order; the session leaves it None (a run never reads it):
+    #: ``core.readout.update_norms`` computes it when the screen shows it
+    delta_norms: np.ndarray | None = None
     grad_norm: float = math.nan  # ||gradient|| before clipping
     clip_factor: float = 1.0
     #: the first-order prediction of the objective's change: gradient · (new - old) (-lr|g|² for SGD)

@@ -28,6 +28,7 @@ from it is refused, and ``undo`` goes back.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections.abc import Callable
@@ -205,6 +206,18 @@ class Session:
     def vocab(self):
         return self.data.vocab
 
+    @functools.cached_property
+    def _all_positions(self) -> np.ndarray:
+        """0..n-1, the batch of a full-batch session (read-only: every forward pass shares it)."""
+        idx = np.arange(self.data.n_positions)
+        idx.flags.writeable = False
+        return idx
+
+    @functools.cached_property
+    def _log_vocab(self) -> float:
+        """ln V, the uniform guess's loss per position (the data never changes)."""
+        return math.log(len(self.data.vocab))
+
     @property
     def stale(self) -> bool:
         """True when the forward results shown were computed before the last update."""
@@ -233,7 +246,7 @@ class Session:
         """Dataset indices of the positions trained on at ``step`` (default: the current one)."""
         n = self.data.n_positions
         if n <= self.config.batch_positions:
-            return np.arange(n)
+            return self._all_positions
         rng = np.random.default_rng((self.config.seed, self.step if step is None else step))
         return np.sort(rng.choice(n, size=self.config.batch_positions, replace=False))
 
@@ -547,7 +560,7 @@ class Session:
                 if not bad:
                     mean = self.timeline.cur.history.cols["mean_loss"]
                     rose = int(mean[self.step] > mean[self.step - 1])
-                    return ActionResult(op, tuple(ran), code=code, steps=1, stale=stale, overshoots=rose)
+                    return _step_result(op, tuple(ran), code, stale, rose)
             return self._result(op, ran, bad, code, stale, steps=1)
         if op == "set_lr":
             self.lr = cmd.args[0]
@@ -600,7 +613,7 @@ class Session:
         mean = total / n
         if f.positions.shape[0] == self.data.n_positions:
             t = self.tracked
-            probs, losses = f.target_probs[t], f.losses[t]
+            probs, losses = f.probs[t, f.targets[t]], f.losses[t]
         else:  # a sampled batch: the tracked positions are measured on their own
             d, t = self.data, self.tracked
             tf = self.model.forward(d.contexts[t], d.targets[t])
@@ -622,7 +635,9 @@ class Session:
         if self.step < WORSE_STEPS:
             return False
         cols = self.timeline.cur.history.cols["mean_loss"]
-        bar = max(math.log(len(self.vocab)), cols[0])  # the untrained model (a loaded session has its row)
+        bar = max(self._log_vocab, cols[0])  # the untrained model (a loaded session has its row)
+        if not cols[self.step] > bar:  # the usual case, decided without looking further back
+            return False
         recent = cols[self.step - WORSE_STEPS + 1 : self.step + 1]
         return bool((recent > bar).all())
 
@@ -642,7 +657,7 @@ class Session:
         b = self.model.backward(self.forward_result, self._scale(self.forward_result))
         self.backward_result = b
         self.phase = BACKWARD
-        norm = float(np.sqrt(b.grads @ b.grads))
+        norm = b.norm
         self.timeline.cur.history.set_grad(self.step, norm)
         if not math.isfinite(norm):
             return self._diverge("nonfinite_grad", norm)
@@ -655,23 +670,26 @@ class Session:
     def _update(self) -> Divergence | None:
         b = self.backward_result
         grad = b.grads
-        gnorm = float(np.sqrt(grad @ grad))
+        gnorm = b.norm
         factor = 1.0
         if self.clip is not None and gnorm > self.clip:
             factor = self.clip / gnorm
             grad = grad * factor
         delta = self.optimizer.step(self.model.params, grad, self.lr)
-        unorms = self.model.tensor_norms(delta)
         self.timeline.cur.history.set_update(self.step, self.lr, self.optimizer.name, factor)
         self.step += 1
         predicted = float(b.grads @ delta)  # first order: dL ~ g . dtheta, with the unclipped gradient
         f = self.forward_result
         before = f if f.probs.size <= MAX_BEFORE_VALUES else None
+        # the per-tensor norms of delta are left to the screen (core.readout.update_norms):
+        # a run does not read them
         self.last_update = Update(
-            grad, delta, self.lr, self.optimizer.name, self.step, unorms, gnorm, factor, predicted, before
+            grad, delta, self.lr, self.optimizer.name, self.step, None, gnorm, factor, predicted, before
         )
         self.phase = READY
-        if not np.isfinite(unorms).all():
+        # delta · delta is finite exactly when every entry is (and the per-tensor norms were)
+        # unless it overflows past 1e308: a change that large counts as diverged too
+        if not math.isfinite(float(delta @ delta)):
             return self._diverge("nonfinite_update", math.nan)
         return None
 
@@ -711,9 +729,8 @@ class Session:
         st.nbytes = params.nbytes * len(opt)  # the parameters, and each optimizer vector beside "t"
         if u is not None:
             st.nbytes += u.grad.nbytes + u.delta.nbytes
-            if u.before is not None:
-                b = u.before
-                st.nbytes += sum(a.nbytes for a in (b.x, b.h1, b.h2, b.logits, b.probs))
+            if (b := u.before) is not None:  # (summed by hand: this runs every step)
+                st.nbytes += b.x.nbytes + b.h1.nbytes + b.h2.nbytes + b.logits.nbytes + b.probs.nbytes
         if not lean:
             st.nbytes += _nbytes(fwd, bwd)
         return st
@@ -746,6 +763,14 @@ class Session:
             if self.phase != BACKWARD:
                 new.cols["grad_norm"][rows - 1] = math.nan
         return new
+
+
+@functools.lru_cache(maxsize=64)
+def _step_result(op: str, ran: tuple[str, ...], code: str | None, stale: bool, rose: int) -> ActionResult:
+    """A full step's result. Results are frozen, so equal ones can be shared: a run makes
+    the same few over and over, and building one costs about as much as a tenth of the
+    lesson model's whole step."""
+    return ActionResult(op, ran, code=code, steps=1, stale=stale, overshoots=rose)
 
 
 def _as_float(x) -> float | None:

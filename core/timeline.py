@@ -11,7 +11,10 @@ live: there is no second copy of the phase logic.
 Checkpoints (parameters, optimizer state, settings, the last update) are kept
 within ``budget`` bytes: every ``stride``-th position, the stride doubling
 whenever they exceed the budget, plus the newest few positions of the branch
-being worked on (fast undo). The initial state is always kept, whole.
+being worked on (fast undo). The initial state is always kept, whole. Small
+states (the lesson's model: 29 KB) start at a stride above 1 and keep no recent
+window: replaying a few of their steps takes about a millisecond, less than
+copying the state at every step costs a run (bench/README.md).
 
 A command applied at a position before the end of its branch starts a new
 branch there; the old future stays, listed by ``branches()`` and reachable with
@@ -35,6 +38,11 @@ OPS = ("forward", "backward", "update", "step", "set_lr", "set_optimizer", "set_
 _CODE = {name: i for i, name in enumerate(OPS)}
 #: Positions at the end of the working branch that keep a checkpoint whatever the stride.
 RECENT = 16
+#: A state smaller than this is checkpointed at most every ``SMALL_STATE // size`` positions
+#: (rounded down to a power of two; the size of the session's initial state, its parameters),
+#: without the recent window: for the lesson's model every 16th position, so going back
+#: replays at most 15 steps of about 50 us.
+SMALL_STATE = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,11 +150,11 @@ class Timeline:
         self.branches: list[Branch] = [Branch(0, None, 0, history)]
         self.cur = self.branches[0]
         self.pos = 0
-        self.stride = 1
+        self.stride = _first_stride(root.nbytes)
         self.bytes = 0
         self._put(self.cur, 0, root)
         self.bytes = 0  # the initial state is the session's own, not the budget's
-        self._state_size = root.nbytes
+        self._set_state_size(root.nbytes)
         self._redoing = False  # the command being applied is the branch's next one
 
     # --- where we are -------------------------------------------------------------------
@@ -302,14 +310,14 @@ class Timeline:
         b, p = self.cur, self.pos
         if self.budget <= 0 or p in b.ckpt or (b.parent is not None and p <= b.base):
             return
-        # the newest positions keep a checkpoint whatever the stride, as many as fit a quarter of the budget
-        recent = max(0, min(RECENT, self.budget // (4 * max(self._state_size, 1))))
+        recent = self._recent
         if recent == 0 and p % self.stride:
             return
         st = self._capture(True)
         if st is None:  # this state cannot be rebuilt from its parameters alone: skip it
             return
-        self._state_size = st.nbytes
+        if st.nbytes != self._state_size:
+            self._set_state_size(st.nbytes)
         self._put(b, p, st)
         # the checkpoint that just left the recent window stays only if it is on the stride
         old = p - recent - 1
@@ -323,6 +331,13 @@ class Timeline:
                     if not near and not self._keeps(br, q):
                         self._drop(br, q)
 
+    def _set_state_size(self, nbytes: int) -> None:
+        self._state_size = nbytes
+        # the newest positions keep a checkpoint whatever the stride, as many as fit a quarter of the budget
+        self._recent = max(0, min(RECENT, self.budget // (4 * max(nbytes, 1))))
+        if nbytes < SMALL_STATE:
+            self._recent = 0
+
     def checkpoint_count(self) -> int:
         return sum(len(b.ckpt) for b in self.branches)
 
@@ -330,3 +345,12 @@ class Timeline:
         """Bytes the timeline holds: checkpoints, command logs, branch histories."""
         logs = sum(len(b.ops) + b.upd.nbytes + b.history.nbytes() for b in self.branches)
         return self.bytes + logs
+
+
+def _first_stride(state_bytes: int) -> int:
+    """The stride a timeline starts with: 1, or for a state smaller than ``SMALL_STATE`` the
+    largest power of two at most ``SMALL_STATE / state_bytes``."""
+    stride = 1
+    while stride * 2 * max(state_bytes, 1) <= SMALL_STATE:
+        stride *= 2
+    return stride

@@ -152,3 +152,24 @@ def test_undo_memory_option_reaches_the_session():
     app = build_app(build_parser().parse_args(["--undo-memory", "8"]))
     assert app.session.config.undo_memory == 8 * 2**20
     assert build_app(build_parser().parse_args([])).session.config.undo_memory == 64 * 2**20
+
+
+def test_dtype_auto_picks_float32_for_a_large_vocabulary(tmp_path):
+    """--dtype auto (the default): float64 below FLOAT32_VOCAB words, float32 from there on;
+    --dtype overrides it; the start screen says so."""
+    from core.config import FLOAT32_VOCAB
+    from tui_trainer import narrate
+    from tui_trainer.cli import build_parser, session_from_args
+
+    words = " ".join(f"w{i}" for i in range(FLOAT32_VOCAB)) + "."
+    f = tmp_path / "big.txt"
+    f.write_text(words, encoding="utf-8")
+
+    def make(*argv):
+        return session_from_args(build_parser().parse_args([*argv, "--undo-memory", "0"]))
+
+    big = make("--corpus", str(f))
+    assert big.model.dtype == "float32" and "float32" in narrate.welcome(big)
+    assert make("--corpus", str(f), "--dtype", "float64").model.dtype == "float64"
+    small = make()
+    assert small.model.dtype == "float64" and "float32" not in narrate.welcome(small)

@@ -462,3 +462,22 @@ def test_the_chain_rule_for_one_weight_adds_up_to_backward(reduction):
         measured, predicted = nudge_probe(s, sl.start + 7, eps)
         assert measured == pytest.approx(predicted, rel=1e-3)
     assert np.array_equal(s.model.params, params) and s.phase == "backward"
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_models_fused_softmax_agrees_with_softmax_and_cross_entropy(dtype):
+    """The forward pass's one-pass softmax + loss (``losses.softmax_cross_entropy``) gives the
+    losses of ``cross_entropy`` (via ``log_softmax``) and the probabilities of ``softmax``."""
+    from core.losses import softmax_cross_entropy
+
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((6, 40)) * 30).astype(dtype)
+    logits[0, 5] = 1000.0  # an extreme row: stable either way
+    targets = rng.integers(0, 40, size=6)
+    before = logits.copy()
+    probs, losses = softmax_cross_entropy(logits, targets, np.arange(6))
+    assert np.array_equal(logits, before)  # the logits are left as they were
+    assert probs.dtype == losses.dtype == np.dtype(dtype)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(losses, core.cross_entropy(logits, targets), rtol=tol, atol=tol)
+    np.testing.assert_allclose(probs, core.softmax(logits), rtol=tol, atol=1e-30)

@@ -18,6 +18,7 @@ import numpy as np
 
 from core import OPTIMIZERS, Session, SessionConfig, VocabError, check_lr
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.config import FLOAT32_VOCAB, auto_dtype
 
 from .export import check_export_path, export_history, step_row
 from .inputs import (
@@ -132,7 +133,12 @@ def _add_session_options(p: argparse.ArgumentParser, sweep: bool = False) -> Non
     m.add_argument("--embed", type=positive_int, default=8, metavar="D", help="embedding size (default 8)")
     m.add_argument("--hidden", type=positive_int, default=16, metavar="H", help="layer1 width (default 16)")
     m.add_argument("--hidden2", type=positive_int, default=None, metavar="H", help="layer2 width (default: --hidden)")
-    m.add_argument("--dtype", choices=("float64", "float32"), default="float64", help="float precision")
+    m.add_argument(
+        "--dtype",
+        choices=("auto", "float64", "float32"),
+        default="auto",
+        help=f"float precision (default auto: float32 from {FLOAT32_VOCAB:,} words of vocabulary on, else float64)",
+    )
     o = p.add_argument_group("training")
     if sweep:  # lists: one run per combination
         o.add_argument("--optimizer", type=_optimizers, default=["sgd"], help="optimizers, e.g. sgd,momentum,adam")
@@ -305,7 +311,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
                 embed_dim=args.embed,
                 hidden1=args.hidden,
                 hidden2=args.hidden2 or args.hidden,
-                dtype=args.dtype,
+                dtype=auto_dtype(len(data.vocab)) if args.dtype == "auto" else args.dtype,
                 optimizer=args.optimizer,
                 lr=args.lr,
                 clip=args.clip,
@@ -400,8 +406,16 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
                 file=out,
             )
 
-    # step k's row is printed once the update that leaves it is made; the last one at the end
-    result = session.run(steps, on_step=lambda s: emit(s.history[-2]), until=until)
+    def on_step(s: Session) -> None:
+        # step k's row is printed once the update that leaves it is made (the last one at the
+        # end); the record is built only for a row that is printed: building one every step
+        # cost the lesson's model a sixth of its step rate
+        h = s.history
+        k = len(h) - 2  # (the row emit prints: the condition is emit's own)
+        if args.json or k % every == 0 or k <= 1 or k == steps:
+            emit(h[k])
+
+    result = session.run(steps, on_step=on_step, until=until)
     if not session.history:  # --steps 0: measure the untrained model
         session.forward()
     hit = result.detail if result.stopped == "breakpoint" else None

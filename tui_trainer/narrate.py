@@ -6,7 +6,10 @@ two sentences; the app shows them in the narration bar.
 
 from __future__ import annotations
 
+import numpy as np
+
 from core import ActionResult, Divergence, Session
+from core.config import FLOAT32_VOCAB
 from core.readout import branch_summaries, largest_changes, layer_grad_norms, n_positions, position_info
 
 from .widgets.base import fmt
@@ -27,8 +30,16 @@ def welcome(session: Session) -> str:
         )
     return (
         f"A {session.model.size:,}-parameter model that has never seen '{seen}'{more}. "
-        "Press f for the forward pass, ? for every key."
+        f"{_precision(session)}Press f for the forward pass, ? for every key."
     )
+
+
+def _precision(session: Session) -> str:
+    """Why the numbers have fewer digits, when a large vocabulary made them float32 (``--dtype auto``)."""
+    v = len(session.vocab)
+    if session.model.dtype != np.float32 or v < FLOAT32_VOCAB:
+        return ""
+    return f"Numbers are float32 for speed ({v:,} words; --dtype float64 for more digits). "
 
 
 #: the lr_problem codes, as a user reads them
