@@ -29,10 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import make_session
-
-from core.frame import build_frame
 from textual.geometry import Region
 
+from core.frame import build_frame
 from tui_trainer.app import TrainerApp
 from tui_trainer.widgets.base import Pane
 

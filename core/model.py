@@ -161,11 +161,6 @@ class MLPLanguageModel:
             else:
                 self.p[name][...] = rng.standard_normal(shape) / np.sqrt(shape[0])
 
-    @property
-    def offsets(self) -> np.ndarray:
-        """Start index of each tensor in the flat buffer (for per-tensor reductions)."""
-        return self._offsets
-
     def tensor_norms(self, flat: np.ndarray) -> np.ndarray:
         """L2 norm of each tensor's part of a flat vector, in ``slices`` order."""
         return np.sqrt(np.add.reduceat(flat * flat, self._offsets))
@@ -228,6 +223,3 @@ class MLPLanguageModel:
         np.add.at(gE, f.ctx.ravel(), dx.reshape(-1, self.config.embed_dim))
         upstream = {"output": dlogits, "layer2": dh2, "layer1": dh1, "embedding": dx}
         return Backward(self.grads.copy(), upstream, self.slices, scale)
-
-    def parameter_count(self) -> int:
-        return self.size
