@@ -1,9 +1,29 @@
 """Shared helpers of the app tests (import them: ``from conftest import narration``)."""
 
 import os
+from functools import partial
+
+import pytest
+import textual.app
+import textual.pilot
 
 # NO_COLOR changes every SVG snapshot; snapshots are taken in colour.
 os.environ.pop("NO_COLOR", None)
+
+#: the longest Pilot waits for the process to go idle after a key (Textual's default: 1 s)
+IDLE_WAIT = 0.1
+
+
+@pytest.fixture(autouse=True)
+def short_idle_waits(monkeypatch):
+    """After each key Pilot waits until every widget has handled its messages (exact), and then
+    until the process's CPU use falls below 5% (a heuristic, for up to 1 s). While a training
+    thread runs the CPU never falls that low, so each key pressed during a run cost a full
+    second or two, most of the suite's time. What a test then checks is either handled by then
+    or waited for explicitly (``settle``, ``files_written``); so the heuristic wait is cut short."""
+    real = textual.app.wait_for_idle
+    monkeypatch.setattr(textual.app, "wait_for_idle", partial(real, max_sleep=IDLE_WAIT))
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", partial(real, max_sleep=IDLE_WAIT))
 
 
 def text_of(widget) -> str:
