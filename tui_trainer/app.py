@@ -37,6 +37,7 @@ from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, track
 from . import narrate
 from .export import export_history, history_csv, history_json, stem
 from .keys import Beat, Pause, Wait
+from .lesson import Lesson
 from .pace import Pacer, faster, slower, speed_text
 from .screens.chain import ChainRuleScreen, parse_weight, render_chain
 from .screens.help import HelpScreen
@@ -142,8 +143,11 @@ class TrainerApp(App[int]):
         key_delay: float = 0.0,
         exit_after: bool = False,
         speed: float | None = None,
+        lesson: Lesson | None = None,
     ) -> None:
         super().__init__()
+        #: lesson mode (tui-trainer lesson): the lesson the caption band walks through
+        self.lesson = lesson
         self.session = session or Session.create()
         self.run_n = run_n
         #: where ctrl+s, e and c write their files (and C looks for checkpoints)
@@ -203,6 +207,10 @@ class TrainerApp(App[int]):
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
                 yield LossPane(id="loss")
+            if self.lesson is not None:  # lesson mode: the caption band above the narration
+                from .lesson_mode import LessonBand
+
+                yield LessonBand(self.lesson, id="lesson")
             yield Narration(narrate.welcome(self.session), id="narration")
             yield Static("", id="too-small")
         # presenter: no "^p palette" in the footer (ctrl+p still opens it; ? lists it), so every key fits

@@ -44,6 +44,9 @@ KEYS: dict[str, str] = {
     "esc": "escape",
     "space": "space",
     "ctrl+s": "ctrl+s",
+    # lesson mode (tui-trainer lesson): the next scene, the scene before
+    "enter": "enter",
+    "backspace": "backspace",
     # Textual's own names work too
     "left_square_bracket": "left_square_bracket",
     "right_square_bracket": "right_square_bracket",
@@ -53,7 +56,7 @@ KEYS: dict[str, str] = {
 #: every token, for the error message
 VALID_TOKENS = (
     "f b u s r z Z G B F S o k w x t g p v e c C q h l ? [ ] < > , . - + = 0-9, "
-    "right, left, home, end, escape (esc), space, ctrl+s, "
+    "right, left, home, end, escape (esc), space, ctrl+s, enter, backspace, "
     "a count like 200r, wait, pause:SECONDS"
 )
 #: the keys that end a ``wait``: a clicker's "next" (space, right, PageDown) and Enter
