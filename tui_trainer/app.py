@@ -222,6 +222,8 @@ class TrainerApp(App[int]):
         self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()
+        if self.lesson is not None:  # lesson mode: the band takes every key first, a script's too
+            self.screen.set_focus(self.query_one("#lesson"))
         if self.key_script or self.exit_after:
             self.script_playing = True
             self._play_script()

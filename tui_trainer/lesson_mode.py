@@ -19,7 +19,6 @@ import asyncio
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
 from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widgets import Static
@@ -134,10 +133,10 @@ class LessonBand(Static):
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.focus()
         self.set_interval(POLL_INTERVAL, self._poll)
-        self._go(0)
+        await self._go(0)
 
     def _poll(self) -> None:
         app, s = self.trainer, self.trainer.session
@@ -148,13 +147,16 @@ class LessonBand(Static):
 
     # --- keys ----------------------------------------------------------------------------
 
-    def action_lesson_key(self, key: str) -> None:
+    async def action_lesson_key(self, key: str) -> None:
+        """Every key comes here first. The lesson's own keys act on the lesson; a scene's
+        answer or waited key is noted; anything else goes on to the app (SkipAction). A scene's
+        keys are played here, awaited: a key script (or a key typed meanwhile) goes on after them."""
         app = self.trainer
         if self.playing:  # the scene's own keys are being played: a key now would interleave with them
             app.bell()
             return
         if key == "enter":
-            self._next()
+            await self._next()
         elif key == "backspace":
             self._back()
         elif key == "escape":
@@ -172,7 +174,7 @@ class LessonBand(Static):
             self.call_after_refresh(self.show_scene)
             raise SkipAction()  # the app's binding does what the key does
         elif key in ("space", "right") and self.done and not app.running and key not in self._scene_keys():
-            self._next()  # unambiguous here: the scene neither plays nor waits for this key
+            await self._next()  # unambiguous here: the scene neither plays nor waits for this key
         else:
             raise SkipAction()
 
@@ -189,7 +191,7 @@ class LessonBand(Static):
         s = self.trainer.session
         return (s.branch, s.position)
 
-    def _next(self) -> None:
+    async def _next(self) -> None:
         app = self.trainer
         if app.running:
             app.say("A run is going: let it finish (or press space or escape to stop it), then Enter.")
@@ -198,12 +200,12 @@ class LessonBand(Static):
             app.say(f"Your prediction first: press {self._choices()}.")
             return
         if self.waited < len(self.scene.wait_keys):  # Enter presses the waited keys for the learner
-            self._play_waits()
+            await self._play_waits()
             return
         if self.index + 1 >= len(self.lesson.scenes):
             app.say("That was the last scene. Backspace goes back; Esc leaves lesson mode for free play.")
             return
-        self._go(self.index + 1)
+        await self._go(self.index + 1)
 
     def _back(self) -> None:
         app = self.trainer
@@ -222,7 +224,6 @@ class LessonBand(Static):
     def _reset_scene(self) -> None:
         self.answer, self.waited = None, 0
 
-    @work(exclusive=True, group="lesson")
     async def _go(self, i: int) -> None:
         """Enter scene ``i``: the state recorded for it if the learner left scene i-1 where it was
         left before; otherwise play its keys from here (and forget the scenes after it)."""
@@ -258,7 +259,6 @@ class LessonBand(Static):
             self.playing = False
         self.show_scene()
 
-    @work(exclusive=True, group="lesson")
     async def _play_waits(self) -> None:
         self.playing = True
         try:
