@@ -347,8 +347,8 @@ class LessonBand(Static):
                 t.append(f"  you said {shown(self.answer)}", style=ink.accent)
                 if self.waited >= len(scene.wait_keys) and not self.playing:
                     right = mine == q.answer
-                    t.append("\n✓ right: " if right else "\n✗ not quite: ", style=ink.good if right else ink.bad)
-                    t.append(f"{shown(KEYS[q.answer])}. ", style=ink.strong)
+                    t.append("\n✓ right, " if right else "\n✗ not quite, ", style=ink.good if right else ink.bad)
+                    t.append(f"it is {shown(KEYS[q.answer])}: ", style=ink.strong)
                     t.append(fill_caption(q.why, values).strip())
         t.append("\n" + self._hint(), style=ink.muted)
         self.update(t)
