@@ -452,3 +452,20 @@ def test_the_bundled_lesson_follows_the_lessons_sections():
     assert [int(x[1:]) for x in sections] == sorted(int(x[1:]) for x in sections)
     assert {int(x[1:]) for x in sections} == set(range(1, 16))
     assert sum(s.question is not None for s in LESSON.scenes) >= 3
+
+
+async def test_backspace_after_loading_a_checkpoint_says_why_not(tmp_path):
+    """C replaces the session: the scenes recorded before it are on the old one's timeline."""
+    app = TrainerApp(lesson=LESSON, screenshot_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        for key in ("enter", "enter", "f", "c", "C"):
+            await pilot.press(key)
+            await settle(app, pilot)
+        assert band.index == 2
+        step_before = app.session.step
+        await pilot.press("backspace")
+        await settle(app, pilot)
+        assert band.index == 2 and app.session.step == step_before
+        assert "checkpoint was loaded" in str(app.query_one(Narration).render())

@@ -76,6 +76,7 @@ class Mark:
     selected: int  # the selected prediction position
     loss_view: tuple[bool, bool, bool]  # the loss pane's log_scale, show_positions, show_table
     view: str
+    session: int  # id() of the session it belongs to (C loads a checkpoint as another session)
 
 
 class LessonBand(Static):
@@ -106,7 +107,7 @@ class LessonBand(Static):
         self.index = 0
         #: each visited scene's starting state, and the state each was left in (for going forward again)
         self.marks: dict[int, Mark] = {}
-        self.exits: dict[int, tuple[int, int]] = {}
+        self.exits: dict[int, tuple[int, int, int]] = {}
         #: the learner's answer to the scene's question (a key name), None before it
         self.answer: str | None = None
         #: how many of the scene's waited keys were pressed, in order
@@ -187,9 +188,9 @@ class LessonBand(Static):
 
     # --- moving between scenes -------------------------------------------------------------
 
-    def _here(self) -> tuple[int, int]:
+    def _here(self) -> tuple[int, int, int]:
         s = self.trainer.session
-        return (s.branch, s.position)
+        return (id(s), s.branch, s.position)
 
     async def _next(self) -> None:
         app = self.trainer
@@ -215,6 +216,9 @@ class LessonBand(Static):
         if self.index == 0:
             app.say("This is the first scene.")
             return
+        if self.marks[self.index - 1].session != id(app.session):
+            app.say("A checkpoint was loaded since that scene: its state is not on this session's timeline.")
+            return
         self.index -= 1
         self._reset_scene()
         self._restore(self.marks[self.index])
@@ -231,6 +235,7 @@ class LessonBand(Static):
         try:
             here = self._here()
             same = i in self.marks and i > 0 and self.exits.get(i - 1) == here
+            same = same and self.marks[i].session == id(self.trainer.session)
             if i > 0:
                 self.exits[i - 1] = here
             self.index = i
@@ -254,6 +259,7 @@ class LessonBand(Static):
                     app.position,
                     (pane.log_scale, pane.show_positions, pane.show_table),
                     app.view,
+                    id(s),
                 )
         finally:
             self.playing = False
