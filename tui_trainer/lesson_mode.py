@@ -2,10 +2,10 @@
 
 The band sits above the narration and holds the focus, so every key reaches its bindings
 first (Textual checks bindings from the focused widget up to the app). It binds the lesson's
-own keys (Enter next, Backspace back, Esc free play, a question's answers) and, for every key
-the app binds, an observer that notes the key (a scene waits for the learner to press ``b``)
-and then lets the app's own binding run (``SkipAction``). That works the same for a real key,
-for Pilot and for a ``--keys`` script.
+own keys (Enter next, Backspace back, Esc free play) and every key the app binds; its
+``check_action`` takes only the keys the lesson needs now (a question's answer, the key a scene
+waits for, which it notes and then passes on to the app's action) and leaves every other key to
+the app's own binding. That works the same for a real key, for Pilot and for a ``--keys`` script.
 
 Each scene's state is recorded on entry as a timeline position (branch + position) with the
 few view settings around it; Backspace goes back there through ``Session.goto_position``,
@@ -19,7 +19,6 @@ import asyncio
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.widgets import Static
 
@@ -63,7 +62,10 @@ def _band_bindings() -> list[Binding]:
     for key, b in _app_bindings():
         if key not in seen:
             seen.add(key)
-            rest.append(Binding(key, f"lesson_key({key!r})", b.description, show=b.show, tooltip=b.tooltip))
+            if key in ("space", "right"):  # taken only when they mean "next": ⏎ Next scene says it
+                rest.append(Binding(key, f"lesson_key({key!r})", "Next scene", show=False))
+            else:
+                rest.append(Binding(key, f"lesson_key({key!r})", b.description, show=b.show, tooltip=b.tooltip))
     return own + rest
 
 
@@ -148,10 +150,34 @@ class LessonBand(Static):
 
     # --- keys ----------------------------------------------------------------------------
 
+    def _wants(self, key: str) -> bool:
+        """Whether the lesson takes ``key`` now; every other key goes straight to the app's own
+        binding (and the footer shows the app's binding, enabled or not, as in free play)."""
+        app = self.trainer
+        if self.playing or key in ("enter", "backspace"):
+            return True
+        if key == "escape":  # escape stops a run or clears a count first
+            return not (app.running or app.count)
+        q = self.scene.question
+        if q is not None and self.answer is None and key in map(KEYS.get, q.choices):
+            return True
+        if self.waited < len(self.scene.wait_keys) and key == self.scene.wait_keys[self.waited]:
+            return True
+        # Space and → mean "next" only where unambiguous: the scene neither plays nor waits for them
+        last = self.index + 1 >= len(self.lesson.scenes)
+        return (
+            key in ("space", "right") and self.done and not last and not app.running and key not in self._scene_keys()
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lesson_key" and parameters:
+            return self._wants(str(parameters[0]))
+        return True
+
     async def action_lesson_key(self, key: str) -> None:
-        """Every key comes here first. The lesson's own keys act on the lesson; a scene's
-        answer or waited key is noted; anything else goes on to the app (SkipAction). A scene's
-        keys are played here, awaited: a key script (or a key typed meanwhile) goes on after them."""
+        """A key the lesson takes (``_wants``): its own keys act on the lesson; a question's answer
+        is noted; a waited key is noted and then does what the app's binding does. A scene's keys
+        are played here, awaited: a key script (or a key typed meanwhile) goes on after them."""
         app = self.trainer
         if self.playing:  # the scene's own keys are being played: a key now would interleave with them
             app.bell()
@@ -161,8 +187,6 @@ class LessonBand(Static):
         elif key == "backspace":
             self._back()
         elif key == "escape":
-            if app.running or app.count:  # escape stops a run / clears a count first
-                raise SkipAction()
             self.leave()
         elif (q := self.scene.question) is not None and self.answer is None and key in map(KEYS.get, q.choices):
             self.answer = key
@@ -172,12 +196,11 @@ class LessonBand(Static):
                 app.say(f"First your prediction: press {self._choices()}. Then {shown(key)} shows the answer.")
                 return
             self.waited += 1
-            self.call_after_refresh(self.show_scene)
-            raise SkipAction()  # the app's binding does what the key does
-        elif key in ("space", "right") and self.done and not app.running and key not in self._scene_keys():
-            await self._next()  # unambiguous here: the scene neither plays nor waits for this key
-        else:
-            raise SkipAction()
+            await self._press(key, wait_for_run=False)  # what the key always does
+            self.show_scene()
+        else:  # Space or → where it means "next"
+            await self._next()
+        self.refresh_bindings()  # what the lesson takes next changed: the footer follows
 
     def _scene_keys(self) -> tuple[str, ...]:
         return self.scene.entry_keys + self.scene.wait_keys
@@ -276,14 +299,15 @@ class LessonBand(Static):
             self.playing = False
         self.show_scene()
 
-    async def _press(self, key: str) -> None:
-        """Do what the app's binding for ``key`` does (App.run_action), and wait for a run it starts."""
+    async def _press(self, key: str, wait_for_run: bool = True) -> None:
+        """Do what the app's binding for ``key`` does (App.run_action); a scene's own keys also
+        wait for a run they start (a learner's r runs while the lesson stays live)."""
         app = self.trainer
         action = next((b.action for k, b in _app_bindings() if k == key), None)
         if action is None:
             return
         await app.run_action(action)
-        while app.running:
+        while wait_for_run and app.running:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0)  # let the run's last refresh land
 
