@@ -23,13 +23,13 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomic
 from .history import SCALARS, History
 from .optim import OPTIMIZERS
 from .session import Session, SessionConfig
@@ -38,16 +38,6 @@ FORMAT = "tui-trainer-checkpoint"
 VERSION = 2
 #: version 1 kept one record per update (step s: the loss before update s); still read
 READABLE = (1, 2)
-
-
-def _file_mode() -> int:
-    """0o666 less the umask: what ``open`` would give (``mkstemp`` alone gives 0o600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
 
 
 class CheckpointError(ValueError):
@@ -86,15 +76,7 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
         arrays.update(_history_arrays(session.history, session.step))
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    fd, tmp = tempfile.mkstemp(prefix=".tui-trainer-", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buf.getvalue())
     return path
 
 

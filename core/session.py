@@ -484,6 +484,12 @@ class Session:
         except KeyError:
             return None
 
+    def recover(self) -> None:
+        """Back to the state of the last complete action, exactly, after an action raised half
+        way (a bug, or memory running out in a thread): the session is usable again."""
+        with self.lock:
+            self.timeline.recover()
+
     def branches(self) -> list[BranchInfo]:
         """Every branch of the timeline (a new action in the past starts one; none is lost)."""
         with self.lock:

@@ -235,6 +235,20 @@ class Timeline:
         self.pos = p + 1
         self._maybe_checkpoint()
 
+    def recover(self) -> None:
+        """After a command raised half-way through ``_apply`` (it was never committed): drop the
+        branch ``begin`` started for it, if any, and rebuild the state at the cursor exactly,
+        from its nearest checkpoint, as a seek would."""
+        b = self.cur
+        if not b.ops and b.parent is not None and b is self.branches[-1] and self.pos == b.base:
+            self.branches.pop()
+            self.cur = b.parent
+        self._redoing = False
+        c_pos, c_state = self._nearest(self.cur, self.pos)
+        self._restore(c_state)
+        for q in range(c_pos, self.pos):
+            self._apply(self.cur.command(q))
+
     # --- moving -----------------------------------------------------------------------------
 
     def seek(self, p: int, branch: Branch | None = None) -> None:

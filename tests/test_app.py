@@ -8,7 +8,6 @@ import pytest
 from core import BACKWARD, FORWARD, READY, Session
 from tui_trainer import narrate
 from tui_trainer.app import TrainerApp
-from tui_trainer.screens.help import KEY_HELP, HelpScreen
 from tui_trainer.widgets.gradients import GradientPane
 from tui_trainer.widgets.logits import LogitsPane
 from tui_trainer.widgets.losscurve import LossPane
@@ -175,19 +174,6 @@ async def test_divergence_is_shown_and_undo_recovers():
         assert s.divergence is None and s.step == d.step - 1 and np.isfinite(s.model.params).all()
 
 
-async def test_help_screen_lists_every_key():
-    app = TrainerApp()
-    async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
-    keys = {k for b in app.BINDINGS for k in b.key.split(",")}
-    documented = " ".join(k for k, _ in KEY_HELP)
-    for key in ("f", "b", "u", "s", "r", "space", "escape", "z", "o", "g", "p", "v", "q", "h", "l"):
-        assert key in keys and key in documented
-
-
 async def test_log_scale_and_progress_table_toggles():
     app = TrainerApp()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -222,7 +208,7 @@ async def test_compact_layout_and_too_small():
 
 
 async def test_screenshot_key_writes_an_svg(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "ctrl+s")
         files = list(tmp_path.glob("*.svg"))

@@ -456,7 +456,7 @@ def test_the_bundled_lesson_follows_the_lessons_sections():
 
 async def test_backspace_after_loading_a_checkpoint_says_why_not(tmp_path):
     """C replaces the session: the scenes recorded before it are on the old one's timeline."""
-    app = TrainerApp(lesson=LESSON, screenshot_dir=tmp_path)
+    app = TrainerApp(lesson=LESSON, output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)

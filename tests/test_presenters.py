@@ -21,7 +21,7 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer import cli, narrate
 from tui_trainer.app import TrainerApp
 from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
-from tui_trainer.screens.help import KEY_HELP
+from tui_trainer.runner import Runner
 from tui_trainer.widgets.status import Narration
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,18 +109,6 @@ def test_bad_key_script_on_the_command_line_is_one_line_and_exit_2(capsys, scrip
     assert err.startswith("tui-trainer: error: ") and err.count("\n") == 1
 
 
-def test_every_script_key_is_bound_and_documented():
-    bound = {k for b in TrainerApp.BINDINGS for k in b.key.split(",")}
-    # backspace (the scene before) is bound by lesson mode's caption band (tui-trainer lesson)
-    from tui_trainer.lesson_mode import LessonBand
-
-    bound |= {k for b in LessonBand.BINDINGS for k in b.key.split(",") if k == "backspace"}
-    assert set(KEYS.values()) <= bound
-    documented = " ".join(k for k, _ in KEY_HELP)
-    for key in ("e", "c", "C"):
-        assert key in bound and key in documented.split()
-
-
 async def test_key_script_plays_waits_for_runs_and_exits():
     app = app_from(["--keys", "f right b u 50r z ? escape", "--exit-after"])
     async with app.run_test(size=(120, 36)):
@@ -136,13 +124,14 @@ async def test_key_script_plays_waits_for_runs_and_exits():
 def slow_thread_return(monkeypatch):
     """The training thread returns 0.3 s after handing its result to the UI, as it can on
     a loaded machine (CI once failed this way: the exit cancelled the finishing worker)."""
-    real = TrainerApp._from_thread
+    real = Runner._train
 
-    def late(self, callback, *args):
-        real(self, callback, *args)
+    def late(self, *args):
+        result = real(self, *args)  # (RunFinished is posted by now)
         time.sleep(0.3)
+        return result
 
-    monkeypatch.setattr(TrainerApp, "_from_thread", late)
+    monkeypatch.setattr(Runner, "_train", late)
 
 
 @pytest.mark.parametrize("script", ["s 5r --exit-after", "space space s q", "s 5r q"])
@@ -152,7 +141,7 @@ async def test_exit_waits_for_the_training_thread_to_return(slow_thread_return, 
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()  # raises WorkerCancelled if a run was cut off
     assert app.return_code == 0
-    assert app._train_worker is not None and app._train_worker.state.name == "SUCCESS"
+    assert app.runner.worker is not None and app.runner.worker.state.name == "SUCCESS"
 
 
 async def test_q_during_a_long_run_stops_it_between_steps_and_quits():
@@ -256,7 +245,7 @@ async def test_screenshot_dir_option_and_narration(tmp_path):
 
 
 async def test_export_key_writes_json_and_csv(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("e")
         assert "No training steps yet" in narration(app)
@@ -282,7 +271,7 @@ async def test_export_key_writes_json_and_csv(tmp_path):
 async def test_export_into_an_unwritable_place_says_so(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    app = TrainerApp(screenshot_dir=blocker / "sub")
+    app = TrainerApp(output_dir=blocker / "sub")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "e")
         assert "Could not export" in narration(app)
@@ -454,7 +443,7 @@ def test_bad_presenter_options(capsys, argv, expect):
 
 
 async def test_checkpoint_keys_save_and_load(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("C")
         assert "No checkpoint" in narration(app)
@@ -472,7 +461,7 @@ async def test_checkpoint_keys_save_and_load(tmp_path):
 
 
 async def test_undo_after_a_checkpoint_load_returns_to_the_session_before_it(tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s", "c", "s", "s", "s")
         before = app.session
@@ -508,7 +497,7 @@ async def test_in_app_load_of_a_bad_checkpoint_leaves_the_session_untouched(tmp_
         save_checkpoint(Session.create(text="the cat sat"), newest)
     else:
         newest.write_bytes(_damaged(tmp_path)["truncated"])
-    app = TrainerApp(screenshot_dir=tmp_path)
+    app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s")
         before = app.session

@@ -133,7 +133,7 @@ def served(monkeypatch):
 
 
 async def test_saves_in_a_browser_are_delivered_as_downloads(served, tmp_path):
-    app = TrainerApp(screenshot_dir=tmp_path / "server-side")
+    app = TrainerApp(output_dir=tmp_path / "server-side")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s", "ctrl+s")
         assert "to your browser" in str(app.query_one(Narration).render())

@@ -12,33 +12,35 @@ import io
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Container
-from textual.events import Resize
+from textual.events import Key, Resize
+from textual.reactive import var
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, get_current_worker
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.files import write_atomic
 from core.generate import sample
 from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, tracked
 
 from . import narrate
-from .export import export_history, history_csv, history_json, stem
+from .export import free_stem, history_csv, history_json, stem
+from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN, bindings
 from .keys import Beat, Pause, Wait
 from .lesson import Lesson
 from .pace import Pacer, faster, slower, speed_text
+from .runner import RunFinished, Runner, RunProgress
 from .screens.chain import ChainRuleScreen, parse_weight, render_chain
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
@@ -63,9 +65,6 @@ REFRESH_INTERVAL = 1 / 15
 #: ...and less often if painting them is slow: at most this share of the time goes to
 #: refreshing during a run (the training thread and the UI share one interpreter lock).
 RUN_UI_SHARE = 0.05
-#: The status line and the loss curve (what one watches during a run) refresh this often
-#: whatever the full refreshes cost: they are cheap, and the step counter must not freeze.
-LIVE_REFRESH_INTERVAL = 0.4
 #: During a run the threads hand the interpreter lock over every millisecond (Python's
 #: default is 5 ms), so a key waits less for the training thread.
 RUN_SWITCH_INTERVAL = 0.001
@@ -78,8 +77,6 @@ CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
-#: What a play (space) runs before checking in; it repeats until paused.
-PLAY_CHUNK = 1_000_000
 
 
 class TrainerApp(App[int]):
@@ -87,57 +84,23 @@ class TrainerApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-trainer"
-    BINDINGS = [
-        Binding("f", "forward", "Forward", tooltip="Run the forward pass"),
-        Binding("b", "backward", "Backward", tooltip="Compute every gradient"),
-        Binding("u", "update", "Update", tooltip="Apply the optimizer"),
-        Binding("s", "step", "Step", tooltip="One full step"),
-        Binding("r", "run", "Run N", tooltip="Run N steps"),
-        Binding("space", "toggle_play", "Play", tooltip="Play / pause"),
-        Binding("escape", "stop", "Stop", show=False),
-        Binding("pagedown,enter", "next_beat", "Next (key script)", show=False),
-        Binding("minus", "speed(-1)", "Slower", show=False, tooltip="Slow motion: fewer steps per second"),
-        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, tooltip="More steps per second"),
-        Binding("z", "undo", "Undo", tooltip="Undo the last action"),
-        Binding("Z", "redo", "Redo", show=False, tooltip="Redo what z took back"),
-        Binding("less_than_sign", "scrub_step(-1)", "◀ step", show=False, tooltip="The previous step"),
-        Binding("greater_than_sign", "scrub_step(1)", "step ▶", show=False, tooltip="The next step"),
-        Binding("comma", "scrub_action(-1)", "◀ action", show=False, tooltip="One action back"),
-        Binding("full_stop", "scrub_action(1)", "action ▶", show=False, tooltip="One action forward"),
-        Binding("home", "scrub_home", "Step 0", show=False, tooltip="The first step"),
-        Binding("end", "scrub_end", "Newest", show=False, tooltip="The newest state of this branch"),
-        Binding("G", "goto_count", "Go to step", show=False, tooltip="Type a step number, then G"),
-        Binding("B", "branches", "Branches", show=False, tooltip="Every branch of the timeline"),
-        Binding("S", "sweep", "Sweep", show=False, tooltip="A learning-rate sweep from here"),
-        Binding("F", "fork", "Fork", show=False, tooltip="A branch from here with another optimizer or lr"),
-        Binding("slash", "run_until", "Run until", show=False, tooltip="Run until a condition holds"),
-        Binding("left,h", "move(-1)", "◀ pos", show=False),
-        Binding("right,l", "move(1)", "pos ▶", show=False),
-        Binding("o", "cycle_optimizer", "Optim", tooltip="Cycle sgd / momentum / adam"),
-        Binding("x", "chain", "Chain rule", show=False, tooltip="One weight's gradient, term by term"),
-        Binding("w", "sample", "Samples", show=False, tooltip="What the model writes now"),
-        Binding("k", "toggle_clip", "Clip", show=False, tooltip="Clip the gradient norm at 1, or stop clipping"),
-        Binding("left_square_bracket", "lr(-1)", "lr-", tooltip="Lower the learning rate"),
-        Binding("right_square_bracket", "lr(1)", "lr+", tooltip="Raise the learning rate"),
-        Binding("g", "toggle_log", "Log scale", show=False),
-        Binding("t", "toggle_positions", "P per position", show=False),
-        Binding("p", "toggle_table", "Progress table", show=False),
-        Binding("v", "next_view", "View", show=False),
-        Binding("ctrl+s", "screenshot", "Screenshot", show=False),
-        Binding("e", "export", "Export history", show=False),
-        Binding("c", "save_checkpoint", "Save checkpoint", show=False),
-        Binding("C", "load_checkpoint", "Load checkpoint", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-        *[Binding(str(d), f"digit({d})", show=False) for d in range(10)],
-    ]
+    BINDINGS = bindings()
+
+    #: True while a worker is training (the footer greys what may not run then)
+    running: var[bool] = var(False, bindings=True)
+    #: True below MIN_WIDTH x MIN_HEIGHT: the panes are hidden, keys that change the state wait
+    too_small: var[bool] = var(False, bindings=True)
+    #: digits typed before r or G
+    count: var[str] = var("")
+    #: the pane the compact layout shows
+    view: var[str] = var("softmax")
 
     def __init__(
         self,
         session: Session | None = None,
         run_n: int = 100,
         theme: str = "textual-dark",
-        screenshot_dir: str | Path = ".",
+        output_dir: str | Path = ".",
         presenter: bool = False,
         keys: list[Beat | str] | None = None,
         key_delay: float = 0.0,
@@ -151,7 +114,7 @@ class TrainerApp(App[int]):
         self.session = session or Session.create()
         self.run_n = run_n
         #: where ctrl+s, e and c write their files (and C looks for checkpoints)
-        self.screenshot_dir = Path(screenshot_dir)
+        self.output_dir = Path(output_dir)
         #: presenter layout: context, softmax (or the pane an action is about) and loss, high contrast
         self.presenter = presenter
         #: a parsed key script (beats, see ``keys.parse_script``; a plain key name is one beat) played on start
@@ -172,18 +135,13 @@ class TrainerApp(App[int]):
         self.theme = theme
         #: the selected prediction position (0-based, within the current forward pass)
         self.position = 0
-        #: digits typed before r
-        self.count = ""
-        #: True while a worker is training
-        self.running = False
-        self.view = "softmax"
-        self._stop = threading.Event()
+        #: owns the training thread (messages up: RunProgress, RunFinished)
+        self.runner = Runner(self, self.pacer)
         #: this thread's CPU time and the clock when the last refresh during a run began
         self._ui_mark = (0.0, 0.0)
         self._switch_interval = sys.getswitchinterval()
-        self._last_result: ActionResult | None = None
-        self._train_worker: Worker | None = None
-        self._live_timer: Timer | None = None
+        #: the step the panes show (refresh_panes); ctrl+s names its file after it
+        self._shown_step = 0
         #: the last condition typed after /, offered again; the one the current run stops at
         self._until_text = ""
         self._running_until: str | None = None
@@ -243,6 +201,7 @@ class TrainerApp(App[int]):
         root = self.query_one("#root")
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         root.set_class(small, "too-small")
+        self.too_small = small
         compact = not small and not self.presenter and (width < COMPACT_WIDTH or height < COMPACT_HEIGHT)
         root.set_class(compact, "compact")
         # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
@@ -263,6 +222,7 @@ class TrainerApp(App[int]):
         s = self.session
         with s.lock:
             n = n_positions(s)
+            self._shown_step = s.step
             self.position = max(0, min(self.position, n - 1))
             # presenter: the loss pane yields its rows to the panes above until there is a curve
             table = self.query_one(LossPane).show_table
@@ -286,49 +246,58 @@ class TrainerApp(App[int]):
         self.query_one(Narration).update(text)
 
     def _after(self, result: ActionResult) -> None:
-        self._last_result = result
         self.refresh_panes()
         with self.session.lock:
             self.say(narrate.after(self.session, result, self.position))
 
-    @property
-    def _too_small(self) -> bool:
-        """Below the minimum size the panes are hidden, so keys that change the state wait."""
-        return self.query_one("#root").has_class("too-small")
+    # --- which actions may run (keymap.WHEN; the footer greys the others) ----------------
 
-    def _busy(self) -> bool:
-        if self._too_small:  # nothing would show what the key did
+    def _refusal(self, action: str) -> str | None:
+        """Why ``action`` may not run now ("too_small", "running"), or None if it may."""
+        when = WHEN.get(action, ALWAYS)
+        if when == ALWAYS or (action == "toggle_play" and self.running):  # space pauses, always
+            return None
+        if self.too_small:  # nothing would show what the key did
+            return "too_small"
+        if when == IDLE and self.running:
+            return "running"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None: shown greyed in the footer, and the key does nothing (on_key says why)
+        return None if self._refusal(action) else True
+
+    def on_key(self, event: Key) -> None:
+        """A key whose action is refused now says why (the binding itself does not run)."""
+        if len(self.screen_stack) == 1 and (action := KEY_ACTIONS.get(event.key)):
+            self._explain_refusal(action)
+
+    def _explain_refusal(self, action: str) -> None:
+        why = self._refusal(action)
+        if why == "too_small":
             self.bell()
-            return True
-        if self.running:
+        elif why == "running":
             self.say(f"Training is running (step {self.session.step}): press space or escape to stop it first.")
-        return self.running
 
     # --- phase actions -----------------------------------------------------------------
 
     def action_forward(self) -> None:
-        if not self._busy():
-            self._follow("softmax")
-            self._after(self.session.forward())
+        self._follow("softmax")
+        self._after(self.session.forward())
 
     def action_backward(self) -> None:
-        if not self._busy():
-            self._follow("gradients")
-            self._after(self.session.backward())
+        self._follow("gradients")
+        self._after(self.session.backward())
 
     def action_update(self) -> None:
-        if not self._busy():
-            self._follow("gradients")
-            self._after(self.session.update())
+        self._follow("gradients")
+        self._after(self.session.update())
 
     def action_step(self) -> None:
-        if not self._busy():
-            self._follow("loss")
-            self._after(self.session.train_step())
+        self._follow("loss")
+        self._after(self.session.train_step())
 
     def action_undo(self) -> None:
-        if self._busy():
-            return
         if not self.session.can_undo and self._before_load is not None:
             old, name = self._before_load
             self._before_load = None
@@ -340,15 +309,12 @@ class TrainerApp(App[int]):
         self._after(self.session.undo())
 
     def action_redo(self) -> None:
-        if not self._busy():
-            self._after(self.session.redo())
+        self._after(self.session.redo())
 
     # --- time travel ---------------------------------------------------------------------
 
     def action_scrub_step(self, delta: int) -> None:
         """< and >: the previous / next step on this branch (its last state)."""
-        if self._busy():
-            return
         s = self.session
         target = s.step + delta
         if target < s.start_step or target > s.last_step:
@@ -359,22 +325,17 @@ class TrainerApp(App[int]):
 
     def action_scrub_action(self, delta: int) -> None:
         """, and .: one action back / forward (a phase, a step or a setting), like z and Z."""
-        if not self._busy():
-            self._after(self.session.undo() if delta < 0 else self.session.redo())
+        self._after(self.session.undo() if delta < 0 else self.session.redo())
 
     def action_scrub_home(self) -> None:
-        if not self._busy():
-            self._travel(self.session.goto(self.session.start_step))
+        self._travel(self.session.goto(self.session.start_step))
 
     def action_scrub_end(self) -> None:
-        if not self._busy():
-            s = self.session
-            self._travel(s.goto_position(s.timeline.length))
+        s = self.session
+        self._travel(s.goto_position(s.timeline.length))
 
     def action_goto_count(self) -> None:
         """A typed count, then G: go to that step."""
-        if self._busy():
-            return
         if not self.count:
             self.say("Type a step number first, then G: e.g. 40G goes to step 40.")
             return
@@ -383,8 +344,6 @@ class TrainerApp(App[int]):
 
     def action_branches(self) -> None:
         """B: the branch picker; the chosen branch's newest state."""
-        if self._busy():
-            return
 
         def chosen(branch: int | None) -> None:
             if branch is not None:
@@ -395,8 +354,6 @@ class TrainerApp(App[int]):
 
     def action_fork(self) -> None:
         """F: a branch from the cursor with another optimizer or learning rate."""
-        if self._busy():
-            return
         s = self.session
 
         def check(optimizer: str | None, lr: float | None) -> str | None:
@@ -418,8 +375,6 @@ class TrainerApp(App[int]):
 
     def action_sweep(self) -> None:
         """S: a learning-rate sweep from here: one branch per rate, the same number of steps each."""
-        if self._busy():
-            return
 
         def chosen(choice) -> None:
             if choice is not None:
@@ -430,8 +385,6 @@ class TrainerApp(App[int]):
 
     def action_run_until(self) -> None:
         """/: type a condition, then train until the first step where it holds."""
-        if self._busy():
-            return
         targets = [t for _, _, t in tracked(self.session)]
 
         def chosen(bp) -> None:
@@ -449,8 +402,6 @@ class TrainerApp(App[int]):
     # --- runs --------------------------------------------------------------------------
 
     def action_run(self) -> None:
-        if self._busy():
-            return
         n = int(self.count) if self.count else self.run_n
         self.count = ""
         self.start_run(n)
@@ -470,18 +421,17 @@ class TrainerApp(App[int]):
 
     def action_stop(self) -> None:
         if self.running:
-            self._stop.set()
+            self.runner.stop()
         elif self.count:
             self.count = ""
             self.refresh_panes()
             self.say("Count cleared.")
 
     def start_run(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
-        """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in a worker."""
+        """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in the runner's thread."""
         if n == 0:
             self.say("Ran 0 steps.")
             return
-        self._stop.clear()
         self.running = True
         self._playing = n is None and until is None
         self._running_until = None if until is None else until.text
@@ -495,12 +445,11 @@ class TrainerApp(App[int]):
             self.say(f"Running {n} steps… (space or escape stops)" if n else "Playing… (space pauses)")
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(RUN_SWITCH_INTERVAL)
-        self._train_worker = self._train(n, until, sweep)
+        self.runner.start(self.session, n, until, sweep)
         self._ui_mark = (time.thread_time(), time.monotonic())
         self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
-        self._live_timer = self.set_interval(LIVE_REFRESH_INTERVAL, self._refresh_live)
 
-    def _refresh_live(self) -> None:
+    def on_run_progress(self, message: RunProgress) -> None:
         """Between full refreshes (slow to paint, so rationed during a run), keep the
         status line and the loss curve current."""
         if not self.running:
@@ -527,58 +476,44 @@ class TrainerApp(App[int]):
         wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, n: int | None, until=None, sweep: tuple[float, ...] = ()) -> None:
-        worker = get_current_worker()
-
-        def should_stop() -> bool:
-            return self._stop.is_set() or worker.is_cancelled
-
-        pacer = self.pacer
-        pacer.start()
-        s = self.session
-        if sweep:  # one branch per learning rate, each from the same state
-            with s.lock:
-                start = (s.branch, s.position)
-            result = None
-            for lr in sweep:
-                if should_stop():
-                    break
-                with s.lock:
-                    s.goto_position(start[1], branch=start[0])
-                    if lr != s.lr:  # (the rate this branch already has: it goes on)
-                        s.fork_branch(None, lr)
-                result = s.run(n, should_stop=should_stop, on_step=lambda _: pacer.after_step(should_stop))
-            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
-            self._from_thread(self._run_finished, result)
-            return
-        result = s.run(
-            PLAY_CHUNK if n is None else n,
-            should_stop=should_stop,
-            on_step=lambda _: pacer.after_step(should_stop),
-            until=until,
-        )
-        self._from_thread(self._run_finished, result)
-
     def _from_thread(self, callback, *args) -> None:
         try:
             self.call_from_thread(callback, *args)
         except RuntimeError:  # the app is shutting down
             pass
 
-    def _run_finished(self, result: ActionResult) -> None:
+    def _end_run(self) -> None:
         self.running = False
         self._running_until = None
-        if self._live_timer is not None:
-            self._live_timer.stop()
-            self._live_timer = None
         sys.setswitchinterval(self._switch_interval)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        if not self.running:  # (the run already ended: its thread failed after posting)
+            return
+        self._end_run()
+        result = message.result
         if result.action == "sweep":  # every branch drawn on the curve; the compare table at once
             self.refresh_panes()
             self.say(f"Swept lr {result.detail}, {result.steps} steps each: the curve overlays the branches.")
             self.push_screen(BranchPicker(self.session.branches(), narrate.compare_branches(self.session)))
             return
         self._after(result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The training thread raised: the run is over. The session goes back to the state of its
+        last complete action (exactly, through the timeline), and the screen says what happened."""
+        if event.worker is not self.runner.worker or event.state != WorkerState.ERROR or not self.running:
+            return
+        self._end_run()
+        s = self.session
+        with s.lock:
+            s.recover()
+        self.refresh_panes()
+        error = event.worker.error
+        self.say(
+            f"Training stopped: the training thread failed ({type(error).__name__}: {error}). "
+            f"The session is back at the last complete action, step {s.step}; keys work again."
+        )
 
     # --- navigation and settings ---------------------------------------------------------
 
@@ -612,8 +547,6 @@ class TrainerApp(App[int]):
                     self.say(f"Position {self.position + 1} of {n}. Press f to see what the model predicts there.")
 
     def action_cycle_optimizer(self) -> None:
-        if self._busy():
-            return
         names = list(OPTIMIZERS)
         name = names[(names.index(self.session.optimizer.name) + 1) % len(names)]
         r = self.session.set_optimizer(name)
@@ -629,9 +562,6 @@ class TrainerApp(App[int]):
 
     def action_sample(self) -> None:
         """Sample a sentence from the model as it is now and show it beside the earlier ones."""
-        if self._too_small:
-            self.bell()
-            return
         s = self.session
         with s.lock:
             # deterministic: the same seed, step and number of samples give the same words
@@ -652,8 +582,6 @@ class TrainerApp(App[int]):
 
     def action_chain(self) -> None:
         """x: the chain rule for the weight with the largest gradient (b first, if needed)."""
-        if self._busy():
-            return
         if self.session.phase != BACKWARD:
             self.say("The chain rule needs fresh gradients: press b first, then x.")
             return
@@ -704,8 +632,6 @@ class TrainerApp(App[int]):
             self.push_screen(ChainRuleScreen(self._chain_body))
 
     def action_toggle_clip(self) -> None:
-        if self._busy():
-            return
         s = self.session
         s.set_clip(CLIP_NORM if s.clip is None else None)
         self.refresh_panes()
@@ -718,9 +644,6 @@ class TrainerApp(App[int]):
             )
 
     def action_lr(self, direction: int) -> None:
-        if self._too_small:
-            self.bell()
-            return
         cur = self.session.lr
         if direction > 0:
             new = next((x for x in LR_LADDER if x > cur * 1.0001), None)
@@ -742,7 +665,7 @@ class TrainerApp(App[int]):
         pane = self.query_one(LossPane)
         pane.log_scale = not pane.log_scale
         pane.show_table = False
-        self._follow("loss", force=True)
+        self._follow("loss")
         self.refresh_panes()
 
     def action_toggle_positions(self) -> None:
@@ -757,7 +680,7 @@ class TrainerApp(App[int]):
         pane = self.query_one(LossPane)
         for name, value in settings.items():
             setattr(pane, name, value)
-        self._follow("loss", force=True)
+        self._follow("loss")
         self.refresh_panes()
 
     def action_next_view(self) -> None:
@@ -770,7 +693,7 @@ class TrainerApp(App[int]):
                 f"{COMPACT_WIDTH}x{COMPACT_HEIGHT} (next: {self.view})."
             )
 
-    def _follow(self, view: str, force: bool = False) -> None:
+    def _follow(self, view: str) -> None:
         """In the compact layout, show the pane the action is about."""
         if self.view != view:
             self.view = view
@@ -785,68 +708,87 @@ class TrainerApp(App[int]):
                 self.deliver_binary(io.BytesIO(data), save_filename=name)
         self.say(f"Sent {' and '.join(name for name, _ in files)} to your browser as a download.")
 
-    def action_screenshot(self) -> None:
-        name = f"tui-trainer-step-{self.session.step:05d}.svg"
+    def action_save_svg(self) -> None:
+        """ctrl+s: an SVG of the screen. The panes are refreshed from one state of the session
+        first (during a run the status line and the curve otherwise refresh more often than the
+        rest), and the capture waits until the screen has been laid out and painted."""
+        self.refresh_panes()
+        self.call_after_refresh(self._capture_svg, self._shown_step)
+
+    def _capture_svg(self, step: int) -> None:
+        name = f"tui-trainer-step-{step:05d}"
         if self.is_web:
-            self._to_browser([(name, self.export_screenshot())])
+            self._to_browser([(f"{name}.svg", self.export_screenshot())])
             return
         try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            path = free_stem(self.output_dir, name, (".svg",)).with_suffix(".svg")
+            write_atomic(path, self.export_screenshot().encode("utf-8"))
         except OSError as e:
-            self.say(f"Could not save the screenshot in {self.screenshot_dir}: {e.strerror or e}.")
+            self.say(f"Could not save the screenshot in {self.output_dir}: {e.strerror or e}.")
             return
-        self.say(f"Saved a screenshot of step {self.session.step} to {path}.")
+        self.say(f"Saved a screenshot of step {step} to {path}.")
 
     def action_export(self) -> None:
-        """Write the training history as JSON and CSV into the screenshot directory."""
+        """e: the training history as JSON and CSV, written in a thread (a long history takes
+        seconds to format). Both files hold one state: the run, if any, waits while they are made."""
         if not self.session.history:
             self.say("No training steps yet, so no history to export: press s or r first.")
             return
+        self.say("Exporting the history…")
+        self._export()
+
+    @work(thread=True, group="files", exit_on_error=False)
+    def _export(self) -> None:
+        s = self.session
+        with s.lock:  # one consistent state for both files
+            name, rows = stem(s), len(s.history)
+            files = [(".json", history_json(s)), (".csv", history_csv(s))]
         if self.is_web:
-            with self.session.lock:
-                name = stem(self.session)
-                self._to_browser(
-                    [(f"{name}.json", history_json(self.session)), (f"{name}.csv", history_csv(self.session))]
-                )
+            self._from_thread(self._to_browser, [(name + ext, text) for ext, text in files])
             return
-        base = self.screenshot_dir / stem(self.session)
         try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            paths = [export_history(self.session, base.with_suffix(ext)) for ext in (".json", ".csv")]
-        except (OSError, ValueError) as e:
-            self.say(f"Could not export the history to {self.screenshot_dir}: {getattr(e, 'strerror', None) or e}.")
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            base = free_stem(self.output_dir, name, (".json", ".csv"))
+            paths = [write_atomic(base.with_name(base.name + ext), text.encode("utf-8")) for ext, text in files]
+        except OSError as e:
+            self._from_thread(self.say, f"Could not export the history to {self.output_dir}: {e.strerror or e}.")
             return
-        self.say(f"Exported {len(self.session.history)} steps of history to {paths[0]} and {paths[1]}.")
+        self._from_thread(self.say, f"Exported {rows} steps of history to {paths[0]} and {paths[1]}.")
 
     def action_save_checkpoint(self) -> None:
-        """Save parameters, optimizer state, vocabulary, config, step and history (a .npz file)."""
-        if self._busy():
-            return
-        if self.is_web:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = save_checkpoint(self.session, Path(tmp) / f"{stem(self.session)}.npz")
-                data = path.read_bytes()
-            self._to_browser([(path.name, data)])
-            return
-        path = self.screenshot_dir / f"{stem(self.session)}.npz"
-        try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            save_checkpoint(self.session, path)
-        except OSError as e:
-            self.say(f"Could not save a checkpoint in {self.screenshot_dir}: {e.strerror or e}.")
-            return
-        self.say(f"Saved a checkpoint of step {self.session.step} to {path}. Shift+C loads the newest one.")
+        """c: parameters, optimizer state, vocabulary, config, step and history (a .npz file),
+        written in a thread."""
+        self.say("Saving a checkpoint…")
+        self._save_checkpoint()
+
+    @work(thread=True, group="files", exit_on_error=False)
+    def _save_checkpoint(self) -> None:
+        s = self.session
+        with s.lock:  # (c is refused during a run; the lock keeps a key pressed meanwhile out)
+            step = s.step
+            if self.is_web:
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = save_checkpoint(s, Path(tmp) / f"{stem(s)}.npz")
+                    data = path.read_bytes()
+                self._from_thread(self._to_browser, [(path.name, data)])
+                return
+            try:
+                self.output_dir.mkdir(parents=True, exist_ok=True)
+                path = free_stem(self.output_dir, stem(s), (".npz",)).with_suffix(".npz")
+                save_checkpoint(s, path)
+            except OSError as e:
+                self._from_thread(self.say, f"Could not save a checkpoint in {self.output_dir}: {e.strerror or e}.")
+                return
+        self._from_thread(self.say, f"Saved a checkpoint of step {step} to {path}. Shift+C loads the newest one.")
 
     def action_load_checkpoint(self, path: str | None = None) -> None:
         """Load a checkpoint (default: the newest ``tui-trainer-step-*.npz`` in the screenshot
         directory). It must have this session's vocabulary; on any error the session is untouched."""
-        if self._busy():
-            return
         if path is None:
-            found = sorted(self.screenshot_dir.glob("tui-trainer-step-*.npz"), key=lambda p: p.stat().st_mtime)
+            found = sorted(self.output_dir.glob("tui-trainer-step-*.npz"), key=lambda p: p.stat().st_mtime)
             if not found:
-                self.say(f"No checkpoint (tui-trainer-step-*.npz) in {self.screenshot_dir}: press c to save one.")
+                self.say(f"No checkpoint (tui-trainer-step-*.npz) in {self.output_dir}: press c to save one.")
                 return
             path = str(found[-1])
         try:
@@ -888,6 +830,7 @@ class TrainerApp(App[int]):
         """Play each beat of the script in turn, as if typed; wait for a run (r) to finish
         before the next beat (a play, space, lasts until the script pauses it)."""
         try:
+            await self._painted()  # the first paint: a script's ctrl+s captures the whole screen
             for beat in self.key_script:
                 await self._wait_for_run()
                 if isinstance(beat, Pause):
@@ -903,9 +846,7 @@ class TrainerApp(App[int]):
                 if self.key_delay:  # once per beat: a count and its r are one beat
                     await asyncio.sleep(self.key_delay)
                 for key in beat:
-                    # the key goes through the bindings of the screen on top (e.g. the help screen)
-                    if not await self._check_bindings(key, priority=True):
-                        await self._check_bindings(key)
+                    await self.press_key(key)
             if self.exit_after:
                 if self.running and self._playing:
                     self.action_stop()
@@ -917,11 +858,31 @@ class TrainerApp(App[int]):
         finally:
             self.script_playing = False
 
+    async def press_key(self, key: str) -> None:
+        """One key (a Textual key name) as if typed, through the bindings of the screen on top
+        (a dialog's own keys first); a key whose action may not run now says why, as typed."""
+        active = self.screen.active_bindings.get(key)
+        if active is None:
+            return
+        if not active.enabled:
+            self._explain_refusal(KEY_ACTIONS.get(key, ""))
+            return
+        await self.run_action(active.binding.action, active.node)
+        if self.return_code is None:  # (not after q)
+            # a key that changes the screen shows it before the next one: ctrl+s captures what is seen
+            await self._painted()
+
+    async def _painted(self) -> None:
+        """Wait until the screen has been refreshed."""
+        done = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: done.done() or done.set_result(None))
+        await done
+
     async def _train_finished(self, timeout: float = 5.0) -> None:
         """Wait (at most ``timeout`` s) for the training thread to return. Its result is in
         once ``running`` is False, but the thread may still be returning, and exiting then
         would cancel its worker; a stopped run ends within one step."""
-        worker = self._train_worker
+        worker = self.runner.worker
         if worker is not None and not worker.is_finished:
             try:
                 await asyncio.wait_for(asyncio.shield(worker.wait()), timeout)
@@ -930,7 +891,7 @@ class TrainerApp(App[int]):
 
     async def _wait_for_run(self, plays_too: bool = False) -> None:
         # a counted run, or a play being paused, ends by itself; a play goes on until paused
-        while self.running and (plays_too or not self._playing or self._stop.is_set()):
+        while self.running and (plays_too or not self._playing or self.runner.stopping):
             await asyncio.sleep(0.01)
 
     def action_help(self) -> None:
@@ -938,33 +899,25 @@ class TrainerApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        self._stop.set()
+        self.runner.stop()
         await self._train_finished()
         self.exit(0)
 
     # --- command palette -----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Forward pass (f)", "Compute logits, probabilities and the loss", self.action_forward)
-        yield SystemCommand("Backward pass (b)", "Compute every gradient", self.action_backward)
-        yield SystemCommand("Update (u)", "Apply the optimizer to the gradients", self.action_update)
-        yield SystemCommand("Full step (s)", "Forward, backward and update", self.action_step)
-        yield SystemCommand(f"Run {self.run_n} steps (r)", "Train in the background", self.action_run)
-        yield SystemCommand("Play / pause (space)", "Keep training until paused", self.action_toggle_play)
-        yield SystemCommand("Slower (-)", "Slow motion: fewer steps per second", lambda: self.action_speed(-1))
-        yield SystemCommand("Faster (+)", "More steps per second, up to the maximum", lambda: self.action_speed(1))
-        yield SystemCommand("Undo (z)", "Undo the last action exactly", self.action_undo)
-        yield SystemCommand("Redo (Z)", "Do again what undo took back", self.action_redo)
-        yield SystemCommand("Cycle optimizer (o)", "sgd, momentum, adam", self.action_cycle_optimizer)
-        yield SystemCommand("Samples (w)", "What the model writes now, beside earlier samples", self.action_sample)
-        yield SystemCommand("Toggle gradient clipping (k)", "Clip the gradient norm at 1", self.action_toggle_clip)
-        yield SystemCommand("Lower learning rate ([)", "One rung down the ladder", lambda: self.action_lr(-1))
-        yield SystemCommand("Raise learning rate (])", "One rung up the ladder", lambda: self.action_lr(1))
-        yield SystemCommand("Toggle log scale (g)", "Loss curve on a log scale", self.action_toggle_log)
-        yield SystemCommand("Toggle progress table (p)", "P(target) per position over steps", self.action_toggle_table)
-        yield SystemCommand("Save screenshot (ctrl+s)", "An SVG of the screen", self.action_screenshot)
-        yield SystemCommand("Export history (e)", "JSON and CSV in the screenshot directory", self.action_export)
-        yield SystemCommand("Save checkpoint (c)", "Parameters, optimizer state, history", self.action_save_checkpoint)
-        yield SystemCommand("Load newest checkpoint (C)", "From the screenshot directory", self.action_load_checkpoint)
-        yield SystemCommand("Key help (?)", "Every key with a sentence each", self.action_help)
+        # Textual's own "Screenshot" (to Downloads) and "Keys" panel would stand beside ctrl+s and ?
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Screenshot", "Keys"):
+                yield command
+        for entry in KEYMAP:
+            for title, key in entry.commands():
+                yield SystemCommand(title, entry.help, partial(self.run_keymap_action, key.action))
+
+    async def run_keymap_action(self, action: str) -> None:
+        """Run a bound action as its key would (from the palette or a lesson): refused with the
+        same explanation when it may not run now."""
+        if self._refusal(action.split("(")[0]):
+            self._explain_refusal(action.split("(")[0])
+            return
+        await self.run_action(action)

@@ -181,10 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="slow motion for r and play (space); - and + change it live (default: as fast as possible)",
     )
     a.add_argument(
+        "--output-dir",
         "--screenshot-dir",
+        dest="output_dir",
         default=".",
         metavar="DIR",
-        help="where ctrl+s (screenshots), e (history) and c (checkpoints) write (default: the current directory)",
+        help="where ctrl+s (screenshots), e (history) and c (checkpoints) write, and C looks "
+        "(default: the current directory; --screenshot-dir is the old name)",
     )
     a.add_argument(
         "--undo-memory",
@@ -508,9 +511,9 @@ def _check_app_args(args: argparse.Namespace) -> list[Beat]:
     """Validate the app-only options; the parsed key script."""
     if args.theme not in THEMES:
         raise UsageError(f"unknown theme {args.theme!r} (choose from {', '.join(THEMES)})")
-    d = Path(args.screenshot_dir)
+    d = Path(args.output_dir)
     if d.exists() and not d.is_dir():
-        raise UsageError(f"--screenshot-dir {args.screenshot_dir!r} is not a directory")
+        raise UsageError(f"--output-dir {args.output_dir!r} is not a directory")
     try:
         return parse_script(args.keys) if args.keys is not None else []
     except KeyScriptError as e:
@@ -560,7 +563,7 @@ def build_app(args: argparse.Namespace, **extra):
         session,
         run_n=args.run_n,
         theme=args.theme,
-        screenshot_dir=args.screenshot_dir,
+        output_dir=args.output_dir,
         presenter=args.presenter,
         keys=keys,
         key_delay=args.key_delay,

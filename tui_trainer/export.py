@@ -13,11 +13,11 @@ import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 from core import Session
+from core.files import write_atomic
 from core.readout import tracked
 
 FORMATS = (".json", ".csv")
@@ -33,16 +33,6 @@ SCALAR_COLUMNS = (
     "clip_factor",
     "clipped",
 )
-
-
-def _file_mode() -> int:
-    """0o666 less the umask: what ``open`` would give (``mkstemp`` alone gives 0o600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
 
 
 def _num(x: float) -> float | None:
@@ -144,19 +134,17 @@ def export_history(session: Session, path: str | os.PathLike) -> Path:
     return p
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so a failure leaves no partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=".tui-trainer-", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def stem(session: Session) -> str:
-    """The file name the app's ctrl+s, e and c share, e.g. ``tui-trainer-step-00060``."""
+    """The file name the app's ctrl+s, e and c start from, e.g. ``tui-trainer-step-00060``."""
     return f"tui-trainer-step-{session.step:05d}"
+
+
+def free_stem(directory: Path, base: str, suffixes: tuple[str, ...]) -> Path:
+    """``directory / base``, or ``base-2``, ``base-3``... : the first stem with no file of any of
+    ``suffixes`` yet, so a save never overwrites an earlier one (JSON and CSV get one number)."""
+    n = 1
+    while True:
+        p = directory / (base if n == 1 else f"{base}-{n}")
+        if not any(p.with_name(p.name + s).exists() for s in suffixes):
+            return p
+        n += 1

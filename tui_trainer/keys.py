@@ -22,42 +22,20 @@ import math
 import re
 from dataclasses import dataclass
 
-#: script token -> Textual key name
-KEYS: dict[str, str] = {
-    **{c: c for c in "fbusrzZGBFShlokwxtgpveqcC"},
-    **{str(d): str(d) for d in range(10)},
-    "[": "left_square_bracket",
-    "]": "right_square_bracket",
-    "?": "question_mark",
-    "<": "less_than_sign",
-    ">": "greater_than_sign",
-    ",": "comma",
-    ".": "full_stop",
-    "home": "home",
-    "end": "end",
-    "-": "minus",
-    "+": "plus",
-    "=": "equals_sign",
-    "right": "right",
-    "left": "left",
-    "escape": "escape",
-    "esc": "escape",
-    "space": "space",
-    "ctrl+s": "ctrl+s",
-    # lesson mode (tui-trainer lesson): the next scene, the scene before
-    "enter": "enter",
-    "backspace": "backspace",
-    # Textual's own names work too
-    "left_square_bracket": "left_square_bracket",
-    "right_square_bracket": "right_square_bracket",
-    "question_mark": "question_mark",
-}
+from .keymap import CHARACTERS, script_tokens
+
+#: script token -> Textual key name (from the app's one key table), and backspace: lesson mode's
+#: "the scene before", bound by the lesson's caption band (tui_trainer/lesson_mode.py)
+KEYS: dict[str, str] = {**script_tokens(), "backspace": "backspace"}
 
 #: every token, for the error message
 VALID_TOKENS = (
-    "f b u s r z Z G B F S o k w x t g p v e c C q h l ? [ ] < > , . - + = 0-9, "
-    "right, left, home, end, escape (esc), space, ctrl+s, enter, backspace, "
-    "a count like 200r, wait, pause:SECONDS"
+    " ".join(t for t in KEYS if len(t) == 1 and not t.isdigit())
+    + ", 0-9, "
+    + ", ".join(
+        "escape (esc)" if t == "escape" else t for t in KEYS if len(t) > 1 and t not in CHARACTERS and t != "esc"
+    )
+    + ", a count like 200r, wait, pause:SECONDS"
 )
 #: the keys that end a ``wait``: a clicker's "next" (space, right, PageDown) and Enter
 WAIT_KEYS = ("space", "right", "pagedown", "enter")

@@ -19,6 +19,7 @@ import asyncio
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
 
@@ -114,11 +115,24 @@ class LessonBand(Static):
         self.answer: str | None = None
         #: how many of the scene's waited keys were pressed, in order
         self.waited = 0
-        #: True while the band plays keys (a scene's entry, or its waits for Enter)
-        self.playing = False
+        #: set while the band plays no keys (a scene's entry keys, or its waits for Enter)
+        self._idle = asyncio.Event()
+        self._idle.set()
         #: the caption as last shown (tests compare it with the panes)
         self.caption_text = ""
         self._signature: tuple | None = None
+
+    @property
+    def playing(self) -> bool:
+        """True while the band plays keys (a scene's entry keys, or its waits for Enter)."""
+        return not self._idle.is_set()
+
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        if value:
+            self._idle.clear()
+        else:
+            self._idle.set()
 
     @property
     def scene(self) -> Scene:
@@ -136,10 +150,11 @@ class LessonBand(Static):
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.focus()
         self.set_interval(POLL_INTERVAL, self._poll)
-        await self._go(0)
+        self.playing = True
+        self._go(0)
 
     def _poll(self) -> None:
         app, s = self.trainer, self.trainer.session
@@ -180,10 +195,17 @@ class LessonBand(Static):
         are played here, awaited: a key script (or a key typed meanwhile) goes on after them."""
         app = self.trainer
         if self.playing:  # the scene's own keys are being played: a key now would interleave with them
-            app.bell()
-            return
+            if not app.script_playing:
+                app.bell()
+                return
+            # a key script's next key waits for them (it runs in its own task: waiting here
+            # blocks no message the scene's keys need, such as a run's end)
+            await self._idle.wait()
+            if not self._wants(key):
+                await self._press(key, wait_for_run=False)
+                return
         if key == "enter":
-            await self._next()
+            self._next()
         elif key == "backspace":
             self._back()
         elif key == "escape":
@@ -199,7 +221,7 @@ class LessonBand(Static):
             await self._press(key, wait_for_run=False)  # what the key always does
             self.show_scene()
         else:  # Space or → where it means "next"
-            await self._next()
+            self._next()
         self.refresh_bindings()  # what the lesson takes next changed: the footer follows
 
     def _scene_keys(self) -> tuple[str, ...]:
@@ -215,7 +237,10 @@ class LessonBand(Static):
         s = self.trainer.session
         return (id(s), s.branch, s.position)
 
-    async def _next(self) -> None:
+    def _next(self) -> None:
+        """Enter: the question first, then the waited keys (pressed for the learner), then the
+        next scene. Keys are played by a worker, so this returns at once: the app's messages
+        (a run's end among them) keep flowing while the scene plays."""
         app = self.trainer
         if app.running:
             app.say("A run is going: let it finish (or press space or escape to stop it), then Enter.")
@@ -224,12 +249,14 @@ class LessonBand(Static):
             app.say(f"Your prediction first: press {self._choices()}.")
             return
         if self.waited < len(self.scene.wait_keys):  # Enter presses the waited keys for the learner
-            await self._play_waits()
+            self.playing = True
+            self._play_waits()
             return
         if self.index + 1 >= len(self.lesson.scenes):
             app.say("That was the last scene. Backspace goes back; Esc leaves lesson mode for free play.")
             return
-        await self._go(self.index + 1)
+        self.playing = True
+        self._go(self.index + 1)
 
     def _back(self) -> None:
         app = self.trainer
@@ -251,6 +278,7 @@ class LessonBand(Static):
     def _reset_scene(self) -> None:
         self.answer, self.waited = None, 0
 
+    @work(exclusive=True, group="lesson")
     async def _go(self, i: int) -> None:
         """Enter scene ``i``: the state recorded for it if the learner left scene i-1 where it was
         left before; otherwise play its keys from here (and forget the scenes after it)."""
@@ -287,7 +315,9 @@ class LessonBand(Static):
         finally:
             self.playing = False
         self.show_scene()
+        self.refresh_bindings()  # what the lesson takes now changed: the footer follows
 
+    @work(exclusive=True, group="lesson")
     async def _play_waits(self) -> None:
         self.playing = True
         try:
@@ -298,6 +328,7 @@ class LessonBand(Static):
         finally:
             self.playing = False
         self.show_scene()
+        self.refresh_bindings()  # what the lesson takes now changed: the footer follows
 
     async def _press(self, key: str, wait_for_run: bool = True) -> None:
         """Do what the app's binding for ``key`` does (App.run_action); a scene's own keys also

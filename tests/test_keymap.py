@@ -1,0 +1,164 @@
+"""The one key table (tui_trainer/keymap.py): bindings, help, palette, key scripts and the README
+all come from it, and one check_action decides what may run."""
+
+import re
+from pathlib import Path
+
+import pytest
+from rich.table import Table
+
+from tui_trainer.app import TrainerApp
+from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, bindings, readme_keys
+from tui_trainer.keys import KEYS, parse_keys
+from tui_trainer.screens.help import HelpScreen
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def all_key_names() -> list[str]:
+    return [n for e in KEYMAP for k in e.keys for n in k.names()]
+
+
+def test_no_key_is_bound_twice():
+    names = all_key_names()
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_the_apps_bindings_are_the_tables():
+    got = [(b.key, b.action, b.show) for b in TrainerApp.BINDINGS]
+    assert got == [(b.key, b.action, b.show) for b in bindings()]
+    # the footer: the lesson's phase keys first, in the order the table gives
+    assert [b.key for b in TrainerApp.BINDINGS if b.show] == [
+        "f", "b", "u", "s", "r", "space", "z", "o", "left_square_bracket", "right_square_bracket",
+        "question_mark", "q",
+    ]  # fmt: skip
+
+
+def test_every_action_exists_and_has_a_rule():
+    for e in KEYMAP:
+        for k in e.keys:
+            name = k.action.split("(")[0]
+            assert callable(getattr(TrainerApp, f"action_{name}", None)), name
+            assert WHEN[name] == e.when
+
+
+def test_script_tokens_are_the_bound_keys_exactly():
+    # backspace: lesson mode's "the scene before" (the lesson band binds it, not the app)
+    assert set(KEYS.values()) == set(all_key_names()) | {"backspace"}
+    # each key as typed, and the long names too
+    assert KEYS["["] == "left_square_bracket" and KEYS["left_square_bracket"] == "left_square_bracket"
+    assert KEYS["/"] == "slash" and KEYS["esc"] == "escape" and KEYS["G"] == "G"
+    assert parse_keys("< > , . home end") == [
+        "less_than_sign", "greater_than_sign", "comma", "full_stop", "home", "end",
+    ]  # fmt: skip
+
+
+def readme_key_table() -> list[tuple[str, str]]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    rows = [r for r in rows if not r.startswith(("| key |", "| --- |"))]
+    return [tuple(c.strip() for c in row.strip("|").split(" | ", 1)) for row in rows]
+
+
+def test_the_readmes_key_table_is_the_keymap_in_order():
+    table = readme_key_table()
+    assert [k for k, _ in table] == [readme_keys(e) for e in KEYMAP]
+    assert all(len(what) >= 5 for _, what in table)  # (a sentence each; "Quit." is the shortest)
+
+
+def test_readme_key_check_can_fail():
+    # the check compares whole cells: a key missing from one row is caught
+    assert readme_keys(KEYMAP[0]) == "`f`"
+    assert readme_keys(next(e for e in KEYMAP if e.shown.startswith("←"))) == "`←` `→` / `h` `l`"
+
+
+async def test_help_lists_each_entry_once_as_a_whole_cell():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#keys").render()._renderable
+        assert isinstance(table, Table)
+        keys = list(table.columns[0].cells)
+        helps = list(table.columns[1].cells)
+        assert keys == [e.shown for e in KEYMAP] and helps == [e.help for e in KEYMAP]
+        assert "s" in keys and "space" in keys  # (whole cells: "s" is not found inside "space")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_has_the_tables_commands_and_not_textuals_duplicates():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Screenshot" not in titles and "Keys" not in titles
+        for e in KEYMAP:
+            for title, _ in e.commands():
+                assert title in titles
+        assert "Forward pass (f)" in titles and "Raise the learning rate (])" in titles
+
+
+async def test_the_palettes_commands_run_and_refuse_like_keys():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        forward = next(c for c in app.get_system_commands(app.screen) if c.title == "Forward pass (f)")
+        await forward.callback()
+        assert app.session.phase == "forward"
+        app.running = True  # as during a run: the same refusal as the key
+        await forward.callback()
+        assert "Training is running" in str(app.query_one("#narration").render())
+        app.running = False
+        await pilot.pause()
+
+
+async def test_while_running_the_footer_greys_what_may_not_run():
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.running = True
+        await pilot.pause()
+        active = app.screen.active_bindings
+        for e in KEYMAP:
+            for k in e.keys:
+                for n in k.names():
+                    enabled = active[n].enabled
+                    if k.action == "toggle_play":
+                        assert enabled  # space pauses the run
+                    else:
+                        assert enabled == (e.when != IDLE), n
+        app.running = False
+        await pilot.pause()
+        assert all(a.enabled for a in app.screen.active_bindings.values())
+
+
+@pytest.mark.parametrize("key", ["space", "f", "s", "r", "z", "left_square_bracket", "w", "ctrl+s"])
+async def test_a_terminal_too_small_refuses_keys_that_change_or_show_the_state(key, tmp_path):
+    # regression: at 40x12 space ran 26,000+ steps (the one guard that was missing)
+    app = TrainerApp(output_dir=tmp_path)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.too_small and not app.running
+        assert app.session.step == 0 and app.session.phase == "ready" and app.session.lr == 1.0
+        assert list(tmp_path.iterdir()) == [] and len(app.screen_stack) == 1
+
+
+async def test_too_small_still_lets_help_views_and_quit_work():
+    app = TrainerApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.press("v")
+        assert app.view == "gradients"
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "q")
+    assert app.return_code == 0
+
+
+def test_the_rules_are_the_documented_ones():
+    # what the README promises: during a run f b u s z o are refused; [ ] stay live
+    for action in ("forward", "backward", "update", "step", "undo", "cycle_optimizer", "run", "fork", "sweep"):
+        assert WHEN[action] == IDLE
+    for action in ("lr", "sample", "save_svg", "export"):
+        assert WHEN[action] == VISIBLE
+    assert re.search(r"While a run is going, `f b u s z o` are refused", README.read_text())

@@ -1,0 +1,115 @@
+"""The training thread: one run at a time (N steps, a play, a run until a condition, a sweep).
+
+Messages up: the runner never touches a widget. While a run goes it posts ``RunProgress`` (at
+most every ``PROGRESS_INTERVAL``; a newer one replaces one still queued), and at its end
+``RunFinished`` with the run's result. An exception in the thread ends the worker in the ERROR
+state (``Worker.StateChanged``), which the app handles: the run is over either way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import Worker, get_current_worker
+
+from core import ActionResult, Session
+from core.breakpoints import Breakpoint
+
+from .pace import Pacer
+
+#: the status line and the loss curve (what one watches during a run) hear from the run this often
+PROGRESS_INTERVAL = 0.4
+#: what a play (space) asks the session for; it goes on until paused
+PLAY_CHUNK = 1_000_000
+
+
+class RunProgress(Message):
+    """The run is at ``step`` (the session holds the rest)."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunProgress)
+
+
+class RunFinished(Message):
+    """The run ended (its steps done, stopped, a condition met, or a divergence): ``result``."""
+
+    def __init__(self, result: ActionResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class Runner:
+    """Owns the training worker of ``target`` (the app), which it sends its messages to."""
+
+    def __init__(self, target: MessagePump, pacer: Pacer) -> None:
+        self._target = target
+        self._pacer = pacer
+        self._stop = threading.Event()
+        #: the worker of the current (or last) run
+        self.worker: Worker | None = None
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for (the run ends within one step)."""
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def start(
+        self, session: Session, n: int | None, until: Breakpoint | None = None, sweep: tuple[float, ...] = ()
+    ) -> Worker:
+        """Train ``n`` steps (None: until stopped, or until ``until`` holds) in a thread; with
+        ``sweep``, ``n`` steps on one branch per learning rate, each from the current state."""
+        self._stop.clear()
+        self.worker = self._target.run_worker(
+            partial(self._train, session, n, until, sweep),
+            name="train",
+            group="train",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
+        return self.worker
+
+    def _train(self, s: Session, n: int | None, until: Breakpoint | None, sweep: tuple[float, ...]) -> ActionResult:
+        worker = get_current_worker()
+        pacer, target = self._pacer, self._target
+        next_report = time.monotonic() + PROGRESS_INTERVAL
+
+        def should_stop() -> bool:
+            return self._stop.is_set() or worker.is_cancelled
+
+        def on_step(_result: object) -> None:
+            nonlocal next_report
+            pacer.after_step(should_stop)
+            now = time.monotonic()
+            if now >= next_report:
+                next_report = now + PROGRESS_INTERVAL
+                target.post_message(RunProgress(s.step))
+
+        pacer.start()
+        if sweep:
+            with s.lock:
+                start = (s.branch, s.position)
+            for lr in sweep:
+                if should_stop():
+                    break
+                with s.lock:
+                    s.goto_position(start[1], branch=start[0])
+                    if lr != s.lr:  # (the rate this branch already has: it goes on)
+                        s.fork_branch(None, lr)
+                s.run(n, should_stop=should_stop, on_step=on_step)
+            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
+        else:
+            result = s.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step, until=until)
+        target.post_message(RunFinished(result))
+        return result
