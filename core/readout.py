@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .history import HistoryView
 from .model import BACKWARD_ORDER, Backward
 from .session import Session
 
@@ -355,7 +356,11 @@ def update_norms(session: Session) -> list[tuple[str, float]]:
 def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[float], float]]:
     """The lesson's training-progress table: (step, P(target) per position, total loss)
     at up to ``max_rows`` steps spread over the history (first and latest always)."""
-    h = session.history
+    return progress_rows_of(session.history, max_rows)
+
+
+def progress_rows_of(h: HistoryView, max_rows: int = 8) -> list[tuple[int, list[float], float]]:
+    """``progress_rows`` of the rows ``h`` holds."""
     if not h:
         return []
     if len(h) <= max_rows:

@@ -519,7 +519,7 @@ async def test_panes_show_what_the_update_changed():
         d = float(s.forward_result.target_probs[0] - f0.target_probs[0])
         shown = text_of(app.query_one(SoftmaxPane))
         assert "ΔP" in shown and f"{d:+.4f}" in shown
-        assert f"ΔP(target) {d:+.4f}" in "\n".join(x.plain for x in app.query_one(ContextPane)._lines)
+        assert f"ΔP(target) {d:+.4f}" in "\n".join(x.plain for x in app.query_one(ContextPane).lines())
         assert "predicted (g·Δθ)" in text_of(app.query_one(GradientPane))
         await pilot.press("b")  # gradients of the new parameters: the update view gives way
         assert "ΔP" in text_of(app.query_one(SoftmaxPane))
@@ -669,7 +669,7 @@ async def test_teaching_labels_add_up():
     app = TrainerApp(Session.create(optimizer="adam", clip=1.0))
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("f")
-        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        lines = [x.plain for x in app.query_one(ContextPane).lines()]
         total = 0
         for a, b, bias in re.findall(r"^ \S+\s+(\d+)×(\d+)(?: \+ (\d+))?$", "\n".join(lines), re.M):
             total += int(a) * int(b) + int(bias or 0)
@@ -767,11 +767,11 @@ async def test_right_and_wrong_are_words_too(monkeypatch):
     app = TrainerApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("f")
-        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        lines = [x.plain for x in app.query_one(ContextPane).lines()]
         assert any(ln.startswith("predicts the") and ln.endswith("✗ wrong") for ln in lines)
         await pilot.press("3", "0", "r")
         await settle(app, pilot)
-        lines = [x.plain for x in app.query_one(ContextPane)._lines]
+        lines = [x.plain for x in app.query_one(ContextPane).lines()]
         assert any(ln.startswith("predicts we") and ln.endswith("✓ right") for ln in lines)
 
 

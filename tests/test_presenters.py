@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import files_written
 
 from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -253,6 +254,7 @@ async def test_export_key_writes_json_and_csv(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("e")
+        await files_written(app, pilot)
         j, c = tmp_path / "tui-trainer-step-00003.json", tmp_path / "tui-trainer-step-00003.csv"
         assert str(j) in narration(app) and str(c) in narration(app)
     doc = json.loads(j.read_text())
@@ -274,8 +276,10 @@ async def test_export_into_an_unwritable_place_says_so(tmp_path):
     app = TrainerApp(output_dir=blocker / "sub")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "e")
+        await files_written(app, pilot)
         assert "Could not export" in narration(app)
         await pilot.press("c")
+        await files_written(app, pilot)
         assert "Could not save a checkpoint" in narration(app)
 
 
@@ -448,6 +452,7 @@ async def test_checkpoint_keys_save_and_load(tmp_path):
         await pilot.press("C")
         assert "No checkpoint" in narration(app)
         await pilot.press("s", "s", "c")
+        await files_written(app, pilot)
         path = tmp_path / "tui-trainer-step-00002.npz"
         assert path.exists() and str(path) in narration(app)
         saved = app.session.model.params.copy()
@@ -463,7 +468,9 @@ async def test_checkpoint_keys_save_and_load(tmp_path):
 async def test_undo_after_a_checkpoint_load_returns_to_the_session_before_it(tmp_path):
     app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("s", "s", "c", "s", "s", "s")
+        await pilot.press("s", "s", "c")
+        await files_written(app, pilot)
+        await pilot.press("s", "s", "s")
         before = app.session
         await pilot.press("C")
         assert app.session is not before and app.session.step == 2

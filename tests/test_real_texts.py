@@ -102,9 +102,9 @@ async def test_context_pane_dims_the_unseen_words():
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("f", "right", "right", "right")
         pane = app.query_one(ContextPane)
-        text = "\n".join(line.plain for line in pane._lines)
+        text = "\n".join(line.plain for line in pane.lines())
         assert "context love deep  (last 2; 2 earlier unseen)" in text
-        sentence = pane._lines[0]
+        sentence = pane.lines()[0]
         struck = {sentence.plain[sp.start : sp.end] for sp in sentence.spans if "strike" in str(sp.style)}
         assert struck == {"<BOS>", "we"}
 

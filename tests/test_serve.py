@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import files_written
 
 from tui_trainer.app import TrainerApp
 from tui_trainer.widgets.status import Narration
@@ -136,8 +137,12 @@ async def test_saves_in_a_browser_are_delivered_as_downloads(served, tmp_path):
     app = TrainerApp(output_dir=tmp_path / "server-side")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s", "ctrl+s")
+        await pilot.pause()
         assert "to your browser" in str(app.query_one(Narration).render())
-        await pilot.press("e", "c")
+        await pilot.press("e")
+        await files_written(app, pilot)
+        await pilot.press("c")
+        await files_written(app, pilot)
         assert "to your browser" in str(app.query_one(Narration).render())
     names = [name for name, _ in served]
     assert names == [

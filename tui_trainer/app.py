@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_pro
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.files import write_atomic
+from core.frame import build_frame
 from core.generate import sample
 from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, tracked
 
@@ -40,7 +41,7 @@ from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN, bindings
 from .keys import Beat, Pause, Wait
 from .lesson import Lesson
 from .pace import Pacer, faster, slower, speed_text
-from .runner import RunFinished, Runner, RunProgress
+from .runner import RunFinished, Runner, RunProgress, UiCall
 from .screens.chain import ChainRuleScreen, parse_weight, render_chain
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
@@ -142,6 +143,8 @@ class TrainerApp(App[int]):
         self._switch_interval = sys.getswitchinterval()
         #: the step the panes show (refresh_panes); ctrl+s names its file after it
         self._shown_step = 0
+        #: the steps of screenshots (ctrl+s) waiting for the screen to be refreshed
+        self._svg_pending: list[int] = []
         #: the last condition typed after /, offered again; the one the current run stops at
         self._until_text = ""
         self._running_until: str | None = None
@@ -218,7 +221,8 @@ class TrainerApp(App[int]):
     # --- rendering ---------------------------------------------------------------------
 
     def refresh_panes(self) -> None:
-        """Re-render every pane from the session (the only place panes get state)."""
+        """Build one frame of readouts from the session and hand it to every pane (the only
+        place panes get state)."""
         s = self.session
         with s.lock:
             n = n_positions(s)
@@ -227,8 +231,9 @@ class TrainerApp(App[int]):
             # presenter: the loss pane yields its rows to the panes above until there is a curve
             table = self.query_one(LossPane).show_table
             self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
+            frame = build_frame(s, self.position)
             for pane in self.query("#main > Pane"):
-                pane.show(s, self.position)
+                pane.frame = frame
             self._show_status()
 
     def _show_status(self) -> None:
@@ -457,7 +462,7 @@ class TrainerApp(App[int]):
         s = self.session
         with s.lock:
             self._show_status()
-            self.query_one(LossPane).show(s, self.position)
+            self.query_one(LossPane).frame = build_frame(s, self.position)
 
     def _refresh_during_run(self) -> None:
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never
@@ -476,11 +481,13 @@ class TrainerApp(App[int]):
         wait = max(REFRESH_INTERVAL, used / RUN_UI_SHARE) - (time.monotonic() - wall)
         self.set_timer(max(wait, REFRESH_INTERVAL / 2), self._refresh_during_run)
 
-    def _from_thread(self, callback, *args) -> None:
-        try:
-            self.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is shutting down
-            pass
+    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback(*args)`` on the UI thread, without waiting for it (unlike
+        ``call_from_thread``): the UI may be waiting for this thread, e.g. when quitting."""
+        self.post_message(UiCall(callback, args))
+
+    def on_ui_call(self, message: UiCall) -> None:
+        message.callback(*message.args)
 
     def _end_run(self) -> None:
         self.running = False
@@ -711,9 +718,20 @@ class TrainerApp(App[int]):
     def action_save_svg(self) -> None:
         """ctrl+s: an SVG of the screen. The panes are refreshed from one state of the session
         first (during a run the status line and the curve otherwise refresh more often than the
-        rest), and the capture waits until the screen has been laid out and painted."""
+        rest), then captured once the screen shows it."""
         self.refresh_panes()
-        self.call_after_refresh(self._capture_svg, self._shown_step)
+        self._save_svg(self._shown_step)
+
+    @work(group="svg", exit_on_error=False)
+    async def _save_svg(self, step: int) -> None:
+        # two refreshes: what was queued before (the footer rebuilds itself after a refresh when
+        # the allowed keys change) is done, and then laid out
+        self._svg_pending.append(step)
+        await self._painted()
+        await self._painted()
+        if step in self._svg_pending:  # (not taken already by q)
+            self._svg_pending.remove(step)
+            self._capture_svg(step)
 
     def _capture_svg(self, step: int) -> None:
         name = f"tui-trainer-step-{step:05d}"
@@ -847,7 +865,10 @@ class TrainerApp(App[int]):
                     await asyncio.sleep(self.key_delay)
                 for key in beat:
                     await self.press_key(key)
+                if beat == ("q",):  # the app is quitting: the script ends here
+                    return
             if self.exit_after:
+                await self._files_written(screenshots=True)
                 if self.running and self._playing:
                     self.action_stop()
                 await self._wait_for_run(plays_too=True)
@@ -868,15 +889,25 @@ class TrainerApp(App[int]):
             self._explain_refusal(KEY_ACTIONS.get(key, ""))
             return
         await self.run_action(active.binding.action, active.node)
-        if self.return_code is None:  # (not after q)
+        if active.binding.action != "quit":  # (q: the app is closing)
             # a key that changes the screen shows it before the next one: ctrl+s captures what is seen
             await self._painted()
 
     async def _painted(self) -> None:
         """Wait until the screen has been refreshed."""
         done = asyncio.get_running_loop().create_future()
+        self.screen.refresh()  # (a refresh must happen for the callback to run)
         self.call_after_refresh(lambda: done.done() or done.set_result(None))
         await done
+
+    async def _files_written(self, screenshots: bool = False) -> None:
+        """Wait for exports and checkpoints being written (threads), and with ``screenshots``
+        for screenshots waiting for a refresh (never from a message handler: they need it to
+        return), so that a script ending with ctrl+s or e keeps its file."""
+        groups = ("files", "svg") if screenshots else ("files",)
+        writers = [w for w in self.workers if w.group in groups]
+        if writers:  # (an empty list would wait for every worker)
+            await self.workers.wait_for_complete(writers)
 
     async def _train_finished(self, timeout: float = 5.0) -> None:
         """Wait (at most ``timeout`` s) for the training thread to return. Its result is in
@@ -899,7 +930,12 @@ class TrainerApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        """Quit once the files being written are whole and the training thread has returned (a
+        run stops within one step); a screenshot still waiting for a refresh is taken now."""
         self.runner.stop()
+        while self._svg_pending:
+            self._capture_svg(self._svg_pending.pop(0))
+        await self._files_written()
         await self._train_finished()
         self.exit(0)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 
 from textual.message import Message
@@ -44,6 +45,15 @@ class RunFinished(Message):
     def __init__(self, result: ActionResult) -> None:
         super().__init__()
         self.result = result
+
+
+class UiCall(Message):
+    """Run ``callback(*args)`` on the UI thread (posted from a thread, which does not wait)."""
+
+    def __init__(self, callback: Callable[..., object], args: tuple[object, ...]) -> None:
+        super().__init__()
+        self.callback = callback
+        self.args = args
 
 
 class Runner:

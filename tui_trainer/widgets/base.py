@@ -6,9 +6,10 @@ import math
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widget import Widget
 
-from core import Session
+from core.frame import Frame
 
 from ..palette import Palette, palette
 
@@ -16,11 +17,11 @@ EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 class Pane(Widget):
-    """A bordered pane that renders from the session it is shown.
+    """A bordered pane that renders the frame it is given (``core.frame.Frame``).
 
-    The App calls ``show(session, position)`` with the session's lock held;
-    a pane copies what it needs out of the session there and renders from
-    that copy, so a training worker can go on while the pane paints.
+    State down: the app builds one frozen frame per refresh and sets it on every pane; a pane
+    renders from it alone and fits its rows to its own size when it renders (so a resize needs
+    nothing from the app). It never holds the session, which a training thread may change.
     """
 
     DEFAULT_CSS = """
@@ -34,8 +35,8 @@ class Pane(Widget):
     }
     """
 
-    def show(self, session: Session, position: int) -> None:
-        raise NotImplementedError
+    #: what to show (None: nothing yet); a new frame repaints the pane
+    frame: reactive[Frame | None] = reactive(None, always_update=True)
 
     @property
     def ink(self) -> Palette:

@@ -9,8 +9,8 @@ from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
-from core import BACKWARD, FORWARD, Session
-from core.readout import before_after, n_positions, parameter_summary, position_info
+from core import BACKWARD
+from core.frame import Frame
 
 from ..palette import Palette
 from .base import Pane, fmt, fmt_delta, rendered_height
@@ -22,12 +22,15 @@ class ContextPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Context"
-        self._lines: list[Text] = []
 
-    def show(self, session: Session, position: int) -> None:
-        raw = position_info(session, position)
+    def lines(self) -> list[Text]:
+        """The pane's lines for its frame, before they are fitted to its height."""
+        frame = self.frame
+        if frame is None:
+            return []
+        raw = frame.info
         info = _shortened(raw)
-        n = n_positions(session)
+        n = frame.n_positions
         lines = []
         ink = self.ink
         # The sentence: context words highlighted, the target as a block, the rest muted.
@@ -47,7 +50,7 @@ class ContextPane(Pane):
                 sent.append(tok, style=ink.muted)
         lines.append(sent)
         head = Text(f"position {info.index + 1}/{n}", style=ink.strong)
-        if len(session.data.sentences) > 1:
+        if frame.many_sentences:
             head.append(f"  (sentence {info.sentence + 1})", style=ink.muted)
         lines.append(head)
         ctx = Text.assemble(("context ", ink.muted), (" ".join(info.window), ink.context))
@@ -72,13 +75,13 @@ class ContextPane(Pane):
                 ("P(target) ", ink.muted), f"{info.target_prob:.4f}", ("  loss ", ink.muted), fmt(info.loss, 4)
             )
             lines.append(p_line)
-            ba = before_after(session, info.index)
-            if ba is not None:  # right after an update: how P(target) moved here
-                d = info.target_prob - float(ba.target_probs_before[info.index])
+            before = frame.prediction.target_prob_before if frame.prediction is not None else None
+            if before is not None:  # right after an update: how P(target) moved here
+                d = info.target_prob - before
                 lines.append(Text.assemble(("ΔP(target) ", ink.muted), (fmt_delta(d), ink.good if d > 0 else ink.bad)))
         lines.append(Text(""))
-        lines.append(_phase_line(session, ink))
-        params = parameter_summary(session)
+        lines.append(_phase_line(frame, ink))
+        params = frame.parameters
         lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style=ink.muted))
         counts = {name: count for name, _, count in params}
         for name, sh, _ in params:
@@ -87,11 +90,10 @@ class ContextPane(Pane):
                 bias = counts.get(f"{layer}.b")
                 shape = "×".join(map(str, sh)) + (f" + {bias}" if bias else "")
                 lines.append(Text(f" {layer:<10} {shape}", style=ink.muted, no_wrap=True))
-        self._lines = lines
-        self.refresh()
+        return lines
 
     def render(self) -> Group:
-        lines = self._lines
+        lines = self.lines()
         height = self.content_size.height
         if height > 0 and self.is_mounted:
             heights = {id(ln): rendered_height(self, ln) for ln in lines}  # each line measured once
@@ -127,19 +129,20 @@ def _shortened(info):
     )
 
 
-def _phase_line(session: Session, ink: Palette) -> Text:
+def _phase_line(frame: Frame, ink: Palette) -> Text:
     """forward / gradients / stale flags, so the learner sees where in the step they are."""
     t = Text()
-    fresh = session.phase in (FORWARD, BACKWARD)
+    fresh = frame.fresh_forward
     t.append("forward ", style=ink.muted)
     if fresh:
         t.append("fresh", style=ink.good)
-    elif session.stale:
+    elif frame.stale:
         t.append("stale", style=ink.target)
     else:
         t.append("not run", style=ink.muted)
     t.append("  grads ", style=ink.muted)
-    t.append("fresh" if session.phase == BACKWARD else "-", style=ink.good if session.phase == BACKWARD else ink.muted)
-    if session.stale:
+    grads = frame.phase == BACKWARD
+    t.append("fresh" if grads else "-", style=ink.good if grads else ink.muted)
+    if frame.stale:
         t.append(" (f)", style=ink.warn)
     return t

@@ -9,21 +9,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from rich.console import Group
 from rich.text import Text
 
-from core import BACKWARD, Session
-from core.readout import (
-    before_after,
-    largest_changes,
-    layer_grad_norms,
-    optimizer_internals,
-    position_info,
-    ranked,
-    tensor_grad_norms,
-    update_norms,
-)
+from core.frame import Frame, Gradients, UpdateView
+from core.readout import Change, Internals, ranked
 
 from .base import Pane, fmt, fmt_delta, hbar, rendered_height
 from .grid import Col, Grid
@@ -32,13 +22,8 @@ HINT = "Press b: the backward pass sends the loss's gradient back through every 
 LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
 
 
-def _internals(session: Session, change, ink) -> Text | None:
+def _internals(i: Internals, change: Change, ink) -> Text:
     """'output.W[8,1]: v = 0.9 v + grad = +0.0234, step = -lr × v = -0.0234 (sgd: -0.0109)'."""
-    sl, shape = session.model.slices[change.tensor]
-    flat = sl.start + int(np.ravel_multi_index(change.index, shape))
-    i = optimizer_internals(session, flat)
-    if i is None:
-        return None
     name = f"{change.tensor}[{','.join(map(str, change.index))}]: "
     t = Text(name, style=ink.strong)
     if i.optimizer == "momentum":
@@ -77,43 +62,37 @@ class GradientPane(Pane):
         self.border_title = "Gradient flow"
         self._body: Group | Text = Text(HINT)
 
-    def show(self, session: Session, position: int) -> None:
-        ink = self.ink
-        if session.phase == BACKWARD and session.backward_result is not None:
-            self._body = self._backward_view(session, position)
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is not None and frame.gradients is not None:
             self.border_title = "Gradient flow: backward"
             # the layer norms are over every position of the step; the P - target table is one position's
-            n = session.backward_result.dlogits.shape[0]
-            self.border_subtitle = f"norms: all {n} positions · table: position {position + 1}"
-            self.refresh()
+            n = frame.gradients.positions
+            self.border_subtitle = f"norms: all {n} positions · table: position {frame.info.index + 1}"
             return
         self.border_subtitle = ""
-        if session.last_update is not None and session.stale:
-            self._body = self._update_view(session)
+        if frame is not None and frame.update is not None and frame.stale:
             self.border_title = "Gradient flow: update"
-        elif session.last_update is not None:
+        elif frame is not None and frame.update is not None:
             # the update that made these parameters; their forward pass is fresh (b: its gradients)
-            self._body = self._update_view(session)
             self.border_title = "Gradient flow: last update (b: new gradients)"
         else:
-            self._body = Text(HINT, style=ink.muted)
             self.border_title = "Gradient flow"
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self.app.call_later(self.app.refresh_panes)  # the row budget depends on our size
 
     def render(self) -> Group | Text:
-        return self._body
+        frame = self.frame
+        if frame is not None and frame.gradients is not None:
+            return self._backward_view(frame, frame.gradients)
+        if frame is not None and frame.update is not None:
+            return self._update_view(frame.update)
+        return Text(HINT, style=self.ink.muted)
 
     # --- views ------------------------------------------------------------------------
 
-    def _backward_view(self, session: Session, position: int) -> Group:
-        b = session.backward_result
+    def _backward_view(self, frame: Frame, g: Gradients) -> Group:
         ink = self.ink
         width = max(self.content_size.width, 30)
         bar_w = max(width - 37, 4)
-        layers = layer_grad_norms(b)
+        layers = g.layers
         top = max(v for _, v in layers) or 1.0
         labels = width >= 44  # the |dL/dh| labels give way in a narrow pane, the numbers stay
         if not labels:  # name (12) norm (8) and the bar share the real width
@@ -129,7 +108,7 @@ class GradientPane(Pane):
         # "name value" pairs flowed onto lines by hand, so a line never breaks inside a pair
         params = Text("|dL/dW| ", style=ink.muted)
         room, used = self.content_size.width or 1_000, params.cell_len
-        for name, norm in tensor_grad_norms(session, b):
+        for name, norm in g.tensors:
             pair = len(name) + 1 + len(fmt(norm, 3))
             if used + pair > room and used > 8:
                 params.rstrip()
@@ -138,9 +117,8 @@ class GradientPane(Pane):
             params.append(f"{name} ", style=ink.muted)
             params.append(f"{fmt(norm, 3)}  ")
             used += pair + 2
-        info = position_info(session, position)
-        d = b.dlogits[info.index]
-        probs = session.forward_result.probs[info.index]
+        info = frame.info
+        d, probs = g.dlogits, g.probs
         # the title above the table, across the pane (a table's own title wraps at its width)
         title = Text(f"dLoss/dlogit = P - target, position {info.index + 1}", style=ink.strong)
         # fit the height: the layer table, the |dL/dW| line (wrapped), then the P - target table
@@ -162,7 +140,7 @@ class GradientPane(Pane):
         if len(order) > rows:  # keep the target: drop the smallest other row
             order = [*order[: rows - 1], info.target_id]
             hidden += 1
-        words = session.vocab.tokens
+        words = frame.vocab
         # in a narrow pane the numbers stay: the hint column goes first, then "target"
         words_w = max(len(words[i]) for i in order) if order else 4
         hint, target_col = width >= words_w + 42, width >= words_w + 29
@@ -191,8 +169,7 @@ class GradientPane(Pane):
         dl.add_row(*total)
         return Group(t, params, title, dl) if params is not None else Group(t, title, dl)
 
-    def _update_view(self, session: Session) -> Group:
-        u = session.last_update
+    def _update_view(self, u: UpdateView) -> Group:
         ink = self.ink
         opt = u.optimizer
         rule = (
@@ -201,8 +178,8 @@ class GradientPane(Pane):
             else ("v = 0.9v + grad; new = old - lr × v" if opt == "momentum" else "new = old - lr × m̂/(√v̂+ε)")
         )
         head = Text.assemble((f"update {u.step}", ink.strong), f"  {opt}  lr {u.lr:g}  ", (rule, ink.muted))
-        ba = before_after(session, 0)
-        norms = update_norms(session)
+        ba = u.effect
+        norms = u.norms
         top = max(v for _, v in norms) or 1.0
         width = max(self.content_size.width, 40)
         t = Grid(Col(no_wrap=True), Col(justify="right"), Col(no_wrap=True), show_header=False)
@@ -237,7 +214,7 @@ class GradientPane(Pane):
                 head.append_text(pred)
                 used += lines
         room = 3 if height <= 0 else min(height - used - 1, 3)
-        for c in largest_changes(session, max(room, 0)):
+        for c in u.changes[: max(room, 0)]:
             idx = ",".join(map(str, c.index))
             old = [] if narrow else [f"{c.old:.4f}"]
             ch.add_row(f"{c.tensor}[{idx}]", *old, fmt_delta(c.grad), fmt_delta(c.new - c.old), f"{c.new:.4f}")
@@ -246,13 +223,12 @@ class GradientPane(Pane):
             parts.append(ch)
             used += 1 + room
         # the optimizer's own arithmetic for the parameter that moved most (the lesson's S11)
-        top = largest_changes(session, 1)
-        inside = _internals(session, top[0], ink) if top else None
+        inside = _internals(u.internals, u.changes[0], ink) if u.internals is not None and u.changes else None
         if inside is not None and (height <= 0 or used + rendered_height(self, inside) <= height):
             parts.append(inside)
             used += rendered_height(self, inside) if height > 0 else 0
         adam = Text(
-            f"Adam t={getattr(session.optimizer, 't', 0)}: m, v are moving averages of grad and grad² that start "
+            f"Adam t={u.adam_t}: m, v are moving averages of grad and grad² that start "
             "at 0, biased low early: m̂, v̂ divide by 1-β^t to correct it",
             style=ink.muted,
         )

@@ -10,8 +10,8 @@ from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
-from core import Session
-from core.readout import position_info, ranked
+from core.frame import Frame
+from core.readout import ranked
 
 from .base import Pane, fit_cells, hbar, hbar_left
 from .softmax import _rows_for
@@ -20,51 +20,36 @@ from .softmax import _rows_for
 class LogitsPane(Pane):
     """A diverging horizontal bar chart of the logits, target marked with ◀."""
 
+    HINT = "Press f: the forward pass computes a logit for every word."
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Logits"
-        self._words: list[str] = []
-        self._values: list[float] = []
-        self._target: int = -1
-        self._hidden = 0
-        self._message = "Press f: the forward pass computes a logit for every word."
-        self._stale = False
 
-    def show(self, session: Session, position: int) -> None:
-        f = session.forward_result
-        self._stale = session.stale
-        if f is None:
-            self._words, self._values = [], []
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is None or frame.prediction is None:
             self.border_subtitle = ""  # nothing shown, nothing stale
-            self.refresh()
-            return
-        info = position_info(session, position)
-        row = f.logits[info.index]
-        order, hidden = ranked(row, _rows_for(self.content_size.height, len(row)), info.target_id)
-        vocab = session.vocab.tokens
-        self._words = [vocab[i] for i in order]
-        self._values = [float(row[i]) for i in order]
-        self._target = order.index(info.target_id)
-        self._hidden = hidden
-        self.border_subtitle = "stale" if self._stale else f"position {info.index + 1}"
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self.app.call_later(self.app.refresh_panes)  # the row budget depends on our height
+        else:
+            self.border_subtitle = "stale" if frame.stale else f"position {frame.info.index + 1}"
 
     def render(self) -> Group | Text:
-        if not self._values:
-            return Text(self._message, style=self.ink.muted)
+        frame = self.frame
+        if frame is None or frame.prediction is None:
+            return Text(self.HINT, style=self.ink.muted)
+        row, target = frame.prediction.logits, frame.info.target_id
+        order, hidden = ranked(row, _rows_for(self.content_size.height, len(row)), target)
+        words = [frame.vocab[i] for i in order]
+        values = [float(row[i]) for i in order]
         width = self.content_size.width
-        wlen = min(max(cell_len(w) for w in self._words), 10)
+        wlen = min(max(cell_len(w) for w in words), 10)
         num = 7
         side = max((width - wlen - num - 4) // 2, 2)
-        scale = max(abs(v) for v in self._values) or 1.0
+        scale = max(abs(v) for v in values) or 1.0
         lines = []
         ink = self.ink
-        style = ink.muted if self._stale else ""
-        for i, (w, v) in enumerate(zip(self._words, self._values, strict=True)):
-            is_t = i == self._target
+        style = ink.muted if frame.stale else ""
+        for i, w, v in zip(order, words, values, strict=True):
+            is_t = i == target
             t = Text(style=style)
             t.append(fit_cells(w, wlen), style=ink.target if is_t else "")
             t.append(" ")
@@ -74,6 +59,6 @@ class LogitsPane(Pane):
             t.append(f"{v:>{num}.2f}")
             t.append(" ◀" if is_t else "", style=ink.target)
             lines.append(t)
-        if self._hidden:
-            lines.append(Text(f"… {self._hidden} more", style=ink.muted))
+        if hidden:
+            lines.append(Text(f"… {hidden} more", style=ink.muted))
         return Group(*lines)

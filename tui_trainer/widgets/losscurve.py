@@ -12,9 +12,10 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.color import Color
+from textual.reactive import reactive
 
-from core import Session
-from core.readout import baselines, progress_rows, tracked
+from core.frame import Frame
+from core.readout import progress_rows_of
 
 from ..palette import readable
 from .base import Pane, fmt
@@ -141,11 +142,16 @@ class LossPane(Pane):
     LossPane > .losscurve--b4 { color: $primary; text-style: bold; }
     """
 
+    #: the y axis on a log scale (g)
+    log_scale: reactive[bool] = reactive(False)
+    #: the lesson's training-progress table instead of the curve (p)
+    show_table: reactive[bool] = reactive(False)
+    #: y: P(target) per tracked position instead of the loss (t; the lesson's "later words learn faster")
+    show_positions: reactive[bool] = reactive(False)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Loss curve"
-        self.log_scale = False
-        self.show_table = False
         self._losses: np.ndarray = np.zeros(0)
         self._val: np.ndarray = np.zeros(0)
         self._refs: list[tuple[str, float]] = []
@@ -155,8 +161,7 @@ class LossPane(Pane):
         self._targets: list[str] = []
         self._step = 0
         self._cursor: int | None = None  # the step viewed, when looking back in time
-        #: y: P(target) per tracked position instead of the loss (the lesson's "later words learn faster")
-        self.show_positions = False
+        self._history = None
         self._probs: np.ndarray = np.zeros((0, 0))
         self._words: list[str] = []
         self._changes: np.ndarray = np.zeros(0, dtype=int)
@@ -164,36 +169,24 @@ class LossPane(Pane):
         self._branch = 0  # the current branch's number
         self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
 
-    def show(self, session: Session, position: int) -> None:
-        # the whole branch: looking back in time, the steps after the cursor stay drawn (muted)
-        h = session.branch_history()
-        self._cursor = session.step if session.can_redo else None
-        # every position in each step: the lesson's total; a sampled batch: the mean per position
-        total = session.full_batch
-        self._what = "total" if total else "mean"
-        self._losses = h.column("total_loss" if total else "mean_loss")
-        self._val = h.column("val_loss") if session.val_data is not None else np.zeros(0)
-        self._branch = session.branch
-        others = [b.id for b in session.branches() if not b.current][-4:]
-        self._others = [(b, session.branch_history(b).column("total_loss" if total else "mean_loss")) for b in others]
-        n = session.data.n_positions if total else 1
-        base = baselines(session)
-        self._refs = [("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)]
-        f = session.forward_result
-        self._current = (f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None
-        self._step = session.step
-        if self.show_positions:  # the lesson's S15: P(target) at each tracked position over the steps
-            self._probs = h.column("target_probs")
-            self._words = [target for _, _, target in tracked(session)][:6]
-            lr, opt = h.column("lr"), h.column("optimizer")
-            known = np.isfinite(lr[:-1]) & np.isfinite(lr[1:]) & (opt[:-1] >= 0) & (opt[1:] >= 0)
-            # a marker where the learning rate or the optimizer changed (between the updates of k-1 and k)
-            self._changes = np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1
-            self._uniform = 1.0 / len(session.vocab)
-        if self.show_table:
-            self._rows = progress_rows(session, max(self.content_size.height - 2, 2))
-            # the history keeps the tracked positions: their words head the columns, whatever the batch
-            self._targets = [target for _, _, target in tracked(session)][:6]
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is None:
+            return
+        c = frame.curve
+        self._cursor = c.cursor
+        self._what = c.what
+        self._losses, self._val = c.losses, c.val
+        self._branch, self._others, self._refs = c.branch, c.others, c.refs
+        self._current = c.current
+        self._step = frame.step
+        self._probs, self._words = c.target_probs, c.tracked_words[:6]
+        self._changes, self._uniform = c.changes, c.uniform
+        self._history = c.history
+        # the history keeps the tracked positions: their words head the columns, whatever the batch
+        self._targets = c.tracked_words[:6]
+        self._titles()
+
+    def _titles(self) -> None:
         scale = "log" if self.log_scale else "linear"
         val = ", validation" if self._val.size else ""
         self.border_title = (
@@ -205,10 +198,19 @@ class LossPane(Pane):
         )
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         self.border_subtitle = f"step {self._step}  {cur}".strip()
-        self.refresh()
+
+    def watch_log_scale(self) -> None:
+        self._titles()
+
+    def watch_show_table(self) -> None:
+        self._titles()
+
+    def watch_show_positions(self) -> None:
+        self._titles()
 
     def render(self) -> Group | Text | Table:
         if self.show_table:
+            self._rows = progress_rows_of(self._history, max(self.content_size.height - 2, 2)) if self._history else []
             return self._table()
         if self.show_positions:
             return self._positions()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from core import Session
-from core.readout import before_after, position_info, ranked, softmax_steps
+from core.frame import Frame
+from core.readout import ranked
 
 from .base import Pane, fmt_big, fmt_delta, rendered_height
 from .grid import Col, Grid
@@ -22,46 +22,25 @@ class SoftmaxPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Softmax"
-        self._rows: list[tuple[str, float, float, float, bool]] = []
-        self._sum: tuple[float, float] = (0.0, 0.0)
-        self._hidden = 0
-        self._loss: tuple[str, float, float] | None = None
-        self._stale = False
-        self._delta: list[float] | None = None  # ΔP per row since the last update (before/after)
 
-    def show(self, session: Session, position: int) -> None:
-        f = session.forward_result
-        self._stale = session.stale
-        if f is None:
-            self._rows = []
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is None or frame.prediction is None:
             self.border_subtitle = ""  # nothing shown, nothing stale
-            self.refresh()
-            return
-        info = position_info(session, position)
-        exps, total, probs = softmax_steps(f.logits[info.index])
-        p_t, loss = float(probs[info.target_id]), float(f.losses[info.index])
-        self._loss = (info.target, p_t, loss)
-        # header, sum row and the caption (which wraps in a narrow pane) take the rest of the height
-        extra = 2 + (rendered_height(self, Text(_caption(*self._loss))) if self.is_mounted else 1)
-        order, hidden = ranked(probs, _rows_for(self.content_size.height - extra, len(probs)), info.target_id)
-        vocab = session.vocab.tokens
-        logits = f.logits[info.index]
-        self._rows = [(vocab[i], float(logits[i]), float(exps[i]), float(probs[i]), i == info.target_id) for i in order]
-        # right after an update and its forward pass: how each probability moved
-        ba = before_after(session, info.index)
-        self._delta = None if ba is None else [float(probs[i] - ba.probs_before[i]) for i in order]
-        self._hidden = hidden
-        self._sum = (total, float(probs.sum()))
-        self.border_subtitle = "stale" if self._stale else f"position {info.index + 1}"
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self.app.call_later(self.app.refresh_panes)
+        else:
+            self.border_subtitle = "stale" if frame.stale else f"position {frame.info.index + 1}"
 
     def render(self) -> Grid | Text:
-        if not self._rows:
+        frame = self.frame
+        if frame is None or frame.prediction is None:
             return Text("Press f: softmax turns logits into probabilities that sum to 1.", style=self.ink.muted)
-        delta = self._delta
+        pr, info = frame.prediction, frame.info
+        probs, target = pr.probs, info.target_id
+        caption = _caption(info.target, float(probs[target]), pr.loss)
+        # header, sum row and the caption (which wraps in a narrow pane) take the rest of the height
+        extra = 2 + (rendered_height(self, Text(caption)) if self.is_mounted else 1)
+        order, hidden = ranked(probs, _rows_for(self.content_size.height - extra, len(probs)), target)
+        # right after an update and its forward pass: how each probability moved
+        delta = None if pr.probs_before is None else [float(probs[i] - pr.probs_before[i]) for i in order]
         cols = [
             Col("word", no_wrap=True, max_width=12, shrink=True),
             Col("logit", justify="right"),
@@ -74,12 +53,19 @@ class SoftmaxPane(Pane):
             cols.pop(2)
         if delta is not None:
             cols.append(Col("ΔP", justify="right"))
-        t = Grid(*cols, expand=True, caption=_caption(*self._loss), caption_style=self.ink.strong)
+        t = Grid(*cols, expand=True, caption=caption, caption_style=self.ink.strong)
         ink = self.ink
-        style = ink.muted if self._stale else ""
-        for k, (word, logit, e, p, is_t) in enumerate(self._rows):
+        style = ink.muted if frame.stale else ""
+        for k, i in enumerate(order):
+            is_t = i == target
             mark = ink.target if is_t else style
-            cells = [Text(word + (" ◀" if is_t else ""), style=mark), f"{logit:.2f}", fmt_big(e), f"{p:.4f}"]
+            word = frame.vocab[i]
+            cells = [
+                Text(word + (" ◀" if is_t else ""), style=mark),
+                f"{float(pr.logits[i]):.2f}",
+                fmt_big(float(pr.exps[i])),
+                f"{float(probs[i]):.4f}",
+            ]
             if narrow:
                 del cells[2]
             if delta is not None:
@@ -87,11 +73,10 @@ class SoftmaxPane(Pane):
                 good = (d > 0) == is_t  # the target should rise, the others fall
                 cells.append(Text(fmt_delta(d), style=(ink.good if good else ink.bad) if abs(d) >= 1e-4 else ink.muted))
             t.add_row(*cells, style=style)
-        if self._hidden:
-            t.add_note(Text(f"… {self._hidden} more", style=ink.muted))
-        total, psum = self._sum
-        last = [Text(f"{psum:.6f}", style=ink.strong)] + ([""] if delta is not None else [])
-        t.add_row(Text("sum", style=ink.strong), "", *([] if narrow else [fmt_big(total)]), *last)
+        if hidden:
+            t.add_note(Text(f"… {hidden} more", style=ink.muted))
+        last = [Text(f"{float(probs.sum()):.6f}", style=ink.strong)] + ([""] if delta is not None else [])
+        t.add_row(Text("sum", style=ink.strong), "", *([] if narrow else [fmt_big(pr.exp_total)]), *last)
         return t
 
 

@@ -1,0 +1,216 @@
+"""One frozen frame of readouts: what the panes show for one state and one selected position.
+
+State down: the app builds a ``Frame`` once per refresh, with the session's lock held, and hands
+it to the panes; they render from it alone (fitting their rows to their own size when they
+render), never from the live session, which a training thread may be changing. Numbers and
+words only: the panes decide how they look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .history import HistoryView
+from .readout import (
+    BeforeAfter,
+    Change,
+    Internals,
+    PositionInfo,
+    baselines,
+    before_after,
+    largest_changes,
+    layer_grad_norms,
+    n_positions,
+    optimizer_internals,
+    parameter_summary,
+    position_info,
+    softmax_steps,
+    tensor_grad_norms,
+    tracked,
+    update_norms,
+)
+from .session import BACKWARD, FORWARD, Session
+
+#: the largest changes an update view lists (the pane shows as many as fit, up to this)
+CHANGES = 3
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """The forward pass at the selected position."""
+
+    logits: np.ndarray  # (V,)
+    exps: np.ndarray  # (V,) e^(logit - max), softmax's first step
+    exp_total: float
+    probs: np.ndarray  # (V,)
+    loss: float
+    #: right after an update and its forward pass: the probabilities before it (None otherwise)
+    probs_before: np.ndarray | None
+    target_prob_before: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """The backward pass: norms over every position, dLoss/dlogit at the selected one."""
+
+    layers: list[tuple[str, float]]  # |dObjective/d(layer output)|, loss first
+    tensors: list[tuple[str, float]]  # |dObjective/dW| per tensor, output first
+    dlogits: np.ndarray  # (V,) P - target at the selected position
+    probs: np.ndarray  # (V,)
+    positions: int  # positions in the step (the norms are over all of them)
+
+
+@dataclass(frozen=True, eq=False)
+class UpdateView:
+    """The last update: what it did to each tensor and to the parameters that moved most."""
+
+    step: int
+    optimizer: str
+    lr: float
+    grad_norm: float
+    clip_factor: float
+    norms: list[tuple[str, float]]  # |new - old| per tensor, forward order
+    changes: list[Change]  # the largest, most first
+    internals: Internals | None  # the optimizer's arithmetic for changes[0]
+    effect: BeforeAfter | None  # predicted and actual loss change (right after it)
+    adam_t: int
+
+
+@dataclass(frozen=True, eq=False)
+class Curve:
+    """The loss pane's series: the whole branch (looking back, the steps after the cursor too).
+    The arrays are read-only views of the history, whose rows never change once written."""
+
+    what: str  # "total" (every position in each step: the lesson's total) or "mean"
+    losses: np.ndarray  # per step of the branch
+    val: np.ndarray  # validation loss per step (NaN where not measured; empty: no validation)
+    cursor: int | None  # the step viewed, when looking back in time
+    branch: int
+    others: list[tuple[int, np.ndarray]]  # the newest four other branches' losses
+    refs: list[tuple[str, float]]  # baselines to beat, on the same scale
+    current: float | None  # the loss of the state's forward pass
+    target_probs: np.ndarray  # (steps, tracked) P(target) per tracked position
+    tracked_words: list[str]  # their target words
+    changes: np.ndarray  # steps where the learning rate or the optimizer changed
+    uniform: float  # 1/V
+    history: HistoryView  # the rows the state has seen (the progress table)
+
+
+def _curve(s: Session) -> Curve:
+    h = s.branch_history()
+    total = s.full_batch
+    key = "total_loss" if total else "mean_loss"
+    others = [b.id for b in s.branches() if not b.current][-4:]
+    n = s.data.n_positions if total else 1
+    base = baselines(s)
+    f = s.forward_result
+    lr, opt = h.column("lr"), h.column("optimizer")
+    known = np.isfinite(lr[:-1]) & np.isfinite(lr[1:]) & (opt[:-1] >= 0) & (opt[1:] >= 0)
+    return Curve(
+        what="total" if total else "mean",
+        losses=h.column(key),
+        val=h.column("val_loss") if s.val_data is not None else np.zeros(0),
+        cursor=s.step if s.can_redo else None,
+        branch=s.branch,
+        others=[(b, s.branch_history(b).column(key)) for b in others],
+        refs=[("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)],
+        current=(f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None,
+        target_probs=h.column("target_probs"),
+        tracked_words=[target for _, _, target in tracked(s)],
+        # between the updates of k-1 and k
+        changes=np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1,
+        uniform=1.0 / len(s.vocab),
+        history=s.history,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    step: int
+    phase: str
+    stale: bool
+    vocab: tuple[str, ...]
+    n_positions: int
+    many_sentences: bool
+    info: PositionInfo
+    parameters: list[tuple[str, tuple[int, ...], int]]
+    prediction: Prediction | None  # None before the first forward pass
+    gradients: Gradients | None  # after b (fresh gradients)
+    update: UpdateView | None  # the last update, when there are no fresh gradients
+    curve: Curve
+
+    @property
+    def fresh_forward(self) -> bool:
+        return self.phase in (FORWARD, BACKWARD)
+
+
+def build_frame(session: Session, position: int) -> Frame:
+    """The frame of ``session`` at ``position`` (call with the session's lock held)."""
+    s = session
+    info = position_info(s, position)
+    f = s.forward_result
+    prediction = None
+    if f is not None:
+        row = f.logits[info.index]
+        exps, total, probs = softmax_steps(row)
+        ba = before_after(s, info.index)
+        prediction = Prediction(
+            logits=_frozen(row),
+            exps=_frozen(exps),
+            exp_total=float(total),
+            probs=_frozen(probs),
+            loss=float(f.losses[info.index]),
+            probs_before=None if ba is None else _frozen(ba.probs_before),
+            target_prob_before=None if ba is None else float(ba.target_probs_before[info.index]),
+        )
+    gradients = update = None
+    b = s.backward_result
+    if s.phase == BACKWARD and b is not None:
+        gradients = Gradients(
+            layers=list(layer_grad_norms(b)),
+            tensors=list(tensor_grad_norms(s, b)),
+            dlogits=_frozen(b.dlogits[info.index]),
+            probs=_frozen(f.probs[info.index]),
+            positions=int(b.dlogits.shape[0]),
+        )
+    elif (u := s.last_update) is not None:
+        changes = largest_changes(s, CHANGES)
+        internals = None
+        if changes:
+            c = changes[0]
+            sl, shape = s.model.slices[c.tensor]
+            internals = optimizer_internals(s, sl.start + int(np.ravel_multi_index(c.index, shape)))
+        update = UpdateView(
+            step=u.step,
+            optimizer=u.optimizer,
+            lr=u.lr,
+            grad_norm=u.grad_norm,
+            clip_factor=u.clip_factor,
+            norms=update_norms(s),
+            changes=changes,
+            internals=internals,
+            effect=before_after(s, 0),
+            adam_t=int(getattr(s.optimizer, "t", 0)),
+        )
+    return Frame(
+        step=s.step,
+        phase=s.phase,
+        stale=s.stale,
+        vocab=s.vocab.tokens,
+        n_positions=n_positions(s),
+        many_sentences=len(s.data.sentences) > 1,
+        info=info,
+        parameters=parameter_summary(s),
+        prediction=prediction,
+        gradients=gradients,
+        update=update,
+        curve=_curve(s),
+    )
