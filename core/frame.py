@@ -137,6 +137,15 @@ class Frame:
     step: int
     phase: str
     stale: bool
+    last_step: int  # the newest step of the branch
+    viewing: bool  # looking back in time (there is a redo)
+    optimizer: str
+    lr: float
+    clip: float | None
+    full_batch: bool  # every position in each step: the lesson's total means something
+    total_loss: float | None  # the forward pass's (None before one)
+    mean_loss: float | None
+    diverged_at: int | None
     vocab: tuple[str, ...]
     n_positions: int
     many_sentences: bool
@@ -204,6 +213,15 @@ def build_frame(session: Session, position: int) -> Frame:
         step=s.step,
         phase=s.phase,
         stale=s.stale,
+        last_step=s.last_step,
+        viewing=s.can_redo,
+        optimizer=s.optimizer.name,
+        lr=s.lr,
+        clip=s.clip,
+        full_batch=s.full_batch,
+        total_loss=None if f is None else float(f.total_loss),
+        mean_loss=None if f is None else float(f.total_loss) / n_positions(s),
+        diverged_at=None if s.divergence is None else s.divergence.step,
         vocab=s.vocab.tokens,
         n_positions=n_positions(s),
         many_sentences=len(s.data.sentences) > 1,

@@ -4,6 +4,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import files_written
 
 from core import BACKWARD, FORWARD, READY, Session
 from tui_trainer import narrate
@@ -211,6 +212,7 @@ async def test_screenshot_key_writes_an_svg(tmp_path):
     app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "ctrl+s")
+        await files_written(app, pilot)
         files = list(tmp_path.glob("*.svg"))
         assert [f.name for f in files] == ["tui-trainer-step-00001.svg"]
         assert "<svg" in files[0].read_text()
@@ -317,12 +319,12 @@ async def test_status_line_drops_its_hints_when_the_step_number_is_long():
         await pilot.press("f")
         app.session.step = 102_117
         bar = app.query_one(StatusBar)
-        bar.show(app.session, True, "25")
+        bar.show(app.frame, True, "25")
         await pilot.pause()
         line = str(bar.render())
         assert "● running" in line and "count 25_" in line and "(space/esc stops)" not in line
         assert len(line) <= bar.content_size.width
-        bar.show(app.session, False, "")
+        bar.show(app.frame, False, "")
         assert "running" not in str(bar.render())
 
 

@@ -101,7 +101,7 @@ async def _trained(pilot):
     await pilot.app.workers.wait_for_complete()
     await pilot.press("f", "right")
     app = pilot.app
-    app.query_one(StatusBar).show(app.session, True, "")
+    app.query_one(StatusBar).show(app.frame, True, "")
 
 
 async def _table(pilot):

@@ -7,6 +7,7 @@ import pytest
 
 import core
 from core.optim import SGD, Adam
+from core.readout import softmax_steps
 
 # The lesson's logits after <BOS>, in its order: we, the, hello, is, love, deep, learning, <EOS>
 BOS_LOGITS = [2.1, 3.2, 2.8, 1.5, -0.5, -1.2, -2.0, -10.0]
@@ -46,8 +47,11 @@ def test_softmax_of_the_lessons_logits():
     p = core.softmax(np.array(BOS_LOGITS))
     assert np.round(p, 4).tolist() == BOS_PROBS
     assert p.sum() == pytest.approx(1.0, abs=1e-12)
-    # the lesson's step 2: the sum of exponentials
-    assert np.exp(BOS_LOGITS).sum() == pytest.approx(54.67, abs=0.005)
+    # the lesson's three steps, through the code the softmax pane shows them with
+    exps, total, probs = softmax_steps(np.array(BOS_LOGITS))
+    assert total == pytest.approx(54.67, abs=0.005)  # step 2: the sum of exponentials
+    assert round(float(exps[BOS_LOGITS.index(max(BOS_LOGITS))]), 2) == round(math.exp(max(BOS_LOGITS)), 2)
+    assert np.round(probs, 4).tolist() == BOS_PROBS  # step 3
 
 
 def test_target_probabilities_of_the_four_tables():
@@ -71,9 +75,17 @@ def test_cross_entropy_matches_minus_log_p():
 
 
 def test_total_mean_and_perplexity():
-    losses = np.array([1.9013, 0.5610, 0.4725, 0.0065])  # the lesson's backprop table
-    assert losses.sum() == pytest.approx(2.9413)
-    assert core.perplexity(losses.mean()) == pytest.approx(math.exp(2.9413 / 4))
+    # the lesson's four tables through our cross-entropy: its backprop table's losses, their
+    # total 2.9413, and the perplexity of the mean
+    losses = []
+    for logits, target in TABLES:
+        words = list(logits)
+        losses.append(float(core.cross_entropy(np.array(list(logits.values())), [words.index(target)])[0]))
+    assert [round(x, 4) for x in losses] == [1.9013, 0.5610, 0.4725, 0.0065]
+    # the lesson adds its rounded losses; the exact total differs in the fourth decimal
+    assert round(sum(round(x, 4) for x in losses), 4) == 2.9413
+    assert sum(losses) == pytest.approx(2.9413, abs=2e-4)
+    assert core.perplexity(sum(losses) / 4) == pytest.approx(math.exp(2.9413 / 4), abs=1e-3)
 
 
 def test_logit_gradient_is_p_minus_target():

@@ -239,7 +239,7 @@ async def test_screenshot_dir_option_and_narration(tmp_path):
     app = app_from(["--screenshot-dir", str(shots), "--keys", "s ctrl+s"])
     async with app.run_test(size=(120, 36)) as pilot:
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await files_written(app, pilot)
         files = sorted(p.name for p in shots.iterdir())
         assert files == ["tui-trainer-step-00001.svg"]
         assert str(shots / files[0]) in narration(app)

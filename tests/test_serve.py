@@ -137,7 +137,7 @@ async def test_saves_in_a_browser_are_delivered_as_downloads(served, tmp_path):
     app = TrainerApp(output_dir=tmp_path / "server-side")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("s", "s", "ctrl+s")
-        await pilot.pause()
+        await files_written(app, pilot)
         assert "to your browser" in str(app.query_one(Narration).render())
         await pilot.press("e")
         await files_written(app, pilot)

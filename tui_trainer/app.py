@@ -31,7 +31,7 @@ from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_pro
 from core.breakpoints import parse as parse_breakpoint
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.files import write_atomic
-from core.frame import build_frame
+from core.frame import Frame, build_frame
 from core.generate import sample
 from core.readout import chain_terms, n_positions, nudge_probe, top_k_abs, tracked
 
@@ -143,6 +143,8 @@ class TrainerApp(App[int]):
         self._switch_interval = sys.getswitchinterval()
         #: the step the panes show (refresh_panes); ctrl+s names its file after it
         self._shown_step = 0
+        #: the readouts of the state on screen (refresh_panes builds it; the panes render it)
+        self.frame: Frame | None = None
         #: the steps of screenshots (ctrl+s) waiting for the screen to be refreshed
         self._svg_pending: list[int] = []
         #: the last condition typed after /, offered again; the one the current run stops at
@@ -231,15 +233,17 @@ class TrainerApp(App[int]):
             # presenter: the loss pane yields its rows to the panes above until there is a curve
             table = self.query_one(LossPane).show_table
             self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
-            frame = build_frame(s, self.position)
+            self.frame = frame = build_frame(s, self.position)
             for pane in self.query("#main > Pane"):
                 pane.frame = frame
             self._show_status()
 
     def _show_status(self) -> None:
-        """The status line (call with the session's lock held)."""
+        """The status line: the current frame, and what the app is doing."""
+        if self.frame is None:
+            return
         self.query_one(StatusBar).show(
-            self.session,
+            self.frame,
             self.running,
             self.count,
             waiting=self._script_wait is not None,
@@ -461,8 +465,9 @@ class TrainerApp(App[int]):
             return
         s = self.session
         with s.lock:
-            self._show_status()
-            self.query_one(LossPane).frame = build_frame(s, self.position)
+            self.frame = build_frame(s, self.position)
+        self._show_status()
+        self.query_one(LossPane).frame = self.frame
 
     def _refresh_during_run(self) -> None:
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never
@@ -532,8 +537,7 @@ class TrainerApp(App[int]):
             self.say(f"Speed is already {'as fast as possible' if new is None else speed_text(new)}.")
             return
         self.pacer.speed = new  # a run in progress picks it up at its next step
-        with self.session.lock:
-            self._show_status()
+        self._show_status()
         self.say(
             f"Speed: {speed_text(new)}"
             + (" (each step shown as it happens)." if new is not None and new <= 10 else ".")

@@ -9,8 +9,8 @@ from textual.color import Color
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from core import Session, perplexity
-from core.readout import n_positions
+from core import perplexity
+from core.frame import Frame
 
 from ..pace import speed_text
 from ..palette import palette
@@ -26,7 +26,7 @@ class StatusBar(Static):
 
     def show(
         self,
-        session: Session,
+        frame: Frame,
         running: bool,
         count: str,
         waiting: bool = False,
@@ -40,24 +40,23 @@ class StatusBar(Static):
             ("tui-trainer ", ink.strong, 3),
             # looking back in time: say so, how far the branch goes, and where in the step
             (
-                (f"viewing step {session.step} of {session.last_step} · {session.phase}  ", ink.accent, 0)
-                if session.can_redo
-                else (f"step {session.step}  ", ink.strong, 0)
+                (f"viewing step {frame.step} of {frame.last_step} · {frame.phase}  ", ink.accent, 0)
+                if frame.viewing
+                else (f"step {frame.step}  ", ink.strong, 0)
             ),
-            (f"{session.optimizer.name} lr {session.lr:g}  ", ink.text, 0),
-            *([(f"clip {session.clip:g}  ", ink.text, 0)] if session.clip is not None else []),
+            (f"{frame.optimizer} lr {frame.lr:g}  ", ink.text, 0),
+            *([(f"clip {frame.clip:g}  ", ink.text, 0)] if frame.clip is not None else []),
         ]
-        f = session.forward_result
-        if f is not None:
-            mean = f.total_loss / n_positions(session)
-            if session.full_batch:  # the lesson's total is over every position: it means something
-                parts.append((f"total {fmt(f.total_loss, 4)} · ", ink.text, 0))
+        if frame.total_loss is not None and frame.mean_loss is not None:
+            mean = frame.mean_loss
+            if frame.full_batch:  # the lesson's total is over every position: it means something
+                parts.append((f"total {fmt(frame.total_loss, 4)} · ", ink.text, 0))
             parts.append((f"mean {fmt(mean, 4)}  ", ink.text, 0))
             parts.append((f"ppl {fmt(perplexity(mean), 3)}  ", ink.muted, 2))
-            if session.stale:
+            if frame.stale:
                 parts.append(("(stale) ", ink.warn, 0))
-        if session.divergence is not None:
-            parts.append((f"DIVERGED at step {session.divergence.step}  ", ink.bad, 0))
+        if frame.diverged_at is not None:
+            parts.append((f"DIVERGED at step {frame.diverged_at}  ", ink.bad, 0))
         if speed is not None:  # slow motion (- and +)
             parts.append((f"{speed_text(speed)}  ", ink.accent, 0))
         elif running:
