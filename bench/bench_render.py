@@ -5,10 +5,11 @@
 
 The app runs under ``App.run_test`` (headless driver) after one full step and a
 forward pass (so every pane has logits, probabilities, gradients, an update and a
-loss curve). A refresh of one pane is what the app does for it: ``show(session,
-position)`` (copies what it needs, under the session's lock) and then painting
-it, i.e. rendering all its lines through Textual (``Widget.render_lines`` over
-its whole region, caches cleared). The whole screen's refresh is
+loss curve). A refresh of one pane is what the app does for it: building the
+frame of readouts (``core.frame.build_frame``, under the session's lock; the app
+builds one per refresh for every pane, so "show" counts it once per pane here)
+and then painting it, i.e. rendering all its lines through Textual
+(``Widget.render_lines`` over its whole region, caches cleared). The whole screen's refresh is
 ``refresh_panes()`` plus the paint that follows, in this thread's CPU time.
 
 Each figure is the median of several repetitions (the machine is shared);
@@ -28,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import make_session
+
+from core.frame import build_frame
 from textual.geometry import Region
 
 from tui_trainer.app import TrainerApp
@@ -64,10 +67,11 @@ async def measure(size: str, width: int, height: int) -> list[tuple[str, float |
                     before()
                 t0 = time.perf_counter()
                 with session.lock:
-                    if isinstance(w, Pane):
-                        w.show(session, position)
-                    else:
-                        w.show(session, False, "")
+                    frame = build_frame(session, position)  # (one per refresh, shared by every pane)
+                if isinstance(w, Pane):
+                    w.frame = frame
+                else:
+                    w.show(frame, False, "")
                 t1 = time.perf_counter()
                 w.refresh()  # marks the whole widget dirty: its content is rendered again
                 w._styles_cache.clear()

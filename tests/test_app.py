@@ -4,7 +4,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import files_written
+from conftest import files_written, narration, settle, text_of
 
 from core import BACKWARD, FORWARD, READY, Session
 from tui_trainer import narrate
@@ -14,25 +14,6 @@ from tui_trainer.widgets.logits import LogitsPane
 from tui_trainer.widgets.losscurve import LossPane
 from tui_trainer.widgets.softmax import SoftmaxPane
 from tui_trainer.widgets.status import Narration
-
-
-def text_of(widget) -> str:
-    """What a widget shows, as plain text."""
-    from rich.console import Console
-
-    console = Console(width=max(widget.content_size.width, 20), record=True, file=None, color_system=None)
-    with console.capture() as cap:
-        console.print(widget.render())
-    return cap.get()
-
-
-def narration(app) -> str:
-    return str(app.query_one(Narration).render())
-
-
-async def settle(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_start_screen_shows_the_lesson_and_hints():

@@ -10,21 +10,12 @@ import sys
 import threading
 
 import pytest
-from conftest import files_written
+from conftest import app_from, files_written, narration
 
 from core.files import write_atomic
 from tui_trainer import app as app_module
 from tui_trainer import cli
 from tui_trainer.app import TrainerApp
-from tui_trainer.widgets.status import Narration
-
-
-def narration(app) -> str:
-    return str(app.query_one(Narration).render())
-
-
-def app_from(argv: list[str]) -> TrainerApp:
-    return cli.build_app(cli.build_parser().parse_args(argv))
 
 
 def svg_rows(svg: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import files_written
+from conftest import app_from, files_written, narration
 
 from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -26,14 +26,6 @@ from tui_trainer.runner import Runner
 from tui_trainer.widgets.status import Narration
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def narration(app) -> str:
-    return str(app.query_one(Narration).render())
-
-
-def app_from(argv: list[str]) -> TrainerApp:
-    return cli.build_app(cli.build_parser().parse_args(argv))
 
 
 # --- key scripts ----------------------------------------------------------------------------
