@@ -39,6 +39,7 @@ from . import narrate
 from .export import free_stem, history_csv, history_json, stem
 from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN, bindings
 from .keys import Beat, Pause, Wait
+from .lesson import Lesson
 from .pace import Pacer, faster, slower, speed_text
 from .runner import RunFinished, Runner, RunProgress, UiCall
 from .screens.chain import ChainRuleScreen, parse_weight, render_chain
@@ -106,8 +107,11 @@ class TrainerApp(App[int]):
         key_delay: float = 0.0,
         exit_after: bool = False,
         speed: float | None = None,
+        lesson: Lesson | None = None,
     ) -> None:
         super().__init__()
+        #: lesson mode (tui-trainer lesson): the lesson the caption band walks through
+        self.lesson = lesson
         self.session = session or Session.create()
         self.run_n = run_n
         #: where ctrl+s, e and c write their files (and C looks for checkpoints)
@@ -166,6 +170,10 @@ class TrainerApp(App[int]):
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
                 yield LossPane(id="loss")
+            if self.lesson is not None:  # lesson mode: the caption band above the narration
+                from .lesson_mode import LessonBand
+
+                yield LessonBand(self.lesson, id="lesson")
             yield Narration(narrate.welcome(self.session), id="narration")
             yield Static("", id="too-small")
         # presenter: no "^p palette" in the footer (ctrl+p still opens it; ? lists it), so every key fits
@@ -177,6 +185,8 @@ class TrainerApp(App[int]):
         self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
         self.refresh_panes()
+        if self.lesson is not None:  # lesson mode: the band takes every key first, a script's too
+            self.screen.set_focus(self.query_one("#lesson"))
         if self.key_script or self.exit_after:
             self.script_playing = True
             self._play_script()

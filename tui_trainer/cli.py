@@ -263,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="print one JSON object per run")
     # listed for --help; `tui-trainer serve ...` is parsed by serve_main
     sub.add_parser("serve", help="serve the app to a web browser (pip install 'tui-trainer[serve]')", add_help=False)
+    # listed for --help; `tui-trainer lesson ...` is parsed by lesson_cli.lesson_main
+    sub.add_parser("lesson", help="a guided walk through the lesson on the live model (--file F)", add_help=False)
     return parser
 
 
@@ -564,8 +566,9 @@ def serve_main(argv: Sequence[str]) -> int:
     return 0
 
 
-def build_app(args: argparse.Namespace):
-    """The ``TrainerApp`` the app options describe (validated first: ``UsageError``)."""
+def build_app(args: argparse.Namespace, **extra):
+    """The ``TrainerApp`` the app options describe (validated first: ``UsageError``);
+    ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
     keys = _check_app_args(args)
     session = session_from_args(args, undo_memory=args.undo_memory * 2**20)
     from .app import TrainerApp  # Textual loads only when the app starts
@@ -580,6 +583,7 @@ def build_app(args: argparse.Namespace):
         key_delay=args.key_delay,
         exit_after=args.exit_after,
         speed=args.speed,
+        **extra,
     )
 
 
@@ -587,6 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return serve_main(argv[1:])
+    if argv[:1] == ["lesson"]:
+        from .lesson_cli import lesson_main
+
+        return lesson_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
