@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import settle
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -27,18 +28,13 @@ LESSON = load_lesson(BUNDLED)
 
 
 def text_of(widget) -> str:
-    """What a widget shows, as plain text."""
+    """What a widget shows, as plain text (every line: a tall console, unlike conftest's)."""
     from rich.console import Console
 
     console = Console(width=max(widget.content_size.width, 20), record=True, color_system=None, height=10_000)
     with console.capture() as cap:
         console.print(widget.render())
     return cap.get()
-
-
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 # --- expected values, computed here from the session (not by tui_trainer.lesson) -------------------
