@@ -465,3 +465,31 @@ async def test_backspace_after_loading_a_checkpoint_says_why_not(tmp_path):
         await settle(app, pilot)
         assert band.index == 2 and app.session.step == step_before
         assert "checkpoint was loaded" in str(app.query_one(Narration).render())
+
+
+async def test_help_lists_the_lesson_keys_first_only_in_lesson_mode():
+    from rich.table import Table
+
+    from tui_trainer.keymap import KEYMAP
+    from tui_trainer.lesson_mode import LESSON_KEYS
+    from tui_trainer.screens.help import HelpScreen
+
+    def rows(app) -> list[str]:
+        table = app.screen.query_one("#keys").render()._renderable
+        assert isinstance(table, Table)
+        return list(table.columns[0].cells)
+
+    app = TrainerApp(lesson=LESSON)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert rows(app) == [k for k, _ in LESSON_KEYS] + [e.shown for e in KEYMAP]
+        await pilot.press("escape")  # closes the help; the lesson goes on
+        assert app.query(LessonBand)
+        await pilot.press("escape")  # free play
+        await pilot.pause()
+        assert not app.query(LessonBand)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert rows(app) == [e.shown for e in KEYMAP]

@@ -931,7 +931,12 @@ class TrainerApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            first = []
+            if self.lesson is not None and self.query("#lesson"):  # lesson mode: its own keys first
+                from .lesson_mode import LESSON_KEYS
+
+                first = LESSON_KEYS
+            self.push_screen(HelpScreen(first))
 
     async def action_quit(self) -> None:
         """Quit once the files being written are whole and the training thread has returned (a

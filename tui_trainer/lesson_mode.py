@@ -50,6 +50,15 @@ def _app_bindings() -> list[tuple[str, Binding]]:
     return out
 
 
+#: lesson mode's own keys, as the help (?) lists them before the app's
+LESSON_KEYS: list[tuple[str, str]] = [
+    ("enter", "Lesson: the next scene (answer the scene's question first; keys it waits for are pressed for you)."),
+    ("backspace", "Lesson: the scene before, its state restored exactly through the timeline."),
+    ("escape", "Lesson: leave lesson mode and keep the model as it is for free play (during a run: stop it)."),
+    ("space →", "Lesson: the next scene too, where the scene does not use the key itself."),
+]
+
+
 def _band_bindings() -> list[Binding]:
     """The band's bindings: its own keys, then an observer for each key the app binds (with the
     app binding's description and visibility, so the footer reads as in free play)."""

@@ -35,6 +35,11 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, first: list[tuple[str, str]] | None = None) -> None:
+        super().__init__()
+        #: rows listed before the key table's (lesson mode's own keys)
+        self.first = first or []
+
     def compose(self) -> ComposeResult:
         with VerticalScroll() as v:
             v.border_title = "tui-trainer keys"
@@ -56,6 +61,8 @@ class HelpScreen(ModalScreen[None]):
         t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
         t.add_column(style=ink.target, no_wrap=True, width=10)
         t.add_column()
+        for shown, what in self.first:
+            t.add_row(shown, what)
         for entry in KEYMAP:
             t.add_row(entry.shown, entry.help)
         keys.first(Static).update(t)
