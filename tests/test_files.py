@@ -140,3 +140,29 @@ def test_output_dir_and_its_old_name():
     for flag in ("--output-dir", "--screenshot-dir"):
         args = cli.build_parser().parse_args([flag, "shots"])
         assert args.output_dir == "shots"
+
+
+async def test_screenshots_during_a_run_show_one_step_everywhere(tmp_path):
+    # review finding: between refresh_panes and the capture, the run's live refreshes gave the
+    # status line and the curve a newer step than the file's name and the other panes
+    app = TrainerApp(output_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("space")
+        while app.session.step < 50:
+            await pilot.pause(0.02)
+        for _ in range(6):
+            await pilot.press("ctrl+s")
+            await files_written(app, pilot)
+            await pilot.pause(0.1)
+        await pilot.press("space")
+        await app.workers.wait_for_complete()
+    shots = sorted(tmp_path.glob("*.svg"))
+    assert len(shots) == 6
+    for svg in shots:
+        step = int(re.match(r"tui-trainer-step-(\d+)", svg.name).group(1))
+        text = svg_rows(svg.read_text())
+        status = re.findall(r"tui-trainer +step +(\d+)", text)
+        curve = re.findall(r"step +(\d+) +(?:total|mean) loss", text)  # the loss pane's subtitle
+        update = re.findall(r"\bupdate +(\d+)\b", text)  # the gradient pane's last update
+        assert status and curve and update, svg.name
+        assert set(status + curve + update) == {str(step)}, (svg.name, status, curve, update)

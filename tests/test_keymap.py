@@ -162,3 +162,42 @@ def test_the_rules_are_the_documented_ones():
     for action in ("lr", "sample", "save_svg", "export"):
         assert WHEN[action] == VISIBLE
     assert re.search(r"While a run is going, `f b u s z o` are refused", README.read_text())
+
+
+async def test_the_palette_cannot_start_a_run_behind_an_open_dialog():
+    # review finding: ctrl+p, "Run N steps" with the sweep form open started a run; the form's
+    # answer then forked and trained a second run beside it, and a stale RunFinished ended both
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("S")
+        await pilot.pause()
+        assert len(app.screen_stack) == 2
+        await app.run_keymap_action("run")
+        assert not app.running and "A dialog is open" in str(app.query_one("#narration").render())
+        # as if a run had started meanwhile: the form's answer is refused like the key
+        app.running = True
+        for ch in "0.1 5":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(app.session.branches()) == 1 and app.session.step == 0
+        assert "Training is running" in str(app.query_one("#narration").render())
+        app.running = False
+
+
+async def test_a_stale_run_finished_message_does_not_end_the_current_run():
+    from core import ActionResult
+    from tui_trainer.runner import RunFinished
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        assert app.running
+        app.post_message(RunFinished(ActionResult("run"), worker=None))  # another run's
+        await pilot.pause(0.1)
+        assert app.running
+        await pilot.press("space")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.running

@@ -666,3 +666,11 @@ def test_the_welcome_of_a_loaded_model_says_it_was_trained(tmp_path):
     loaded = load_checkpoint(save_checkpoint(s, tmp_path / "c.npz"))
     assert "trained for 12 steps" in narrate.welcome(loaded) and "never seen" not in narrate.welcome(loaded)
     assert "never seen" in narrate.welcome(Session.create())
+
+
+async def test_a_scripts_q_that_closes_a_dialog_does_not_end_the_script():
+    # review finding: the player took every q for quit, so '? q s' stopped after closing the help
+    app = app_from(["--keys", "? q s", "--exit-after"])
+    async with app.run_test(size=(120, 36)):
+        await app.workers.wait_for_complete()
+    assert app.return_code == 0 and app.session.step == 1

@@ -12,6 +12,7 @@ import io
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.command import CommandPalette
 from textual.containers import Container
 from textual.events import Key, Resize
 from textual.reactive import var
@@ -145,6 +147,8 @@ class TrainerApp(App[int]):
         self._shown_step = 0
         #: the readouts of the state on screen (refresh_panes builds it; the panes render it)
         self.frame: Frame | None = None
+        #: held while a file writer picks a free name and writes it (writers run in threads)
+        self._naming = threading.Lock()
         #: the steps of screenshots (ctrl+s) waiting for the screen to be refreshed
         self._svg_pending: list[int] = []
         #: the last condition typed after /, offered again; the one the current run stops at
@@ -281,6 +285,14 @@ class TrainerApp(App[int]):
         if len(self.screen_stack) == 1 and (action := KEY_ACTIONS.get(event.key)):
             self._explain_refusal(action)
 
+    def _refused(self, action: str) -> bool:
+        """True (and says why) if ``action`` may not run now: a dialog's answer arriving after a
+        run started (from the palette) is refused like the key."""
+        if self._refusal(action):
+            self._explain_refusal(action)
+            return True
+        return False
+
     def _explain_refusal(self, action: str) -> None:
         why = self._refusal(action)
         if why == "too_small":
@@ -355,7 +367,7 @@ class TrainerApp(App[int]):
         """B: the branch picker; the chosen branch's newest state."""
 
         def chosen(branch: int | None) -> None:
-            if branch is not None:
+            if branch is not None and not self._refused("branches"):
                 b = next(x for x in self.session.branches() if x.id == branch)
                 self._travel(self.session.goto_position(b.length, branch=branch))
 
@@ -375,7 +387,7 @@ class TrainerApp(App[int]):
             return None
 
         def chosen(choice) -> None:
-            if choice is not None:
+            if choice is not None and not self._refused("fork"):
                 r = s.fork_branch(*choice)
                 self.refresh_panes()
                 self.say(narrate.forked(s, r))
@@ -386,7 +398,7 @@ class TrainerApp(App[int]):
         """S: a learning-rate sweep from here: one branch per rate, the same number of steps each."""
 
         def chosen(choice) -> None:
-            if choice is not None:
+            if choice is not None and not self._refused("sweep"):
                 lrs, steps = choice
                 self.start_run(steps, sweep=lrs)
 
@@ -397,7 +409,7 @@ class TrainerApp(App[int]):
         targets = [t for _, _, t in tracked(self.session)]
 
         def chosen(bp) -> None:
-            if bp is not None:
+            if bp is not None and not self._refused("run_until"):
                 self._until_text = bp.text
                 self.start_run(None, until=bp)
 
@@ -441,6 +453,9 @@ class TrainerApp(App[int]):
         if n == 0:
             self.say("Ran 0 steps.")
             return
+        if self.running:  # one run at a time (every way in is refused during one; this is the last word)
+            self._explain_refusal("run")
+            return
         self.running = True
         self._playing = n is None and until is None
         self._running_until = None if until is None else until.text
@@ -461,7 +476,7 @@ class TrainerApp(App[int]):
     def on_run_progress(self, message: RunProgress) -> None:
         """Between full refreshes (slow to paint, so rationed during a run), keep the
         status line and the loss curve current."""
-        if not self.running:
+        if not self.running or self._svg_pending:  # (a screenshot waits for the screen as it is)
             return
         s = self.session
         with s.lock:
@@ -473,6 +488,9 @@ class TrainerApp(App[int]):
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never
         waits for the screen), then schedule the next refresh after the screen is painted."""
         if not self.running:
+            return
+        if self._svg_pending:  # a screenshot is being taken of the screen as it is: not yet
+            self.set_timer(REFRESH_INTERVAL, self._refresh_during_run)
             return
         cpu, wall = self._ui_mark
         self._ui_mark = (time.thread_time(), time.monotonic())
@@ -500,7 +518,7 @@ class TrainerApp(App[int]):
         sys.setswitchinterval(self._switch_interval)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        if not self.running:  # (the run already ended: its thread failed after posting)
+        if not self.running or message.worker is not self.runner.worker:  # (not the current run's)
             return
         self._end_run()
         result = message.result
@@ -724,17 +742,21 @@ class TrainerApp(App[int]):
         first (during a run the status line and the curve otherwise refresh more often than the
         rest), then captured once the screen shows it."""
         self.refresh_panes()
+        self._svg_pending.append(self._shown_step)  # (from now on, until it is taken)
         self._save_svg(self._shown_step)
 
     @work(group="svg", exit_on_error=False)
     async def _save_svg(self, step: int) -> None:
         # two refreshes: what was queued before (the footer rebuilds itself after a refresh when
         # the allowed keys change) is done, and then laid out
-        self._svg_pending.append(step)
-        await self._painted()
-        await self._painted()
-        if step in self._svg_pending:  # (not taken already by q)
-            self._svg_pending.remove(step)
+        try:
+            await self._painted()
+            await self._painted()
+        finally:  # (whatever happens, the live refreshes held for it go on)
+            taken = step in self._svg_pending  # (not taken already by q)
+            if taken:
+                self._svg_pending.remove(step)
+        if taken:
             self._capture_svg(step)
 
     def _capture_svg(self, step: int) -> None:
@@ -771,8 +793,9 @@ class TrainerApp(App[int]):
             return
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            base = free_stem(self.output_dir, name, (".json", ".csv"))
-            paths = [write_atomic(base.with_name(base.name + ext), text.encode("utf-8")) for ext, text in files]
+            with self._naming:  # (two exports at once: each its own name)
+                base = free_stem(self.output_dir, name, (".json", ".csv"))
+                paths = [write_atomic(base.with_name(base.name + ext), text.encode("utf-8")) for ext, text in files]
         except OSError as e:
             self._from_thread(self.say, f"Could not export the history to {self.output_dir}: {e.strerror or e}.")
             return
@@ -797,8 +820,9 @@ class TrainerApp(App[int]):
                 return
             try:
                 self.output_dir.mkdir(parents=True, exist_ok=True)
-                path = free_stem(self.output_dir, stem(s), (".npz",)).with_suffix(".npz")
-                save_checkpoint(s, path)
+                with self._naming:
+                    path = free_stem(self.output_dir, stem(s), (".npz",)).with_suffix(".npz")
+                    save_checkpoint(s, path)
             except OSError as e:
                 self._from_thread(self.say, f"Could not save a checkpoint in {self.output_dir}: {e.strerror or e}.")
                 return
@@ -868,9 +892,8 @@ class TrainerApp(App[int]):
                 if self.key_delay:  # once per beat: a count and its r are one beat
                     await asyncio.sleep(self.key_delay)
                 for key in beat:
-                    await self.press_key(key)
-                if beat == ("q",):  # the app is quitting: the script ends here
-                    return
+                    if await self.press_key(key):  # it quit the app: the script ends here
+                        return
             if self.exit_after:
                 await self._files_written(screenshots=True)
                 if self.running and self._playing:
@@ -883,19 +906,22 @@ class TrainerApp(App[int]):
         finally:
             self.script_playing = False
 
-    async def press_key(self, key: str) -> None:
+    async def press_key(self, key: str) -> bool:
         """One key (a Textual key name) as if typed, through the bindings of the screen on top
-        (a dialog's own keys first); a key whose action may not run now says why, as typed."""
+        (a dialog's own keys first); a key whose action may not run now says why, as typed.
+        True if the key quit the app (q on a dialog closes the dialog instead)."""
         active = self.screen.active_bindings.get(key)
         if active is None:
-            return
+            return False
         if not active.enabled:
             self._explain_refusal(KEY_ACTIONS.get(key, ""))
-            return
+            return False
         await self.run_action(active.binding.action, active.node)
-        if active.binding.action != "quit":  # (q: the app is closing)
-            # a key that changes the screen shows it before the next one: ctrl+s captures what is seen
-            await self._painted()
+        if self.return_code is not None:  # the app is closing
+            return True
+        # a key that changes the screen shows it before the next one: ctrl+s captures what is seen
+        await self._painted()
+        return False
 
     async def _painted(self) -> None:
         """Wait until the screen has been refreshed."""
@@ -961,8 +987,12 @@ class TrainerApp(App[int]):
 
     async def run_keymap_action(self, action: str) -> None:
         """Run a bound action as its key would (from the palette or a lesson): refused with the
-        same explanation when it may not run now."""
-        if self._refusal(action.split("(")[0]):
-            self._explain_refusal(action.split("(")[0])
+        same explanation when it may not run now, or while a dialog waits for an answer."""
+        name = action.split("(")[0]
+        if self._refusal(name):
+            self._explain_refusal(name)
+            return
+        if WHEN.get(name) == IDLE and any(not isinstance(s, CommandPalette) for s in self.screen_stack[1:]):
+            self.say("A dialog is open: finish it (enter) or close it (escape) first.")
             return
         await self.run_action(action)

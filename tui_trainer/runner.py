@@ -40,11 +40,13 @@ class RunProgress(Message):
 
 
 class RunFinished(Message):
-    """The run ended (its steps done, stopped, a condition met, or a divergence): ``result``."""
+    """The run of ``worker`` ended (its steps done, stopped, a condition met, or a divergence):
+    ``result``."""
 
-    def __init__(self, result: ActionResult) -> None:
+    def __init__(self, result: ActionResult, worker: Worker | None = None) -> None:
         super().__init__()
         self.result = result
+        self.worker = worker
 
 
 class UiCall(Message):
@@ -121,5 +123,5 @@ class Runner:
             result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
         else:
             result = s.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step, until=until)
-        target.post_message(RunFinished(result))
+        target.post_message(RunFinished(result, worker))
         return result
