@@ -4,10 +4,11 @@ all come from it, and one check_action decides what may run."""
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.table import Table
 
-from tui_trainer.app import TrainerApp
+from tui_trainer.app import LR_LADDER, TrainerApp
 from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, bindings, readme_keys
 from tui_trainer.keys import KEYS, parse_keys
 from tui_trainer.screens.help import HelpScreen
@@ -201,3 +202,31 @@ async def test_a_stale_run_finished_message_does_not_end_the_current_run():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.running
+
+
+async def test_a_sweep_keeps_its_learning_rates():
+    # review note: [ and ] during a sweep changed the rate of the branch being swept, so the
+    # compare table showed a rate the sweep was not given
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.pacer.speed = 100  # (slow enough to press keys during it)
+        await pilot.press("S")
+        for ch in "0.1,1 30":
+            await pilot.press({" ": "space", ",": "comma", ".": "full_stop"}.get(ch, ch))
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.running
+        await pilot.press("right_square_bracket")
+        assert "A sweep compares the rates it was given" in str(app.query_one("#narration").render())
+        app.pacer.speed = None
+        while app.running:
+            await pilot.pause(0.05)
+        await pilot.press("escape")  # the compare table
+        for b in app.session.branches():  # each branch trained at one rate, the one it was given
+            col = app.session.branch_history(b.id).column("lr")
+            assert len(set(col[np.isfinite(col)].tolist())) == 1, (b.id, set(col.tolist()))
+        lrs = {float(app.session.branch_history(b.id).column("lr")[1]) for b in app.session.branches()}
+        assert lrs == {0.1, 1.0}
+        lr = app.session.lr
+        await pilot.press("right_square_bracket")  # after the sweep: as usual, one rung up
+        assert app.session.lr == min(x for x in LR_LADDER if x > lr * 1.0001)

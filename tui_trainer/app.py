@@ -147,6 +147,8 @@ class TrainerApp(App[int]):
         self._shown_step = 0
         #: the readouts of the state on screen (refresh_panes builds it; the panes render it)
         self.frame: Frame | None = None
+        #: True while the running worker is a learning-rate sweep (S)
+        self._sweeping = False
         #: held while a file writer picks a free name and writes it (writers run in threads)
         self._naming = threading.Lock()
         #: the steps of screenshots (ctrl+s) waiting for the screen to be refreshed
@@ -274,6 +276,8 @@ class TrainerApp(App[int]):
             return "too_small"
         if when == IDLE and self.running:
             return "running"
+        if action == "lr" and self.running and self._sweeping:  # a sweep compares fixed rates
+            return "sweep"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -299,6 +303,8 @@ class TrainerApp(App[int]):
             self.bell()
         elif why == "running":
             self.say(f"Training is running (step {self.session.step}): press space or escape to stop it first.")
+        elif why == "sweep":
+            self.say("A sweep compares the rates it was given: [ and ] wait until it ends (escape stops it).")
 
     # --- phase actions -----------------------------------------------------------------
 
@@ -458,6 +464,7 @@ class TrainerApp(App[int]):
             return
         self.running = True
         self._playing = n is None and until is None
+        self._sweeping = bool(sweep)
         self._running_until = None if until is None else until.text
         self._follow("loss")
         self.refresh_panes()
