@@ -309,19 +309,19 @@ class TrainerApp(App[int]):
     # --- phase actions -----------------------------------------------------------------
 
     def action_forward(self) -> None:
-        self._follow("softmax")
+        self.follow("softmax")
         self._after(self.session.forward())
 
     def action_backward(self) -> None:
-        self._follow("gradients")
+        self.follow("gradients")
         self._after(self.session.backward())
 
     def action_update(self) -> None:
-        self._follow("gradients")
+        self.follow("gradients")
         self._after(self.session.update())
 
     def action_step(self) -> None:
-        self._follow("loss")
+        self.follow("loss")
         self._after(self.session.train_step())
 
     def action_undo(self) -> None:
@@ -466,7 +466,7 @@ class TrainerApp(App[int]):
         self._playing = n is None and until is None
         self._sweeping = bool(sweep)
         self._running_until = None if until is None else until.text
-        self._follow("loss")
+        self.follow("loss")
         self.refresh_panes()
         if sweep:
             self.say(f"Sweeping lr {', '.join(f'{x:g}' for x in sweep)}: {n} steps each from step {self.session.step}…")
@@ -701,7 +701,7 @@ class TrainerApp(App[int]):
         pane = self.query_one(LossPane)
         pane.log_scale = not pane.log_scale
         pane.show_table = False
-        self._follow("loss")
+        self.follow("loss")
         self.refresh_panes()
 
     def action_toggle_positions(self) -> None:
@@ -716,7 +716,7 @@ class TrainerApp(App[int]):
         pane = self.query_one(LossPane)
         for name, value in settings.items():
             setattr(pane, name, value)
-        self._follow("loss")
+        self.follow("loss")
         self.refresh_panes()
 
     def action_next_view(self) -> None:
@@ -729,7 +729,7 @@ class TrainerApp(App[int]):
                 f"{COMPACT_WIDTH}x{COMPACT_HEIGHT} (next: {self.view})."
             )
 
-    def _follow(self, view: str) -> None:
+    def follow(self, view: str) -> None:
         """In the compact layout, show the pane the action is about."""
         if self.view != view:
             self.view = view

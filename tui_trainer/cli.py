@@ -213,9 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--exit-after", action="store_true", help="quit when the key script has played and runs finished")
     sub = parser.add_subparsers(dest="command", metavar="{train,sample,sweep,serve}")
-    t = sub.add_parser("train", help="train without a screen and print each step", description="Train headless.")
-    t.error = parser.error  # type: ignore[method-assign]
-    _add_session_options(t)
+    t = _session_command(sub, parser, "train", "train without a screen and print each step", "Train headless.")
     t.add_argument("--steps", type=non_negative_int, default=300, help="training steps (default 300)")
     t.add_argument("--json", action="store_true", help="print one JSON object per step")
     t.add_argument(
@@ -233,13 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
     t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
-    g = sub.add_parser(
+    g = _session_command(
+        sub,
+        parser,
         "sample",
-        help="print text the model writes (the default session, --steps of training, or --load)",
-        description="Sample text from the model, one word at a time. Deterministic for a given --seed.",
+        "print text the model writes (the default session, --steps of training, or --load)",
+        "Sample text from the model, one word at a time. Deterministic for a given --seed.",
     )
-    g.error = parser.error  # type: ignore[method-assign]
-    _add_session_options(g)
     g.add_argument("--steps", type=non_negative_int, default=0, help="train this many steps first (default 0)")
     g.add_argument("--prompt", default="", help="words to start from (default: the start of a sentence)")
     g.add_argument(
@@ -252,13 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-words", type=positive_int, default=20, metavar="N", help="stop after N words (default 20)")
     g.add_argument("--samples", type=positive_int, default=1, metavar="N", help="how many samples (default 1)")
     g.add_argument("--probs", action="store_true", help="show each word's probability at T and at T = 1")
-    w = sub.add_parser(
+    w = _session_command(
+        sub,
+        parser,
         "sweep",
-        help="train the same start with several learning rates or optimizers and compare them",
-        description="One run per --lr x --optimizer, from the same initial weights; a table (or --json rows).",
+        "train the same start with several learning rates or optimizers and compare them",
+        "One run per --lr x --optimizer, from the same initial weights; a table (or --json rows).",
+        sweep=True,
     )
-    w.error = parser.error  # type: ignore[method-assign]
-    _add_session_options(w, sweep=True)
     w.add_argument("--steps", type=non_negative_int, default=300, help="training steps per run (default 300)")
     w.add_argument("--json", action="store_true", help="print one JSON object per run")
     # listed for --help; `tui-trainer serve ...` is parsed by serve_main
@@ -266,6 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
     # listed for --help; `tui-trainer lesson ...` is parsed by lesson_cli.lesson_main
     sub.add_parser("lesson", help="a guided walk through the lesson on the live model (--file F)", add_help=False)
     return parser
+
+
+def _session_command(
+    sub, parser: argparse.ArgumentParser, name: str, help: str, description: str, sweep: bool = False
+) -> argparse.ArgumentParser:
+    """A subcommand that builds a session (train, sample, sweep): its errors read as the main
+    parser's, and it takes every session option."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.error = parser.error  # type: ignore[method-assign]
+    _add_session_options(p, sweep=sweep)
+    return p
 
 
 def build_serve_parser() -> argparse.ArgumentParser:

@@ -50,29 +50,40 @@ def _app_bindings() -> list[tuple[str, Binding]]:
     return out
 
 
-#: lesson mode's own keys, as the help (?) lists them before the app's
-LESSON_KEYS: list[tuple[str, str]] = [
-    ("enter", "Lesson: the next scene (answer the scene's question first; keys it waits for are pressed for you)."),
-    ("backspace", "Lesson: the scene before, its state restored exactly through the timeline."),
-    ("escape", "Lesson: leave lesson mode and keep the model as it is for free play (during a run: stop it)."),
-    ("space →", "Lesson: the next scene too, where the scene does not use the key itself."),
+#: lesson mode's own keys, once: (key, footer label, how the footer writes it, the help's sentence);
+#: the band's bindings and the help's first rows (?) come from it
+OWN_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "enter",
+        "Next scene",
+        "⏎",
+        "Lesson: the next scene (answer the scene's question first; keys it waits for are pressed for you).",
+    ),
+    ("backspace", "Back", "⌫", "Lesson: the scene before, its state restored exactly through the timeline."),
+    (
+        "escape",
+        "Free play",
+        "esc",
+        "Lesson: leave lesson mode and keep the model as it is for free play (during a run: stop it).",
+    ),
+)
+#: app keys the band also takes as "next", where the scene does not use them itself
+NEXT_TOO = ("space", "right")
+LESSON_KEYS: list[tuple[str, str]] = [(key, text) for key, _, _, text in OWN_KEYS] + [
+    ("space →", "Lesson: the next scene too, where the scene does not use the key itself.")
 ]
 
 
 def _band_bindings() -> list[Binding]:
     """The band's bindings: its own keys, then an observer for each key the app binds (with the
     app binding's description and visibility, so the footer reads as in free play)."""
-    own = [
-        Binding("enter", "lesson_key('enter')", "Next scene", key_display="⏎"),
-        Binding("backspace", "lesson_key('backspace')", "Back", key_display="⌫"),
-        Binding("escape", "lesson_key('escape')", "Free play", key_display="esc"),
-    ]
-    seen = {"enter", "backspace", "escape"}
+    own = [Binding(key, f"lesson_key({key!r})", label, key_display=glyph) for key, label, glyph, _ in OWN_KEYS]
+    seen = {key for key, *_ in OWN_KEYS}
     rest = []
     for key, b in _app_bindings():
         if key not in seen:
             seen.add(key)
-            if key in ("space", "right"):  # taken only when they mean "next": ⏎ Next scene says it
+            if key in NEXT_TOO:  # taken only when they mean "next": ⏎ Next scene says it
                 rest.append(Binding(key, f"lesson_key({key!r})", "Next scene", show=False))
             else:
                 rest.append(Binding(key, f"lesson_key({key!r})", b.description, show=b.show, tooltip=b.tooltip))
@@ -189,9 +200,7 @@ class LessonBand(Static):
             return True
         # Space and → mean "next" only where unambiguous: the scene neither plays nor waits for them
         last = self.index + 1 >= len(self.lesson.scenes)
-        return (
-            key in ("space", "right") and self.done and not last and not app.running and key not in self._scene_keys()
-        )
+        return key in NEXT_TOO and self.done and not last and not app.running and key not in self._scene_keys()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "lesson_key" and parameters:
@@ -359,7 +368,7 @@ class LessonBand(Static):
         app.count = ""
         pane = app.query_one(LossPane)
         pane.log_scale, pane.show_positions, pane.show_table = mark.loss_view
-        app._follow(mark.view)  # the pane shown in the compact and presenter layouts
+        app.follow(mark.view)  # the pane shown in the compact and presenter layouts
         app.refresh_panes()
 
     def _highlight(self) -> None:
@@ -368,7 +377,7 @@ class LessonBand(Static):
             pane.set_class(pane.id in self.scene.panes, "lesson-focus")
         shown_panes = [p for p in self.scene.panes if p != "context"]
         if shown_panes:
-            app._follow(shown_panes[0])  # the compact and presenter layouts show the pane it is about
+            app.follow(shown_panes[0])  # the compact and presenter layouts show the pane it is about
             app.refresh_panes()
 
     def leave(self) -> None:
