@@ -230,3 +230,23 @@ async def test_a_sweep_keeps_its_learning_rates():
         lr = app.session.lr
         await pilot.press("right_square_bracket")  # after the sweep: as usual, one rung up
         assert app.session.lr == min(x for x in LR_LADDER if x > lr * 1.0001)
+
+
+async def test_the_footer_rebuilds_its_keys_only_when_they_change():
+    """A bindings refresh that changes nothing keeps the footer's key widgets (a rebuild of
+    about thirty widgets cost more than the step it followed); a change still shows."""
+    app = TrainerApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = list(app.query("FooterKey"))
+        assert before and not any(k.has_class("-disabled") for k in before if k.key == "f")
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        assert list(app.query("FooterKey")) == before  # the same widgets, not rebuilt
+        app.running = True  # (what a run's start sets): f is refused, and the footer says so
+        await pilot.pause()
+        forward = [k for k in app.query("FooterKey") if k.key == "f"]
+        assert len(forward) == 1 and forward[0].has_class("-disabled")
+        app.running = False
+        await pilot.pause()
+        assert not [k for k in app.query("FooterKey") if k.key == "f" and k.has_class("-disabled")]

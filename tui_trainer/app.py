@@ -26,7 +26,7 @@ from textual.containers import Container
 from textual.events import Key, Resize
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from core import BACKWARD, DEFAULT_LR, OPTIMIZERS, ActionResult, Session, lr_problem
@@ -49,6 +49,7 @@ from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
 from .widgets.context import ContextPane
+from .widgets.footer import Footer
 from .widgets.gradients import GradientPane
 from .widgets.logits import LogitsPane
 from .widgets.losscurve import LossPane

@@ -1,0 +1,55 @@
+"""The footer: Textual's, rebuilt only when what it shows changes.
+
+Textual's footer rebuilds every key widget (about thirty here) each time any widget calls
+``refresh_bindings``, whether or not a key's label or its enabled state changed. A run's start
+and end, a lesson scene's keys and a question's answer all refresh the bindings; most leave the
+footer as it was, and the rebuild (mounting and styling thirty widgets) cost more than the step
+it followed: in lesson mode two thirds of the app's time. This footer remembers what it built
+and skips a rebuild that would build the same again.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer as TextualFooter
+
+
+def _shown(screen: Screen) -> tuple:
+    """Everything the footer's keys are built from: each active binding (shown or not: the
+    palette's key is not shown but its enabled state is) and whether it is enabled."""
+    return tuple(
+        (
+            binding.key,
+            binding.action,
+            binding.description,
+            binding.key_display,
+            binding.show,
+            binding.group,
+            enabled,
+            tooltip,
+        )
+        for _node, binding, enabled, tooltip in screen.active_bindings.values()
+    )
+
+
+class Footer(TextualFooter):
+    """Textual's footer that skips rebuilding the same keys."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: what the keys on screen were built from (None before they were)
+        self._built: tuple | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self._built is not None and screen is self.screen and _shown(screen) == self._built:
+            return
+        super().bindings_changed(screen)
+
+    def compose(self) -> ComposeResult:
+        shown = _shown(self.screen)
+        built = False
+        for widget in super().compose():  # (Textual's builds nothing until the bindings are ready)
+            built = True
+            yield widget
+        self._built = shown if built else None
