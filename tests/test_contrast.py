@@ -100,7 +100,11 @@ async def _trained(pilot):
     await pilot.press("3", "0", "r")
     await pilot.app.workers.wait_for_complete()
     await pilot.press("f", "right")
-    app = pilot.app
+    _as_if_running(pilot.app)
+
+
+def _as_if_running(app) -> None:
+    """The status line as during a run (drawn again after each theme change)."""
     app.query_one(StatusBar).show(app.frame, True, "")
 
 
@@ -130,30 +134,71 @@ SCENES = {
 }
 
 
-@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
-@pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("scene", list(SCENES))
-async def test_every_glyph_reaches_4_5_to_1(theme, presenter, scene):
+def _scene_app(scene: str, theme: str, presenter: bool) -> TrainerApp:
+    """The app for a scene (the diverged one starts at lr 100)."""
     session = Session.create(lr=100.0) if scene == "diverged" else Session.create()
-    app = TrainerApp(session, theme=theme, presenter=presenter)
-    async with app.run_test(size=(120, 36)) as pilot:
-        if SCENES[scene] is not None:
-            await SCENES[scene](pilot)
-        await app.workers.wait_for_complete()
+    return TrainerApp(session, theme=theme, presenter=presenter)
+
+
+async def _play(app, pilot, scene: str) -> None:
+    if SCENES[scene] is not None:
+        await SCENES[scene](pilot)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _in_theme(app, pilot, scene: str, theme: str) -> tuple[str, object]:
+    """The screen in ``theme`` (the palette's "Change theme"), as an SVG, and the region to check:
+    a modal screen (help) fades the screen behind it on purpose, so only the dialog counts."""
+    if app.theme != theme:
+        app.theme = theme
         await pilot.pause()
-        if scene == "diverged":
-            assert app.session.divergence is not None
-        svg = app.export_screenshot()
-        # a modal screen (help) fades the screen behind it on purpose: check the dialog only
-        region = app.screen.query_one("VerticalScroll").region if scene == "help" else app.screen.region
+        if scene == "trained":
+            _as_if_running(app)
+            await pilot.pause()
+    region = app.screen.query_one("VerticalScroll").region if scene == "help" else app.screen.region
+    return app.export_screenshot(), region
+
+
+def _unreadable(svg: str, region) -> list[str]:
     lines = {}
     for g in glyphs(svg):
-        if not region.contains(g.col, g.row):
-            continue
-        if g.ratio < MIN_CONTRAST:
+        if region.contains(g.col, g.row) and g.ratio < MIN_CONTRAST:
             lines.setdefault((g.row, g.fg, g.bg), []).append(g.char)
-    report = [
+    return [
         f"row {row}: {''.join(chars)!r} {fg} on {bg} = {contrast(fg, bg):.2f}:1"
         for (row, fg, bg), chars in lines.items()
     ]
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["normal", "presenter"])
+@pytest.mark.parametrize("scene", list(SCENES))
+async def test_every_glyph_reaches_4_5_to_1(presenter, scene):
+    """Each scene is played once and looked at in every theme (switched as the palette does; the
+    test below shows a switched theme colours the screen exactly as starting in it)."""
+    app = _scene_app(scene, THEMES[0], presenter)
+    report = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _play(app, pilot, scene)
+        if scene == "diverged":
+            assert app.session.divergence is not None
+        for theme in THEMES:
+            report += [f"{theme}: {line}" for line in _unreadable(*await _in_theme(app, pilot, scene, theme))]
     assert not report, "\n".join(report)
+
+
+@pytest.mark.parametrize(("scene", "presenter"), [("stale", True), ("help", False)])
+async def test_a_theme_changed_while_running_colours_every_glyph_as_starting_in_it(scene, presenter):
+    """The palette's "Change theme" once left text in the old theme's colours (the narration, the
+    status line and the help's keys: dark text on the dark theme's background, or light on light)."""
+    theme = "textual-light"
+    shots = []
+    for start in (theme, THEMES[0]):
+        app = _scene_app(scene, start, presenter)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _play(app, pilot, scene)
+            svg, _region = await _in_theme(app, pilot, scene, theme)
+            shots.append(sorted((g.row, g.col, g.char, g.fg, g.bg) for g in glyphs(svg)))
+    fresh, switched = shots
+    assert len(fresh) > 500
+    assert switched == fresh, sorted(set(switched) - set(fresh))[:5]

@@ -188,9 +188,10 @@ class TrainerApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self._theme_name
-        self.say(narrate.welcome(self.session))  # in the theme's colours
+        self.theme_changed_signal.subscribe(self, self._recolour)
         self.query_one("#root").set_class(self.presenter, "presenter")
         self._apply_size(self.size.width, self.size.height)
+        self.say(narrate.welcome(self.session))  # in the theme's colours, on the layout's background
         self.refresh_panes()
         if self.lesson is not None:  # lesson mode: the band takes every key first, a script's too
             self.screen.set_focus(self.query_one("#lesson"))
@@ -226,6 +227,12 @@ class TrainerApp(App[int]):
                 f"tui-trainer needs at least {MIN_WIDTH}x{MIN_HEIGHT} (80x24 or larger is comfortable).\n"
                 "Training state is kept; enlarge the window to continue."
             )
+
+    def _recolour(self, _theme: object) -> None:
+        """Text takes its colours from the theme when it is built: after the palette's "Change
+        theme" build it again, or it keeps the old theme's colours on the new background."""
+        self.query_one(Narration).recolour()
+        self.refresh_panes()
 
     # --- rendering ---------------------------------------------------------------------
 

@@ -173,6 +173,7 @@ class LessonBand(Static):
     def on_mount(self) -> None:
         self.focus()
         self.set_interval(POLL_INTERVAL, self._poll)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.show_scene())  # its colours
         self.playing = True
         self._go(0)
 

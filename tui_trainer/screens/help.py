@@ -50,11 +50,16 @@ class HelpScreen(ModalScreen[None]):
             yield Static(id="keys")
 
     def on_mount(self) -> None:
-        # colours from the theme, readable on this dialog's background
+        self.recolour()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.recolour())
+
+    def recolour(self) -> None:
+        """The key table in the active theme's colours, readable on this dialog's background."""
         boxes, keys = self.query(VerticalScroll), self.query("#keys")
         if not boxes or not keys:  # closed again before it was shown (a key script's "? escape")
             return
         box = boxes.first()
+        box.styles.clear_rule("color")  # (the colour is picked from the theme's, not from the last pick)
         ink = palette(box)
         text = Color.from_rich_color(ink.text.color)
         box.styles.color = box.styles.border_title_color = box.styles.border_subtitle_color = text

@@ -90,8 +90,13 @@ class Narration(Static):
         super().__init__(content, markup=False, **kwargs)
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        # the theme's text colour on the panel is not always 4.5:1 (solarized-light: 4.39:1)
+        self.recolour()
+        super().update(content, layout=layout)
+
+    def recolour(self) -> None:
+        """The text colour for the active theme: its own text colour on the panel is not always
+        4.5:1 (solarized-light: 4.39:1)."""
+        self.styles.clear_rule("color")  # (the colour is picked from the theme's, not from the last pick)
         text = palette(self).text.color
         if text is not None:
             self.styles.color = Color.from_rich_color(text)
-        super().update(content, layout=layout)
