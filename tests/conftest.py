@@ -3,6 +3,7 @@
 import gc
 import os
 from functools import partial
+from pathlib import Path
 
 import pytest
 import textual.app
@@ -22,6 +23,21 @@ def pytest_configure(config) -> None:
     (they still run; cycles are still freed) tests/test_app.py and tests/test_contrast.py took
     26 s of CPU instead of 31.5 s (GC 3.5 s instead of 9.4 s)."""
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+#: where pytest-textual-snapshot keeps the SVGs: ``__snapshots__/<test module>/<test name>.svg``
+SNAPSHOTS = Path(__file__).parent / "__snapshots__"
+#: (test module, test name) of every collected snapshot test, before ``-k`` or ``--deselect``
+SNAPSHOT_TESTS = pytest.StashKey[set[tuple[str, str]]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    # syrupy finds snapshot files no test uses only in a single process, not under pytest-xdist;
+    # tests/test_snapshots.py checks it from this list in every run
+    config.stash[SNAPSHOT_TESTS] = {
+        (item.path.stem, item.name) for item in items if "snap_compare" in getattr(item, "fixturenames", ())
+    }
 
 
 #: the longest Pilot waits for the process to go idle after a key (Textual's default: 1 s)

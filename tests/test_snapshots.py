@@ -77,3 +77,16 @@ SCENES = {
 def test_snapshot(snap_compare, scene, size):
     keys, before = SCENES[scene]
     assert snap_compare(TrainerApp(run_n=100), press=keys, terminal_size=SIZES[size], run_before=before)
+
+
+def test_every_snapshot_file_belongs_to_a_test(request):
+    """A snapshot whose test was renamed or removed would lie there unchecked (syrupy reports it
+    only without pytest-xdist); modules not collected in this run are left out."""
+    from conftest import SNAPSHOT_TESTS, SNAPSHOTS
+
+    tests = request.config.stash[SNAPSHOT_TESTS]
+    assert ("test_snapshots", "test_snapshot[start-wide]") in tests
+    modules = {module for module, _ in tests}
+    files = {(path.parent.name, path.stem) for path in SNAPSHOTS.glob("*/*.svg")}
+    unused = sorted(f"{module}/{name}.svg" for module, name in files - tests if module in modules)
+    assert not unused, f"snapshot files no test uses: {unused}"
