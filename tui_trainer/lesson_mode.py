@@ -241,7 +241,8 @@ class LessonBand(Static):
             self.show_scene()
         else:  # Space or → where it means "next"
             self._next()
-        self.refresh_bindings()  # what the lesson takes next changed: the footer follows
+        if not self.playing:  # (a scene now playing refreshes them when it is done: no flash between)
+            self.refresh_bindings()  # what the lesson takes next changed: the footer follows
 
     def _scene_keys(self) -> tuple[str, ...]:
         return self.scene.entry_keys + self.scene.wait_keys
