@@ -16,21 +16,18 @@ from textual.widgets import Footer as TextualFooter
 
 
 def _shown(screen: Screen) -> tuple:
-    """Everything the footer's keys are built from: each active binding (shown or not: the
-    palette's key is not shown but its enabled state is) and whether it is enabled."""
-    return tuple(
-        (
-            binding.key,
-            binding.action,
-            binding.description,
-            binding.key_display,
-            binding.show,
-            binding.group,
-            enabled,
-            tooltip,
-        )
-        for _node, binding, enabled, tooltip in screen.active_bindings.values()
-    )
+    """What the footer shows: one key per action (the first key bound to it, as Textual's footer
+    builds them), its label and whether it is enabled, and the palette key's state. The actions
+    themselves are not shown (a click presses the key): in lesson mode the band's bindings
+    replace the app's for the keys a scene takes, with the same labels."""
+    keys: dict[str, tuple] = {}
+    for _node, binding, enabled, tooltip in screen.active_bindings.values():
+        if binding.show:
+            keys.setdefault(
+                binding.action, (binding.key, binding.key_display, binding.description, binding.group, enabled, tooltip)
+            )
+    palette = screen.active_bindings.get(screen.app.COMMAND_PALETTE_BINDING)
+    return tuple(keys.values()), palette and (palette[1].key, palette[2], palette[3])
 
 
 class Footer(TextualFooter):
