@@ -25,24 +25,35 @@ def pytest_configure(config) -> None:
     """Textual keeps up to 16,384 rendered strips (and their caches) in global caches, so a test
     process holds some 300,000 objects, and each full collection walks them all: about 0.17 s,
     and Python's thresholds ran one every second or so of a Pilot test. With fewer collections
-    (they still run; cycles are still freed) tests/test_app.py and tests/test_contrast.py took
+    (they still run; cycles are still freed) the app tests and the contrast tests took
     26 s of CPU instead of 31.5 s (GC 3.5 s instead of 9.4 s)."""
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-#: where pytest-textual-snapshot keeps the SVGs: ``__snapshots__/<test module>/<test name>.svg``
-SNAPSHOTS = Path(__file__).parent / "__snapshots__"
-#: (test module, test name) of every collected snapshot test, before ``-k`` or ``--deselect``
-SNAPSHOT_TESTS = pytest.StashKey[set[tuple[str, str]]]()
+#: the project's root, and the tests' own data files
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+def snapshot_file(test_file: Path, test_name: str) -> Path:
+    """Where pytest-textual-snapshot keeps a test's SVG: beside the test file, in
+    ``__snapshots__/<test file's stem>/<test name>.svg``."""
+    return test_file.parent / "__snapshots__" / test_file.stem / f"{test_name}.svg"
+
+
+#: the SVG of every collected snapshot test (before ``-k`` or ``--deselect``), by test file
+SNAPSHOT_FILES = pytest.StashKey[dict[Path, set[Path]]]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
     # syrupy finds snapshot files no test uses only in a single process, not under pytest-xdist;
-    # tests/test_snapshots.py checks it from this list in every run
-    config.stash[SNAPSHOT_TESTS] = {
-        (item.path.stem, item.name) for item in items if "snap_compare" in getattr(item, "fixturenames", ())
-    }
+    # tests/panes/test_snapshots.py checks it from this list in every run
+    files: dict[Path, set[Path]] = {}
+    for item in items:
+        if "snap_compare" in getattr(item, "fixturenames", ()):
+            files.setdefault(item.path, set()).add(snapshot_file(item.path, item.name))
+    config.stash[SNAPSHOT_FILES] = files
 
 
 #: the longest Pilot waits for the process to go idle after a key (Textual's default: 1 s)

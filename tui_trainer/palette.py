@@ -4,7 +4,7 @@ Panes used to hard-code terminal colours ("yellow", "dim"), which fade to 1.3-2.
 light theme or a coloured bar. Here every role (muted text, the target word, good and bad values,
 ...) starts from one of the theme's colours and, where that colour is too faint on the widget's
 real background, is moved towards black or white until it reaches WCAG's 4.5:1 for text (3:1 for
-bars, which are graphics). ``tests/test_contrast.py`` checks the result on screen.
+bars, which are graphics). ``tests/panes/test_contrast.py`` checks the result on screen.
 """
 
 from __future__ import annotations

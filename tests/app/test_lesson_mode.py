@@ -5,11 +5,10 @@ bit, a teacher's lesson on another text, and bad lesson files on the command lin
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import settle
+from conftest import DATA, settle
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -23,7 +22,6 @@ from tui_trainer.widgets.logits import LogitsPane
 from tui_trainer.widgets.softmax import SoftmaxPane
 from tui_trainer.widgets.status import Narration, StatusBar
 
-DATA = Path(__file__).parent / "data"
 LESSON = load_lesson(BUNDLED)
 
 

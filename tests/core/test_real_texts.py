@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from core import Session
 from core.generate import Word, prompt_ids, sample
@@ -17,7 +17,7 @@ from core.readout import baselines, position_info, tracked
 from tui_trainer import cli, narrate
 from tui_trainer.export import history_csv, history_json
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def markov_text(n_sentences: int = 400, seed: int = 3) -> str:

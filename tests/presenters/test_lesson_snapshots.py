@@ -1,7 +1,7 @@
 """SVG snapshots of lesson mode (pytest-textual-snapshot): four scenes of the bundled lesson.
 
 Update only for an intended change, after looking at the new SVGs:
-    pytest tests/test_lesson_snapshots.py --snapshot-update
+    pytest tests/presenters/test_lesson_snapshots.py --snapshot-update
 """
 
 import pytest

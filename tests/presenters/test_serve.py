@@ -17,12 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import files_written
+from conftest import ROOT, files_written
 
 from tui_trainer.app import TrainerApp
 from tui_trainer.widgets.status import Narration
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:

@@ -2,10 +2,10 @@
 all come from it, and one check_action decides what may run."""
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from rich.table import Table
 
 from tui_trainer.app import LR_LADDER, TrainerApp
@@ -13,7 +13,7 @@ from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, bindings, readme_key
 from tui_trainer.keys import KEYS, parse_keys
 from tui_trainer.screens.help import HelpScreen
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def all_key_names() -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import app_from, files_written, narration
+from conftest import ROOT, app_from, files_written, narration
 
 from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -24,9 +24,6 @@ from tui_trainer.app import TrainerApp
 from tui_trainer.keys import KEYS, KeyScriptError, Pause, Wait, parse_keys, parse_script
 from tui_trainer.runner import Runner
 from tui_trainer.widgets.status import Narration
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 # --- key scripts ----------------------------------------------------------------------------
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "record.sh"
+SCRIPT = ROOT / "scripts" / "record.sh"
 
 FAKE_TMUX = """#!/usr/bin/env bash
 # new-session -d -s NAME -x C -y R COMMAND: run COMMAND now; the session is then gone

@@ -1,9 +1,9 @@
 """demo.tape is a correct VHS script, and its tour works: VHS cannot run here, so this parses
 the tape line by line and replays its keys against the app headless (Pilot).
 
-Each ``Screenshot`` in the tape is an SVG snapshot here (tests/__snapshots__/test_demo_tape/).
+Each ``Screenshot`` in the tape is an SVG snapshot here (tests/presenters/__snapshots__/test_demo_tape/).
 After an intended change to the tour or the screens, look at the new SVGs, then:
-    pytest tests/test_demo_tape.py --snapshot-update
+    pytest tests/presenters/test_demo_tape.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from tui_trainer import cli
 from tui_trainer.widgets.losscurve import LossPane
 
-TAPE = Path(__file__).resolve().parent.parent / "demo.tape"
+TAPE = ROOT / "demo.tape"
 
 # --- a VHS tape parser (the commands of charmbracelet/vhs) -------------------------------------
 

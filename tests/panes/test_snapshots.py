@@ -1,8 +1,10 @@
 """SVG snapshots of the app at 120x36 and 80x24 (pytest-textual-snapshot).
 
 Update only for an intended change, after looking at the new SVGs:
-    pytest tests/test_snapshots.py --snapshot-update
+    pytest tests/panes/test_snapshots.py --snapshot-update
 """
+
+from pathlib import Path
 
 import pytest
 
@@ -81,12 +83,13 @@ def test_snapshot(snap_compare, scene, size):
 
 def test_every_snapshot_file_belongs_to_a_test(request):
     """A snapshot whose test was renamed or removed would lie there unchecked (syrupy reports it
-    only without pytest-xdist); modules not collected in this run are left out."""
-    from conftest import SNAPSHOT_TESTS, SNAPSHOTS
+    only without pytest-xdist); test files not collected in this run are left out."""
+    from conftest import SNAPSHOT_FILES, snapshot_file
 
-    tests = request.config.stash[SNAPSHOT_TESTS]
-    assert ("test_snapshots", "test_snapshot[start-wide]") in tests
-    modules = {module for module, _ in tests}
-    files = {(path.parent.name, path.stem) for path in SNAPSHOTS.glob("*/*.svg")}
-    unused = sorted(f"{module}/{name}.svg" for module, name in files - tests if module in modules)
+    expected = request.config.stash[SNAPSHOT_FILES]
+    assert snapshot_file(Path(__file__), "test_snapshot[start-wide]") in expected[Path(__file__)]
+    unused = []
+    for test_file, svgs in expected.items():
+        folder = test_file.parent / "__snapshots__" / test_file.stem
+        unused += [str(svg) for svg in sorted(folder.glob("*.svg")) if svg not in svgs]
     assert not unused, f"snapshot files no test uses: {unused}"
