@@ -177,6 +177,9 @@ class LessonBand(Static):
         self.playing = True
         self._go(0)
 
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)  # (its callback holds the band)
+
     def _poll(self) -> None:
         app, s = self.trainer, self.trainer.session
         pane = app.query_one(LossPane)

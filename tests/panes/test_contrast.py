@@ -187,11 +187,11 @@ async def test_every_glyph_reaches_4_5_to_1(presenter, scene):
     assert not report, "\n".join(report)
 
 
+@pytest.mark.parametrize("theme", THEMES[1:])
 @pytest.mark.parametrize(("scene", "presenter"), [("stale", True), ("help", False)])
-async def test_a_theme_changed_while_running_colours_every_glyph_as_starting_in_it(scene, presenter):
+async def test_a_theme_changed_while_running_colours_every_glyph_as_starting_in_it(scene, presenter, theme):
     """The palette's "Change theme" once left text in the old theme's colours (the narration, the
     status line and the help's keys: dark text on the dark theme's background, or light on light)."""
-    theme = "textual-light"
     shots = []
     for start in (theme, THEMES[0]):
         app = _scene_app(scene, start, presenter)

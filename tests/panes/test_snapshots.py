@@ -82,14 +82,16 @@ def test_snapshot(snap_compare, scene, size):
 
 
 def test_every_snapshot_file_belongs_to_a_test(request):
-    """A snapshot whose test was renamed or removed would lie there unchecked (syrupy reports it
-    only without pytest-xdist); test files not collected in this run are left out."""
-    from conftest import SNAPSHOT_FILES, snapshot_file
+    """A snapshot whose test was renamed, moved or removed would lie there unchecked (syrupy
+    reports it only without pytest-xdist): every snapshot folder belongs to a test file, and in
+    each collected test file every SVG to a collected test."""
+    from conftest import ROOT, SNAPSHOT_FILES, snapshot_file
 
-    expected = request.config.stash[SNAPSHOT_FILES]
-    assert snapshot_file(Path(__file__), "test_snapshot[start-wide]") in expected[Path(__file__)]
-    unused = []
-    for test_file, svgs in expected.items():
+    assert snapshot_file(Path(__file__), "test_snapshot[start-wide]").is_file()  # (where they are kept)
+    folders = sorted((ROOT / "tests").glob("**/__snapshots__/*/"))
+    assert len(folders) >= 4
+    unused = [str(f) for f in folders if not (f.parent.parent / f"{f.name}.py").is_file()]
+    for test_file, svgs in request.config.stash[SNAPSHOT_FILES].items():
         folder = test_file.parent / "__snapshots__" / test_file.stem
         unused += [str(svg) for svg in sorted(folder.glob("*.svg")) if svg not in svgs]
     assert not unused, f"snapshot files no test uses: {unused}"

@@ -53,6 +53,10 @@ class HelpScreen(ModalScreen[None]):
         self.recolour()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.recolour())
 
+    def on_unmount(self) -> None:
+        # (the callback holds the screen: Textual drops it only at the next theme change)
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def recolour(self) -> None:
         """The key table in the active theme's colours, readable on this dialog's background."""
         boxes, keys = self.query(VerticalScroll), self.query("#keys")

@@ -20,13 +20,14 @@ def _shown(screen: Screen) -> tuple:
     builds them), its label and whether it is enabled, and the palette key's state. The actions
     themselves are not shown (a click presses the key): in lesson mode the band's bindings
     replace the app's for the keys a scene takes, with the same labels."""
+    active = screen.active_bindings  # (computed anew on each read)
     keys: dict[str, tuple] = {}
-    for _node, binding, enabled, tooltip in screen.active_bindings.values():
+    for _node, binding, enabled, tooltip in active.values():
         if binding.show:
             keys.setdefault(
                 binding.action, (binding.key, binding.key_display, binding.description, binding.group, enabled, tooltip)
             )
-    palette = screen.active_bindings.get(screen.app.COMMAND_PALETTE_BINDING)
+    palette = active.get(screen.app.COMMAND_PALETTE_BINDING)
     return tuple(keys.values()), palette and (palette[1].key, palette[2], palette[3])
 
 
