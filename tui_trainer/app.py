@@ -44,7 +44,7 @@ from .keys import Beat, Pause, Wait
 from .lesson import Lesson
 from .pace import Pacer, faster, slower, speed_text
 from .runner import RunFinished, Runner, RunProgress, UiCall
-from .screens.chain import ChainRuleScreen, parse_weight, render_chain
+from .screens.chain import ChainRuleScreen, ChainView, parse_weight
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
@@ -159,7 +159,7 @@ class TrainerApp(App[int]):
         self._running_until: str | None = None
         #: the chain-rule view (x): which of the largest gradients it shows, and its text
         self._chain_rank = 0
-        self._chain_body = None
+        self._chain_view: ChainView | None = None
         #: samples written with w, oldest first, and the temperature for the next one
         self.samples: list[Sample] = []
         self.temperature = 1.0
@@ -648,7 +648,7 @@ class TrainerApp(App[int]):
                 raise ValueError(f"{name} has shape {'×'.join(map(str, shape))}: {text!r} is outside it")
         except ValueError as e:
             if isinstance(self.screen, ChainRuleScreen):
-                self.screen.show(self._chain_body, str(e))
+                self.screen.show(self._chain_view, str(e))
             return
         self._show_chain(name, index)
 
@@ -670,11 +670,11 @@ class TrainerApp(App[int]):
             probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
             f = s.forward_result
             words = [s.data.target_word(int(p)) for p in f.positions]
-        self._chain_body = render_chain(c, words, probe)
+        self._chain_view = ChainView(c, words, probe)
         if isinstance(self.screen, ChainRuleScreen):
-            self.screen.show(self._chain_body)
+            self.screen.show(self._chain_view)
         else:
-            self.push_screen(ChainRuleScreen(self._chain_body))
+            self.push_screen(ChainRuleScreen(self._chain_view))
 
     def action_toggle_clip(self) -> None:
         s = self.session

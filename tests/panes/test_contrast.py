@@ -124,9 +124,34 @@ async def _help(pilot):
     await pilot.press("question_mark")
 
 
+async def _samples(pilot):
+    await pilot.press("3", "0", "r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.press("w", "t", "w")  # two samples, the second at T = 0.5 (P at T = 1 in brackets)
+
+
+async def _chain(pilot):
+    await pilot.press("f", "b", "x")
+
+
+async def _branches(pilot):
+    await pilot.press("s", "s", "z", "s", "B")  # two branches
+
+
+async def _fork_form(pilot):
+    await pilot.press("F", "x", "y", "z", "enter")  # a bad line: the form says why, and stays open
+
+
+#: the dialogs: only the dialog box counts (the screen behind it is faded on purpose)
+DIALOGS = ("help", "samples", "chain", "branches", "fork_form")
+
 SCENES = {
     "start": None,
     "help": _help,
+    "samples": _samples,
+    "chain": _chain,
+    "branches": _branches,
+    "fork_form": _fork_form,
     "stale": _stale_with_a_count,
     "trained": _trained,
     "table": _table,
@@ -149,14 +174,14 @@ async def _play(app, pilot, scene: str) -> None:
 
 async def _in_theme(app, pilot, scene: str, theme: str) -> tuple[str, object]:
     """The screen in ``theme`` (the palette's "Change theme"), as an SVG, and the region to check:
-    a modal screen (help) fades the screen behind it on purpose, so only the dialog counts."""
+    a dialog fades the screen behind it on purpose, so only the dialog counts."""
     if app.theme != theme:
         app.theme = theme
         await pilot.pause()
         if scene == "trained":
             _as_if_running(app)
             await pilot.pause()
-    region = app.screen.query_one("VerticalScroll").region if scene == "help" else app.screen.region
+    region = app.screen.query_one("#dialog").region if scene in DIALOGS else app.screen.region
     return app.export_screenshot(), region
 
 

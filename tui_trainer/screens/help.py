@@ -5,16 +5,15 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ..keymap import KEYMAP
-from ..palette import palette
+from ..palette import Palette
+from .dialog import Dialog
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """Every key with a sentence each; any of escape, ? or q closes it."""
 
     BINDINGS = [
@@ -41,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
         self.first = first or []
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as v:
+        with VerticalScroll(id="dialog") as v:
             v.border_title = "tui-trainer keys"
             v.border_subtitle = "escape closes"
             yield Static(
@@ -49,24 +48,11 @@ class HelpScreen(ModalScreen[None]):
             )
             yield Static(id="keys")
 
-    def on_mount(self) -> None:
-        self.recolour()
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.recolour())
-
-    def on_unmount(self) -> None:
-        # (the callback holds the screen: Textual drops it only at the next theme change)
-        self.app.theme_changed_signal.unsubscribe(self)
-
-    def recolour(self) -> None:
-        """The key table in the active theme's colours, readable on this dialog's background."""
-        boxes, keys = self.query(VerticalScroll), self.query("#keys")
-        if not boxes or not keys:  # closed again before it was shown (a key script's "? escape")
+    def paint(self, ink: Palette) -> None:
+        """The key table, the keys in the target colour."""
+        keys = self.query("#keys")
+        if not keys:
             return
-        box = boxes.first()
-        box.styles.clear_rule("color")  # (the colour is picked from the theme's, not from the last pick)
-        ink = palette(box)
-        text = Color.from_rich_color(ink.text.color)
-        box.styles.color = box.styles.border_title_color = box.styles.border_subtitle_color = text
         t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
         t.add_column(style=ink.target, no_wrap=True, width=10)
         t.add_column()

@@ -8,10 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from core.generate import Word
+
+from ..palette import Palette
+from .dialog import Dialog
 
 #: Temperatures t cycles through.
 TEMPERATURES = (1.0, 0.5, 2.0)
@@ -26,28 +28,28 @@ class Sample:
     words: tuple[Word, ...]
 
 
-def render_samples(samples: list[Sample], temperature: float) -> Text:
+def render_samples(samples: list[Sample], temperature: float, ink: Palette) -> Text:
     """The samples, newest first: each word with its probability at T (and at T = 1 when T differs)."""
     t = Text()
-    t.append(f"Temperature T = {temperature:g}", style="bold")
+    t.append(f"Temperature T = {temperature:g}", style=ink.strong)
     t.append(
         "  reshapes the softmax: P_T(word) ∝ exp(logit / T). T < 1 sharpens it (T → 0: always the likeliest "
         "word), T > 1 flattens it. Each word shows P at T, and at T = 1 in brackets when T ≠ 1.\n\n",
-        style="dim",
+        style=ink.muted,
     )
     if not samples:
-        t.append("No samples yet: press w.", style="dim")
+        t.append("No samples yet: press w.", style=ink.muted)
     for s in reversed(samples):
-        t.append(f"step {s.step:>6}  T {s.temperature:<4g} ", style="bold cyan")
+        t.append(f"step {s.step:>6}  T {s.temperature:<4g} ", style=ink.accent)
         for w in s.words:
-            t.append(f" {w.word}", style="bold")
+            t.append(f" {w.word}", style=ink.strong)
             extra = f" [{w.p_at_1:.2f}]" if s.temperature != 1.0 else ""
-            t.append(f" {w.p:.2f}{extra}", style="dim")
+            t.append(f" {w.p:.2f}{extra}", style=ink.muted)
         t.append("\n")
     return t
 
 
-class SamplesScreen(ModalScreen[None]):
+class SamplesScreen(Dialog[None]):
     """Samples of the model's text; w writes another, t changes the temperature, escape closes."""
 
     BINDINGS = [
@@ -57,11 +59,7 @@ class SamplesScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    SamplesScreen { align: center middle; }
-    SamplesScreen > VerticalScroll {
-        width: 90%; max-width: 120; height: 80%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    SamplesScreen > VerticalScroll { width: 90%; max-width: 120; height: 80%; }
     """
 
     def __init__(self, samples: list[Sample], temperature: float) -> None:
@@ -69,12 +67,15 @@ class SamplesScreen(ModalScreen[None]):
         self._samples, self._temperature = samples, temperature
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as v:
+        with VerticalScroll(id="dialog") as v:
             v.border_title = "What the model writes"
             v.border_subtitle = "w another · t temperature · escape closes"
-            yield Static(render_samples(self._samples, self._temperature), id="samples")
+            yield Static(id="samples")
 
     def show(self, samples: list[Sample], temperature: float) -> None:
         """New samples from the app (state down)."""
         self._samples, self._temperature = samples, temperature
-        self.query_one("#samples", Static).update(render_samples(samples, temperature))
+        self.recolour()
+
+    def paint(self, ink: Palette) -> None:
+        self.query_one("#samples", Static).update(render_samples(self._samples, self._temperature, ink))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core.timeline import BranchInfo
+
+from ..palette import Palette
+from .dialog import Dialog
 
 
 def branch_label(b: BranchInfo) -> str:
@@ -20,16 +23,12 @@ def branch_label(b: BranchInfo) -> str:
     return f"branch {b.id} · {where} · to step {b.steps}" + (" · current" if b.current else "")
 
 
-class BranchPicker(ModalScreen[int | None]):
+class BranchPicker(Dialog[int | None]):
     """Every branch of the timeline; Enter goes to the end of the one chosen, escape closes."""
 
     BINDINGS = [Binding("escape,q,B", "dismiss_none", "Close")]
     DEFAULT_CSS = """
-    BranchPicker { align: center middle; }
-    BranchPicker > Vertical {
-        width: 80%; max-width: 90; height: auto; max-height: 80%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    BranchPicker > Vertical { width: 80%; max-width: 90; height: auto; max-height: 80%; }
     BranchPicker OptionList { height: auto; max-height: 16; }
     """
 
@@ -38,7 +37,7 @@ class BranchPicker(ModalScreen[int | None]):
         self._branches, self._compare = branches, compare or {}
 
     def compose(self) -> ComposeResult:
-        with Vertical() as v:
+        with Vertical(id="dialog") as v:
             v.border_title = "Branches: nothing is ever lost"
             v.border_subtitle = "enter goes there · escape closes"
             yield Static("A training key after going back in time starts a branch; the old future stays here.")
@@ -51,6 +50,7 @@ class BranchPicker(ModalScreen[int | None]):
             yield OptionList(*options, id="branches")
 
     def on_mount(self) -> None:
+        super().on_mount()
         current = next((i for i, b in enumerate(self._branches) if b.current), 0)
         self.query_one(OptionList).highlighted = current
 
@@ -61,7 +61,7 @@ class BranchPicker(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class InputForm(ModalScreen[object]):
+class InputForm(Dialog[object]):
     """One line to type, read by ``read`` (which raises ``ValueError`` with what is wrong): a
     bad line says why under it and the form stays open; enter with a good one dismisses with
     what ``read`` returned, escape with None. Subclasses set the texts and ``read``."""
@@ -72,23 +72,20 @@ class InputForm(ModalScreen[object]):
     PLACEHOLDER = ""
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
     DEFAULT_CSS = """
-    InputForm { align: center middle; }
-    InputForm > Vertical {
-        width: 80%; max-width: 90; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    InputForm #error { color: $text-error; }
+    InputForm > Vertical { width: 80%; max-width: 90; height: auto; }
     """
 
     def __init__(self, value: str = "") -> None:
         super().__init__()
         self._value = value
+        #: what is wrong with the line entered last ("" before one was)
+        self._error = ""
 
     def read(self, text: str) -> object:
         raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        with Vertical() as v:
+        with Vertical(id="dialog") as v:
             v.border_title, v.border_subtitle = self.TITLE, self.SUBTITLE
             yield Static(self.HELP, markup=False)
             yield Input(value=self._value, placeholder=self.PLACEHOLDER, id="line")
@@ -98,9 +95,13 @@ class InputForm(ModalScreen[object]):
         try:
             result = self.read(event.value)
         except ValueError as e:
-            self.query_one("#error", Static).update(str(e))
+            self._error = str(e)
+            self.recolour()
             return
         self.dismiss(result)
+
+    def paint(self, ink: Palette) -> None:
+        self.query_one("#error", Static).update(Text(self._error, style=ink.bad))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
