@@ -119,3 +119,14 @@ def palette(widget) -> Palette:
             _CACHE.clear()
         _CACHE[key] = _palette(widget.app.get_css_variables(), *key[1:])
     return _CACHE[key]
+
+
+def readable_text(widget) -> Palette:
+    """Give ``widget`` the palette's text colour (the theme's, made 4.5:1 on the widget's
+    background) and return the palette. The theme's own colour is picked from each time, not the
+    last pick, so this is right again after the theme changes."""
+    widget.styles.clear_rule("color")
+    ink = palette(widget)
+    if ink.text.color is not None:
+        widget.styles.color = Color.from_rich_color(ink.text.color)
+    return ink

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from textual.color import Color
 from textual.screen import ModalScreen
 
-from ..palette import Palette, palette
+from ..palette import Palette, readable_text
 
 R = TypeVar("R")
 
@@ -41,10 +40,8 @@ class Dialog(ModalScreen[R]):
         if not boxes:  # closed again before it was shown (a key script's "? escape")
             return
         box = boxes.first()
-        box.styles.clear_rule("color")  # (the colour is picked from the theme's, not from the last pick)
-        ink = palette(box)
-        text = Color.from_rich_color(ink.text.color)
-        box.styles.color = box.styles.border_title_color = box.styles.border_subtitle_color = text
+        ink = readable_text(box)
+        box.styles.border_title_color = box.styles.border_subtitle_color = box.styles.color
         self.paint(ink)
 
     def paint(self, ink: Palette) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.visual import VisualType
 from textual.widgets import Static
 
@@ -13,7 +12,7 @@ from core import perplexity
 from core.frame import Frame
 
 from ..pace import speed_text
-from ..palette import palette
+from ..palette import palette, readable_text
 from .base import fmt
 
 
@@ -96,7 +95,4 @@ class Narration(Static):
     def recolour(self) -> None:
         """The text colour for the active theme: its own text colour on the panel is not always
         4.5:1 (solarized-light: 4.39:1)."""
-        self.styles.clear_rule("color")  # (the colour is picked from the theme's, not from the last pick)
-        text = palette(self).text.color
-        if text is not None:
-            self.styles.color = Color.from_rich_color(text)
+        readable_text(self)
