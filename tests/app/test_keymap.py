@@ -250,3 +250,31 @@ async def test_the_footer_rebuilds_its_keys_only_when_they_change():
         app.running = False
         await pilot.pause()
         assert not [k for k in app.query("FooterKey") if k.key == "f" and k.has_class("-disabled")]
+
+
+async def test_footer_keys_are_styled_once_as_they_are_built(monkeypatch):
+    """Textual's footer keys start compact and are then bound to the footer's setting: two
+    restyles of each key before it shows. Ours get the setting before they mount, so a rebuild
+    restyles no key; the presenter's footer still packs its keys when the window narrows."""
+    app = TrainerApp(presenter=True)
+    async with app.run_test(size=(130, 40)) as pilot:
+        await pilot.pause()
+        restyled: list[str] = []
+        update_styles = type(app).update_styles
+
+        def counting(self, node, animate=True):
+            restyled.append(type(node).__name__)
+            update_styles(self, node, animate)
+
+        monkeypatch.setattr(type(app), "update_styles", counting)
+        app.running = True  # f, b, u ... become refused: the footer is rebuilt
+        await pilot.pause()
+        keys = list(app.query("FooterKey"))
+        assert any(k.has_class("-disabled") for k in keys)  # it was rebuilt
+        assert "FooterKey" not in restyled
+        assert not any(k.has_class("-compact") for k in keys)
+        app.running = False
+        await pilot.resize_terminal(100, 40)  # a projector's width: the keys pack tighter
+        await pilot.pause()
+        keys = list(app.query("FooterKey"))
+        assert keys and all(k.has_class("-compact") for k in keys)

@@ -11,6 +11,7 @@ and skips a rebuild that would build the same again.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
 
@@ -49,5 +50,13 @@ class Footer(TextualFooter):
         built = False
         for widget in super().compose():  # (Textual's builds nothing until the bindings are ready)
             built = True
+            # A key starts compact and is then bound to the footer's setting: two restyles of
+            # the whole key before it is shown, most of a rebuild's time. Give it the footer's
+            # setting before it mounts (the binding then changes nothing). The palette key is
+            # not bound, so it keeps its own.
+            compact = getattr(type(widget), "compact", None)
+            if isinstance(compact, Reactive) and not widget.has_class("-command-palette"):
+                widget.set_reactive(compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
             yield widget
         self._built = shown if built else None
