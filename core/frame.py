@@ -8,7 +8,8 @@ words only: the panes decide how they look.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
@@ -159,6 +160,35 @@ class Frame:
     @property
     def fresh_forward(self) -> bool:
         return self.phase in (FORWARD, BACKWARD)
+
+    def __eq__(self, other: object) -> bool:
+        """Frames are equal when they show the same (see ``same``): half the frames the app
+        builds repeat the one before (a resize, a count typed, a run that starts), and a pane
+        given an equal frame need not paint again."""
+        if not isinstance(other, Frame):
+            return NotImplemented
+        return same(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # (frames hold arrays)
+
+
+def same(a: object, b: object) -> bool:
+    """Whether two readouts are the same, bit for bit: the same words, numbers equal to the last
+    bit (NaN is NaN, -0.0 is not 0.0: both read differently), arrays of one shape, type and
+    bytes, history views of one history with no write between (``HistoryView.__eq__``)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if isinstance(a, float | np.floating):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if is_dataclass(a):
+        return all(same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    return bool(a == b)
 
 
 def build_frame(session: Session, position: int) -> Frame:

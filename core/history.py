@@ -64,6 +64,8 @@ class History:
         self.n_tracked = n_tracked
         self.optimizers = optimizers
         self.n = 0
+        #: writes so far: a view taken before a write may show a row that has changed since
+        self.writes = 0
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
@@ -92,6 +94,7 @@ class History:
     # --- writes (each is idempotent: replaying a step writes the same values) -----------
 
     def measure(self, k: int, total: float, mean: float, probs: np.ndarray, losses: np.ndarray) -> None:
+        self.writes += 1
         self._grow(k + 1)
         if k >= self.n:
             self.n = k + 1
@@ -101,12 +104,15 @@ class History:
         self.losses[k] = losses
 
     def set_val(self, k: int, loss: float) -> None:
+        self.writes += 1
         self.cols["val_loss"][k] = loss
 
     def set_grad(self, k: int, norm: float) -> None:
+        self.writes += 1
         self.cols["grad_norm"][k] = norm
 
     def set_update(self, k: int, lr: float, optimizer: str, clip_factor: float) -> None:
+        self.writes += 1
         self.cols["lr"][k] = lr
         self.cols["clip_factor"][k] = clip_factor
         self.opt[k] = self.optimizers.index(optimizer)
@@ -132,6 +138,22 @@ class HistoryView:
         self._last = step if measured else -1
         self._grad_known = grad_known
         self._lr, self._opt = lr, optimizer
+        self._writes = history.writes
+
+    def __eq__(self, other: object) -> bool:
+        """The same rows with the same values: one history, seen from the same state, with no
+        write between (rows are written in place as a step's phases measure them)."""
+        if not isinstance(other, HistoryView):
+            return NotImplemented
+        return (
+            self._h is other._h
+            and self._writes == other._writes
+            and (self._n, self._last, self._grad_known) == (other._n, other._last, other._grad_known)
+            and self._opt == other._opt
+            and (self._lr == other._lr or (math.isnan(self._lr) and math.isnan(other._lr)))
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # (equal views of a history that changes)
 
     def __len__(self) -> int:
         return self._n

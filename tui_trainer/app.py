@@ -48,6 +48,7 @@ from .screens.chain import ChainRuleScreen, ChainView, parse_weight
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
+from .widgets.base import Pane
 from .widgets.context import ContextPane
 from .widgets.footer import Footer
 from .widgets.gradients import GradientPane
@@ -233,7 +234,9 @@ class TrainerApp(App[int]):
         """Text takes its colours from the theme when it is built: after the palette's "Change
         theme" build it again, or it keeps the old theme's colours on the new background."""
         self.query_one(Narration).recolour()
-        self.refresh_panes()
+        for pane in self.query(Pane):  # (their frame is the same: it is their colours that change)
+            pane.refresh()
+        self._show_status()
 
     # --- rendering ---------------------------------------------------------------------
 

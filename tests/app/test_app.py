@@ -790,3 +790,42 @@ async def test_status_labels_both_losses_and_gradient_norms_say_over_what():
         want = f"total {total:.4f} · mean {total / 4:.4f}  ppl {np.exp(total / 4):.3f}"
         assert want in status, status
         assert app.query_one(GradientPane).border_subtitle == "norms: all 4 positions · table: position 1"
+
+
+async def test_panes_paint_again_only_when_their_frame_changes(monkeypatch):
+    """Half the frames the app built repeated the one before (a count typed, a resize, a run
+    that starts): the panes painted them all again. An equal frame now paints nothing; a new
+    state, a new size and a new theme still paint every pane."""
+    painted: list[str] = []
+
+    def counted(render):
+        def counting(self):
+            painted.append(type(self).__name__)
+            return render(self)
+
+        return counting
+
+    panes = (LogitsPane, SoftmaxPane, GradientPane, LossPane)
+    for cls in panes:
+        monkeypatch.setattr(cls, "render", counted(cls.render))
+    panes = {cls.__name__ for cls in panes}
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        painted.clear()
+        await pilot.press("1", "2")  # a count: the status line shows it, no pane changes
+        await pilot.pause()
+        assert app.count == "12" and "12" in str(app.query_one("#status").render())
+        assert painted == []
+        await pilot.press("escape", "b")
+        await pilot.pause()
+        assert set(painted) == panes
+        painted.clear()
+        await pilot.resize_terminal(110, 34)
+        await pilot.pause()
+        assert set(painted) == panes
+        painted.clear()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert set(painted) == panes

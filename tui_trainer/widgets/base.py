@@ -35,8 +35,9 @@ class Pane(Widget):
     }
     """
 
-    #: what to show (None: nothing yet); a new frame repaints the pane
-    frame: reactive[Frame | None] = reactive(None, always_update=True)
+    #: what to show (None: nothing yet); a frame that differs from the one shown repaints the
+    #: pane (an equal one, as after a resize or a count typed, changes nothing: half of them)
+    frame: reactive[Frame | None] = reactive(None)
 
     @property
     def ink(self) -> Palette:
