@@ -64,6 +64,10 @@ def pytest_collection_modifyitems(config, items) -> None:
         if "snap_compare" in getattr(item, "fixturenames", ()):
             files.setdefault(item.path, set()).add(snapshot_file(item.path, item.name))
     config.stash[SNAPSHOT_FILES] = files
+    # the slow tests first (a stable sort keeps the rest in order): the processes take tests two
+    # at a time from the front of the list, so these start at once, side by side, and the run
+    # does not end with one process working through a ten-second test while the others wait
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 #: the longest Pilot waits for the process to go idle after a key (Textual's default: 1 s)

@@ -234,6 +234,7 @@ async def test_a_long_narration_is_shown_whole(size):
         assert "Update to step 1" in narration(app)
 
 
+@pytest.mark.slow
 async def test_step_counter_and_loss_stay_live_when_full_refreshes_are_slow(monkeypatch):
     import tui_trainer.app as appmod
     from tui_trainer.widgets.status import StatusBar
@@ -406,6 +407,7 @@ async def test_overshoots_are_marked_under_the_curve(lr, marked):
         assert ("▲" in foot) == marked
 
 
+@pytest.mark.slow
 async def test_time_travel_keys_show_any_step_exactly():
     from tui_trainer.widgets.status import StatusBar
 
@@ -577,6 +579,7 @@ async def test_a_bad_condition_says_why_and_keeps_the_input_open():
         assert not isinstance(app.screen, BreakpointInput) and app.session.step == 0
 
 
+@pytest.mark.slow
 async def test_fork_trains_a_second_branch_and_the_curve_overlays_both():
     from textual.widgets import Input, OptionList, Static
 

@@ -142,6 +142,7 @@ def test_output_dir_and_its_old_name():
         assert args.output_dir == "shots"
 
 
+@pytest.mark.slow
 async def test_screenshots_during_a_run_show_one_step_everywhere(tmp_path):
     # review finding: between refresh_panes and the capture, the run's live refreshes gave the
     # status line and the curve a newer step than the file's name and the other panes

@@ -159,6 +159,7 @@ async def _close_screens(app, pilot) -> None:
         await settle(app, pilot)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answers", ["right", "wrong"])
 async def test_play_every_scene(answers):
     app = TrainerApp(lesson=LESSON)
@@ -205,6 +206,7 @@ async def test_play_every_scene(answers):
     assert sections == sorted(sections) and set(sections) == set(range(1, 16))
 
 
+@pytest.mark.slow
 async def test_a_question_comes_before_its_reveal():
     app = TrainerApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -233,6 +235,7 @@ def state_of(s: Session) -> tuple:
     return (s.model.params.tobytes(), s.optimizer.name, opt, s.lr, s.step, s.phase, s.branch, s.position)
 
 
+@pytest.mark.slow
 async def test_back_and_forward_again_are_bit_identical():
     app = TrainerApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -329,6 +332,7 @@ async def test_a_key_script_drives_the_lesson():
         assert app.session.forward_result is not None
 
 
+@pytest.mark.slow
 async def test_a_teachers_lesson_on_another_text():
     lesson = load_lesson(DATA / "teacher_lesson.toml")
     assert len(lesson.scenes) == 5 and lesson.text is not None
@@ -355,6 +359,7 @@ async def test_a_teachers_lesson_on_another_text():
 # --- lesson files and the command line ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cli_runs_the_teachers_lesson(monkeypatch):
     """The whole path from the command line: --file, the lesson's own text, a key script."""
     apps = []

@@ -120,6 +120,7 @@ async def test_a_run_in_the_app_is_paced_by_the_worker():
     assert clock.now == pytest.approx(10 / 5)  # ten steps, each 0.2 s after the one before
 
 
+@pytest.mark.slow
 async def test_speed_keys_change_the_pace_during_a_run():
     app = TrainerApp()
     clock = FakeClock()

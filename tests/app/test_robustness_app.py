@@ -209,6 +209,7 @@ async def drive(keys: list[str], sizes: list[tuple[int, int]]) -> None:
         assert app.return_code is None
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=10),
@@ -218,6 +219,7 @@ def test_random_keys_keep_every_invariant(keys, sizes):
     asyncio.run(drive(keys, sizes))
 
 
+@pytest.mark.slow
 def test_known_tricky_sequences():
     """Sequences found worth pinning: undo at step 0, keys during a run, a count then escape, help mid-run."""
     for keys in (
@@ -266,6 +268,7 @@ def _check_layout(app, w: int, h: int) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keys", [["f", "b"], ["s"]])
 async def test_every_size_fits_or_says_too_small(keys):
     app = TrainerApp(run_n=5)
@@ -290,6 +293,7 @@ async def test_every_size_fits_or_says_too_small(keys):
         assert app.session.step == step == len(app.session.history) - 1
 
 
+@pytest.mark.slow
 async def test_live_resizes_during_a_run_keep_state():
     app = TrainerApp(run_n=30)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -314,6 +318,7 @@ def _panes_usable(app, target: str) -> None:
     assert not _check_layout(app, app.size.width, app.size.height)
 
 
+@pytest.mark.slow
 async def test_unicode_and_very_long_words():
     long_word = "x" * 1000
     text = f"Ünïcödé wörds: 日本語 テキスト 🙂 naïve café. {long_word} ends here. κόσμε مرحبا שלום"
@@ -332,6 +337,7 @@ async def test_unicode_and_very_long_words():
         assert not _check_layout(app, 80, 24)
 
 
+@pytest.mark.slow
 async def test_megabyte_text_and_50k_vocabulary_in_the_app():
     """1 MB of text over a 50,000-word vocabulary: top-k rows plus the target, panes usable, steps run."""
     rng = random.Random(0)

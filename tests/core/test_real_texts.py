@@ -43,6 +43,7 @@ TEXTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(TEXTS))
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_real_texts_train_at_default_settings(name, optimizer):

@@ -63,6 +63,7 @@ SCENES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_lesson_snapshot(snap_compare, scene):
     size, before = SCENES[scene]

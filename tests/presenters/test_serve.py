@@ -44,6 +44,7 @@ def _processes_with(marker: str, apps_only: bool = False) -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the app processes in /proc")
 @pytest.mark.parametrize(
     "sig, racing",

@@ -53,6 +53,7 @@ def test_checkpoint_memory_stays_within_the_budget_while_history_grows():
     assert s.goto(1234).ok and snap(s) == snap(ref)
 
 
+@pytest.mark.slow
 def test_a_big_vocabulary_keeps_no_copies_of_its_logits():
     words = " ".join(f"w{i}" for i in range(3000))
     s = Session.create(text=words, undo_memory=8 * 2**20)
