@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -296,12 +297,20 @@ def _version() -> str:
     return __version__
 
 
+def _check_text_options(args: argparse.Namespace) -> None:
+    if args.text is not None and args.corpus is not None:
+        raise UsageError("give --text or --corpus, not both")
+    # one word that names a file: the file was meant (--text would train on its path's words)
+    t = args.text
+    if t is not None and t.strip() and len(t.split()) == 1 and os.path.isfile(t.strip()):
+        raise UsageError(f"--text takes the text itself and {t.strip()!r} is a file: use --corpus {t.strip()}")
+
+
 def session_from_args(args: argparse.Namespace, **overrides) -> Session:
     """Build the session the options describe; ``UsageError`` for anything unusable."""
     if getattr(args, "load", None) is not None:
         return _load_session(args, **overrides)
-    if args.text is not None and args.corpus is not None:
-        raise UsageError("give --text or --corpus, not both")
+    _check_text_options(args)
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
     try:
@@ -344,8 +353,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
 def _load_session(args: argparse.Namespace, **overrides) -> Session:
     """The session in the checkpoint ``--load`` names; data options given too must keep its vocabulary."""
     try:
-        if args.text is not None and args.corpus is not None:
-            raise UsageError("give --text or --corpus, not both")
+        _check_text_options(args)
         data: dict = {}
         text = read_text_file(args.corpus) if args.corpus is not None else args.text
         if text is not None:

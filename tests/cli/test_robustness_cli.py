@@ -72,6 +72,7 @@ CASES = [
     (["--corpus", "{punct}"], "no words, only punctuation", BOTH),
     (["--corpus", "{huge}"], "the limit is 20 MB", BOTH),
     (["--corpus", "{good}", "--text", "we"], "not both", BOTH),
+    (["--text", "{good}"], "is a file: use --corpus", BOTH),  # (it trained on the path's words)
     # text and vocabulary
     (["--text", ""], "the text is empty", BOTH),
     (["--text", " ... "], "no words", BOTH),
