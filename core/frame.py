@@ -88,7 +88,8 @@ class UpdateView:
 @dataclass(frozen=True, eq=False)
 class Curve:
     """The loss pane's series: the whole branch (looking back, the steps after the cursor too).
-    The arrays are read-only views of the history, whose rows never change once written."""
+    The arrays are read-only; ``target_probs`` is a view of the history's rows, which a step's
+    phases write in place, so two curves compare by ``history`` (its write count) too."""
 
     what: str  # "total" (every position in each step: the lesson's total) or "mean"
     losses: np.ndarray  # per step of the branch
@@ -181,14 +182,23 @@ def same(a: object, b: object) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.flags.c_contiguous and b.flags.c_contiguous:  # their bytes, without copying them
+            return bool(np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)))
+        return a.tobytes() == b.tobytes()
     if isinstance(a, float | np.floating):
         return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
     if isinstance(a, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if is_dataclass(a):
         return all(same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
-    return bool(a == b)
+    equal = a == b
+    if not isinstance(equal, bool | np.bool_):  # (a container this function does not know)
+        raise TypeError(f"cannot compare {type(a).__name__} readouts")
+    return bool(equal)
 
 
 def build_frame(session: Session, position: int) -> Frame:

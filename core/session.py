@@ -54,8 +54,8 @@ MAX_BEFORE_VALUES = 65_536
 #: Validation positions measured at most (evenly spread over the held-out sentences).
 MAX_VAL_POSITIONS = 2048
 #: ... and logits (positions x vocabulary): 2,048 positions of a 4,096-word vocabulary. A larger
-#: vocabulary measures fewer positions, never fewer than a training batch: at 50,000 words the
-#: 2,048 took 3 s on one core, six training steps' worth, each time the loss was measured.
+#: vocabulary measures fewer positions, but not fewer than a training batch (up to the 2,048): at
+#: 50,000 words the 2,048 took 3 s on one core, six training steps' worth, each time.
 MAX_VAL_LOGITS = 2048 * 4096
 #: Steps in a row above the uniform guess (and the start) that count as diverged.
 WORSE_STEPS = 3

@@ -35,7 +35,8 @@ def pytest_unconfigure(config) -> None:
     finalizers; each pass walked those 300,000 objects (2-3 s of CPU in each of the seven
     processes, and the last one's on the suite's wall time). Collect once here, while the
     report still listens, and freeze what survives: pytest's passes then walk only what this
-    one's finalizers made."""
+    one's finalizers made. (The process ends next; an IDE that runs pytest.main() again in one
+    process would keep the frozen objects: fine for a test run.)"""
     gc.collect()
     gc.freeze()
 

@@ -48,7 +48,6 @@ from .screens.chain import ChainRuleScreen, ChainView, parse_weight
 from .screens.help import HelpScreen
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 from .screens.timeline import BranchPicker, BreakpointInput, ForkForm, SweepForm
-from .widgets.base import Pane
 from .widgets.context import ContextPane
 from .widgets.footer import Footer
 from .widgets.gradients import GradientPane
@@ -233,9 +232,8 @@ class TrainerApp(App[int]):
     def _recolour(self, _theme: object) -> None:
         """Text takes its colours from the theme when it is built: after the palette's "Change
         theme" build it again, or it keeps the old theme's colours on the new background."""
+        # (the panes take their colours from the theme as they render: Textual repaints them)
         self.query_one(Narration).recolour()
-        for pane in self.query(Pane):  # (their frame is the same: it is their colours that change)
-            pane.refresh()
         self._show_status()
 
     # --- rendering ---------------------------------------------------------------------
@@ -251,7 +249,10 @@ class TrainerApp(App[int]):
             # presenter: the loss pane yields its rows to the panes above until there is a curve
             table = self.query_one(LossPane).show_table
             self.query_one("#root").set_class(self.presenter and len(s.history) < 2 and not table, "no-curve")
-            self.frame = frame = build_frame(s, self.position)
+            frame = build_frame(s, self.position)
+            if frame == self.frame:  # (half of them: compared once here, then by identity)
+                frame = self.frame
+            self.frame = frame
             for pane in self.query("#main > Pane"):
                 pane.frame = frame
             self._show_status()
@@ -500,8 +501,8 @@ class TrainerApp(App[int]):
         s = self.session
         with s.lock:
             self.frame = build_frame(s, self.position)
+            self.query_one(LossPane).frame = self.frame
         self._show_status()
-        self.query_one(LossPane).frame = self.frame
 
     def _refresh_during_run(self) -> None:
         """Refresh the panes while a run goes on (here, on the UI thread: the worker never

@@ -300,10 +300,10 @@ def _version() -> str:
 def _check_text_options(args: argparse.Namespace) -> None:
     if args.text is not None and args.corpus is not None:
         raise UsageError("give --text or --corpus, not both")
-    # one word that names a file: the file was meant (--text would train on its path's words)
-    t = args.text
-    if t is not None and t.strip() and len(t.split()) == 1 and os.path.isfile(t.strip()):
-        raise UsageError(f"--text takes the text itself and {t.strip()!r} is a file: use --corpus {t.strip()}")
+    # a text that names a file: the file was meant (--text would train on its path's words)
+    path = (args.text or "").strip()
+    if path and os.path.isfile(path):
+        raise UsageError(f"--text takes the text itself and {path!r} is a file: use --corpus {shlex.quote(path)}")
 
 
 def session_from_args(args: argparse.Namespace, **overrides) -> Session:

@@ -9,6 +9,7 @@ from conftest import files_written, narration, settle, text_of
 from core import BACKWARD, FORWARD, READY, Session
 from tui_trainer import narrate
 from tui_trainer.app import TrainerApp
+from tui_trainer.widgets.context import ContextPane
 from tui_trainer.widgets.gradients import GradientPane
 from tui_trainer.widgets.logits import LogitsPane
 from tui_trainer.widgets.losscurve import LossPane
@@ -808,7 +809,7 @@ async def test_panes_paint_again_only_when_their_frame_changes(monkeypatch):
 
         return counting
 
-    panes = (LogitsPane, SoftmaxPane, GradientPane, LossPane)
+    panes = (ContextPane, LogitsPane, SoftmaxPane, GradientPane, LossPane)
     for cls in panes:
         monkeypatch.setattr(cls, "render", counted(cls.render))
     panes = {cls.__name__ for cls in panes}
@@ -829,6 +830,6 @@ async def test_panes_paint_again_only_when_their_frame_changes(monkeypatch):
         await pilot.pause()
         assert set(painted) == panes
         painted.clear()
-        app.theme = "textual-light"
+        app.theme = "textual-light"  # (Textual repaints them: their colours come from the theme)
         await pilot.pause()
         assert set(painted) == panes

@@ -39,6 +39,7 @@ def files(tmp_path, monkeypatch):
     make("punct.txt", b"... !!! ??? ,,, ;;; --\n")
     make("vocab.txt", b"<BOS> we love\n")
     make("good.txt", b"we love deep learning.\n")
+    make("my notes.txt", b"we love deep learning.\n")
     make("damaged.npz", b"PK\x03\x04 this is not really a zip archive")
     locked = make("locked.txt", b"we love deep learning\n")
     # As root, chmod 000 does not stop reading; simulate a permission error for this one file.
@@ -73,6 +74,7 @@ CASES = [
     (["--corpus", "{huge}"], "the limit is 20 MB", BOTH),
     (["--corpus", "{good}", "--text", "we"], "not both", BOTH),
     (["--text", "{good}"], "is a file: use --corpus", BOTH),  # (it trained on the path's words)
+    (["--text", "{my notes}"], "is a file: use --corpus", BOTH),
     # text and vocabulary
     (["--text", ""], "the text is empty", BOTH),
     (["--text", " ... "], "no words", BOTH),

@@ -67,6 +67,17 @@ def test_same_is_bit_for_bit():
     assert not same(a, a.astype(np.float32))
     assert not same(a, a.reshape(3, 1))
     assert not same([("w", 1.0)], [("w", 1.0), ("x", 2.0)])
+    assert same(np.int64(3), np.int64(3)) and not same(np.int64(3), np.int64(4))
+    assert same({"a": a}, {"a": a.copy()}) and not same({"a": a}, {"b": a})
+    assert same(a[::2], np.array([1.0, 3.0]))  # (a view that is not contiguous)
+    assert not same(a[::2], np.array([1.0, 3.5]))
+
+    class Odd:  # compares to an array: not a readout this function can judge
+        def __eq__(self, other):
+            return np.array([True, False])
+
+    with pytest.raises(TypeError):
+        same(Odd(), Odd())
 
     @dataclass(frozen=True, eq=False)
     class Row:  # like the frame's parts: identity equality of their own

@@ -165,17 +165,18 @@ def test_validation_holds_out_sentences_and_measures_them_every_ten_steps():
     assert val[20] == pytest.approx(-logp[np.arange(idx.size), v.targets[idx]].mean(), rel=1e-12)
 
 
-@pytest.mark.parametrize(("n_words", "positions"), [(3_000, 2048), (20_000, 512)])
+@pytest.mark.parametrize(("n_words", "positions"), [(3_000, 2048), (8_000, 1048), (20_000, 512)])
 def test_validation_measures_fewer_positions_of_a_large_vocabulary(n_words, positions):
     """Each validation loss reads at most 2,048 x 4,096 logits: 2,048 positions of a small
-    vocabulary, fewer of a large one, never fewer than a training batch (512)."""
+    vocabulary, fewer of a larger one (8,002 tokens: 8,388,608 // 8,002 = 1,048), never fewer
+    than a training batch (512)."""
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(n_words)]
     text = "\n".join(" ".join(f"w{i}" for i in rng.integers(n_words, size=12)) + "." for _ in range(4_000))
     s = Session.create(text=text, vocab=("<BOS>", "<EOS>", *words), undo_memory=0)
     v = s.val_data
     assert v.n_positions > 2048  # (so the cap is what decides)
-    assert min(2048, max(512, 2048 * 4096 // len(s.vocab))) == positions
+    assert len(s.vocab) == n_words + 2
     idx = np.linspace(0, v.n_positions - 1, positions).astype(int)
     logp = np.log(softmax(s.model.forward(v.contexts[idx], v.targets[idx]).logits))
     assert s.validation_loss() == pytest.approx(-logp[np.arange(positions), v.targets[idx]].mean(), rel=1e-12)
