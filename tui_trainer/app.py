@@ -1009,8 +1009,7 @@ class TrainerApp(App[int]):
         """Run a bound action as its key would (from the palette or a lesson): refused with the
         same explanation when it may not run now, or while a dialog waits for an answer."""
         name = action.split("(")[0]
-        if self._refusal(name):
-            self._explain_refusal(name)
+        if self._refused(name):
             return
         if WHEN.get(name) == IDLE and any(not isinstance(s, CommandPalette) for s in self.screen_stack[1:]):
             self.say("A dialog is open: finish it (enter) or close it (escape) first.")

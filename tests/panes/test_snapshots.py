@@ -7,6 +7,7 @@ Update only for an intended change, after looking at the new SVGs:
 from pathlib import Path
 
 import pytest
+from conftest import settle
 
 from tui_trainer.app import TrainerApp
 
@@ -15,13 +16,11 @@ SIZES = {"wide": (120, 36), "small": (80, 24)}
 
 async def _run_100(pilot):
     await pilot.press("r")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 async def _settle(pilot):
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 async def _run_40_then_view_12(pilot):
