@@ -379,19 +379,28 @@ class Session:
         """Start a branch here with another optimizer and/or learning rate (the current branch,
         and anything after this state on it, stays as it is): try both and compare them."""
         with self.lock:
+            if (refused := self.check_fork(optimizer, lr)) is not None:
+                return refused
             name = optimizer or self.optimizer.name
-            if name not in OPTIMIZERS:
-                return ActionResult("fork", ok=False, code="unknown_optimizer", detail=str(name))
-            if lr is not None and (why := lr_problem(lr)):
-                return ActionResult("fork", ok=False, code="bad_lr", detail=why, value=_as_float(lr))
             lr = None if lr is None else float(lr)
-            if name == self.optimizer.name and lr in (None, self.lr):
-                return ActionResult("fork", ok=False, code="unchanged")
             if name != self.optimizer.name:
                 r = self._do(Command("set_optimizer", (name, lr)), new_branch=True)
             else:
                 r = self._do(Command("set_lr", (lr,)), new_branch=True)
             return replace(r, action="fork", branch=self.timeline.cur.id)
+
+    def check_fork(self, optimizer: str | None = None, lr: float | None = None) -> ActionResult | None:
+        """The refusal ``fork_branch(optimizer, lr)`` would give here (None: it would fork), without
+        forking: a form can check what is typed with the session's own rules."""
+        with self.lock:
+            name = optimizer or self.optimizer.name
+            if name not in OPTIMIZERS:
+                return ActionResult("fork", ok=False, code="unknown_optimizer", detail=str(name))
+            if lr is not None and (why := lr_problem(lr)):
+                return ActionResult("fork", ok=False, code="bad_lr", detail=why, value=_as_float(lr))
+            if name == self.optimizer.name and (lr is None or float(lr) == self.lr):
+                return ActionResult("fork", ok=False, code="unchanged")
+            return None
 
     def set_clip(self, norm: float | None) -> ActionResult:
         """Clip the gradient's norm to ``norm`` in updates (None: no clipping)."""

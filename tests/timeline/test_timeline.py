@@ -325,3 +325,16 @@ def test_goto_a_step_and_a_phase():
     assert s.goto(1, "backward").ok and (s.step, s.phase) == (1, "backward")
     r = s.goto(7)
     assert not r.ok and r.code == "no_such_step"
+
+
+def test_check_fork_gives_fork_branchs_refusal_and_changes_nothing():
+    s = Session.create()
+    s.run(2)
+    before = (s.position, s.branch, len(s.branches()))
+    for opt, lr, code in [("rmsprop", None, "unknown_optimizer"), (None, -1.0, "bad_lr"), (None, None, "unchanged")]:
+        checked = s.check_fork(opt, lr)
+        assert checked is not None and checked.code == code
+        assert s.fork_branch(opt, lr).code == code
+    assert s.check_fork("adam", None) is None and s.check_fork(None, 0.3) is None
+    assert (s.position, s.branch, len(s.branches())) == before
+    assert s.fork_branch(None, 0.3).ok and len(s.branches()) == before[2] + 1
