@@ -18,7 +18,7 @@ from .data import Dataset, build_dataset, dataset_from_text
 from .gradcheck import gradcheck
 from .history import History, HistoryView
 from .losses import cross_entropy, log_softmax, perplexity, softmax
-from .model import BACKWARD_ORDER, Backward, Forward, MLPLanguageModel, ModelConfig
+from .models import BACKWARD_ORDER, Backward, Forward, MLPLanguageModel, ModelConfig
 from .optim import DEFAULT_LR, OPTIMIZERS, SGD, Adam, Momentum, Optimizer, make_optimizer
 from .session import (
     BACKWARD,

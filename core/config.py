@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .models import MODELS
 from .optim import OPTIMIZERS
 
 REDUCTIONS = ("mean", "sum")
@@ -38,6 +39,8 @@ class SessionConfig:
     vocab: tuple[str, ...] | None = None
     add_eos: bool = False
     unk: bool = False
+    #: the model's kind (``core.models.MODELS``): "mlp", the lesson's
+    model: str = "mlp"
     context: int = 4
     embed_dim: int = 8
     hidden1: int = 16
@@ -60,6 +63,8 @@ class SessionConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a user-facing message for a bad setting."""
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
         if self.lr is not None:

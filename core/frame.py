@@ -23,6 +23,7 @@ from .readout import (
     before_after,
     largest_changes,
     layer_grad_norms,
+    layer_summary,
     n_positions,
     optimizer_internals,
     parameter_summary,
@@ -153,6 +154,9 @@ class Frame:
     many_sentences: bool
     info: PositionInfo
     parameters: list[tuple[str, tuple[int, ...], int]]
+    model: str  # the model's kind ("mlp")
+    layers: list[tuple[str, list[tuple[int, ...]]]]  # each layer's tensor shapes, forward order
+    layer_outputs: dict[str, str]  # each layer's output by its name in the forward pass (dL/d of what)
     prediction: Prediction | None  # None before the first forward pass
     gradients: Gradients | None  # after b (fresh gradients)
     update: UpdateView | None  # the last update, when there are no fresh gradients
@@ -235,8 +239,7 @@ def build_frame(session: Session, position: int) -> Frame:
         internals = None
         if changes:
             c = changes[0]
-            sl, shape = s.model.slices[c.tensor]
-            internals = optimizer_internals(s, sl.start + int(np.ravel_multi_index(c.index, shape)))
+            internals = optimizer_internals(s, s.model.tensors.flat_index(c.tensor, c.index))
         update = UpdateView(
             step=u.step,
             optimizer=u.optimizer,
@@ -267,6 +270,9 @@ def build_frame(session: Session, position: int) -> Frame:
         many_sentences=len(s.data.sentences) > 1,
         info=info,
         parameters=parameter_summary(s),
+        model=s.model.kind,
+        layers=layer_summary(s),
+        layer_outputs=s.model.layer_outputs,
         prediction=prediction,
         gradients=gradients,
         update=update,

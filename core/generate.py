@@ -17,7 +17,7 @@ import numpy as np
 
 from .data import Dataset
 from .losses import softmax
-from .model import MLPLanguageModel
+from .models import LanguageModel
 from .vocab import BOS, EOS, UNK, VocabError
 
 
@@ -59,7 +59,7 @@ def prompt_ids(data: Dataset, prompt: str) -> list[int]:
 
 
 def sample(
-    model: MLPLanguageModel,
+    model: LanguageModel,
     data: Dataset,
     prompt: list[int] | None = None,
     max_words: int = 20,

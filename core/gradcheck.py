@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import MLPLanguageModel
+from .models import LanguageModel
 
 
 def gradcheck(
-    model: MLPLanguageModel,
+    model: LanguageModel,
     ctx: np.ndarray,
     targets: np.ndarray,
     eps: float = 1e-5,

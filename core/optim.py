@@ -1,6 +1,6 @@
 """Optimizers over one flat parameter vector.
 
-All parameters live in one buffer (see ``core.model``), so an optimizer step
+All parameters live in one buffer (see ``core.models``), so an optimizer step
 is a handful of vector operations for the whole model, and its state (``m``,
 ``v``, ``velocity``) is a vector of the same size, easy to inspect and to
 snapshot for undo. Each ``step`` updates ``params`` in place and returns the

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .history import HistoryView
-from .model import BACKWARD_ORDER, Backward
+from .models import Backward
 from .session import Session
 
 
@@ -143,10 +143,10 @@ def layer_grad_norms(b: Backward) -> list[tuple[str, float]]:
     """||dObjective/d(output of layer)|| for each layer in backward order (loss first).
     Kept with the backward result: the screen asks again on every refresh."""
     if "layer_norms" not in b.memo:
-        # upstream["output"] is per position (P - target); the objective weighs it by b.scale
+        # the first upstream (the logits') is per position (P - target); the objective weighs it by b.scale
+        first = next(iter(b.upstream))
         b.memo["layer_norms"] = [
-            (name, float(np.linalg.norm(b.upstream[name])) * (b.scale if name == "output" else 1.0))
-            for name in BACKWARD_ORDER
+            (name, float(np.linalg.norm(up)) * (b.scale if name == first else 1.0)) for name, up in b.upstream.items()
         ]
     return b.memo["layer_norms"]
 
@@ -176,16 +176,12 @@ def largest_changes(session: Session, k: int = 5) -> list[Change]:
     u = session.last_update
     if u is None:
         return []
-    order = top_k_abs(u.delta, k)
     new = session.model.params
     out = []
-    for flat in order:
-        for name, (sl, shape) in session.model.slices.items():
-            if sl.start <= flat < sl.stop:
-                idx = tuple(int(v) for v in np.unravel_index(flat - sl.start, shape))
-                n = float(new[flat])
-                out.append(Change(name, idx, n - float(u.delta[flat]), float(u.grad[flat]), n))
-                break
+    for flat in top_k_abs(u.delta, k):
+        name, idx = session.model.tensors.locate(flat)
+        n = float(new[flat])
+        out.append(Change(name, idx, n - float(u.delta[flat]), float(u.grad[flat]), n))
     return out
 
 
@@ -254,33 +250,11 @@ def chain_terms(session: Session, tensor: str, index: tuple[int, ...]) -> ChainT
     b, f = session.backward_result, session.forward_result
     if b is None or f is None or session.phase != "backward":
         return None
-    p, scale = session.model.p, b.scale
-    dlogits = b.upstream["output"]  # (N, V) per position
-    dh2 = dlogits @ p["output.W"].T * scale  # (N, H2) of the objective
-    dz2 = dh2 * (1.0 - f.h2 * f.h2)
-    dz1 = (dz2 @ p["layer2.W"].T) * (1.0 - f.h1 * f.h1)
-    layer, kind = tensor.split(".") if "." in tensor else (tensor, "")
-    j = index[-1]
-    if tensor == "output.W":
-        factors, values = (("h2", index[0]), ("dlogits", j)), np.stack([f.h2[:, index[0]], dlogits[:, j]], 1)
-    elif tensor == "output.b":
-        factors, values = (("dlogits", j),), dlogits[:, j : j + 1]
-    elif kind == "W":  # layer2.W: h1 x dz2; layer1.W: x x dz1 (dz: the upstream gradient times tanh')
-        inp, dz = (f.h1, dz2) if layer == "layer2" else (f.x, dz1)
-        factors = (("h1" if layer == "layer2" else "x", index[0]), (f"dz_{layer}", j))
-        values, scale = np.stack([inp[:, index[0]], dz[:, j]], 1), 1.0
-    elif kind == "b":
-        dz = dz2 if layer == "layer2" else dz1
-        factors, values, scale = ((f"dz_{layer}", j),), dz[:, j : j + 1], 1.0
-    else:  # embedding[t, k]: every context slot that holds token t adds its slice of dx
-        d = session.model.config.embed_dim
-        dx = dz1 @ p["layer1.W"].T  # (N, k*d)
-        hits = (f.ctx == index[0]).astype(dx.dtype)  # (N, k)
-        per_slot = dx.reshape(dx.shape[0], -1, d)[:, :, j]  # (N, k)
-        factors, values, scale = (("dx_where_token", index[0]),), (hits * per_slot).sum(1)[:, None], 1.0
-    terms = values.prod(axis=1) * scale
+    # the model writes the sum from the pieces its backward pass kept (no second backward here)
+    fac = session.model.chain_factors(f, b, tensor, tuple(index))
+    terms = fac.values.prod(axis=1) * fac.scale
     return ChainTerms(
-        tensor, tuple(index), factors, values, terms, scale, float(terms.sum()), float(b.grad(tensor)[index])
+        tensor, tuple(index), fac.names, fac.values, terms, fac.scale, float(terms.sum()), float(b.grad(tensor)[index])
     )
 
 
@@ -298,7 +272,7 @@ def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] 
         before = float(f.losses.sum()) * scale
         params[flat] = old + eps
         try:
-            after = float(session._compute_forward().losses.sum()) * scale
+            after = float(session.compute_forward().losses.sum()) * scale
         finally:
             params[flat] = old  # the very same bits back
     return after - before, float(b.grads[flat]) * eps
@@ -402,3 +376,9 @@ def baselines(session: Session) -> dict[str, float]:
 def parameter_summary(session: Session) -> list[tuple[str, tuple[int, ...], int]]:
     """(name, shape, count) for every tensor: the lesson's 'model parameters'."""
     return [(n, sh, int(np.prod(sh))) for n, (_, sh) in session.model.slices.items()]
+
+
+def layer_summary(session: Session) -> list[tuple[str, list[tuple[int, ...]]]]:
+    """The model's layers in forward order, each with its tensors' shapes (weights first)."""
+    shapes = session.model.tensors.shapes
+    return [(layer, [shapes[n] for n in names]) for layer, names in session.model.groups()]

@@ -3,7 +3,7 @@
 A training step is forward -> backward -> update. ``Session`` runs each phase
 on request and handles calls out of order by rule (``backward`` before
 ``forward`` runs the forward pass first and says so). Every state change is a
-``Command`` applied by one method, ``_apply``, live and when the timeline
+``Command`` applied by one function, ``core.interpreter.apply``, live and when the timeline
 (``core.timeline``) replays it, so ``undo``, ``redo``, ``goto`` and branches
 restore any state bit for bit. Every action returns an ``ActionResult`` of
 reason codes and numbers (the app's ``narrate`` turns them into sentences);
@@ -28,6 +28,7 @@ from it is refused, and ``undo`` goes back.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import threading
@@ -36,35 +37,34 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import interpreter, snapshots
 from .breakpoints import Breakpoint
 from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
 from .data import Dataset, dataset_from_text, split_validation
 from .history import History, HistoryView, StepRecord
-from .model import Backward, Forward, MLPLanguageModel, ModelConfig
+from .interpreter import BACKWARD, FORWARD, READY
+from .models import MODELS, Backward, Forward, LanguageModel
 from .optim import DEFAULT_LR, OPTIMIZERS, Optimizer, make_optimizer
 from .results import ActionResult, Divergence, Update
-from .timeline import OPS, BranchInfo, Command, State, Timeline
-
-READY, FORWARD, BACKWARD = "ready", "forward", "backward"
+from .timeline import OPS, BranchInfo, Command, Timeline
 
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
-#: An update keeps the forward pass it came from (for before/after) up to this many probabilities.
-MAX_BEFORE_VALUES = 65_536
 #: Validation positions measured at most (evenly spread over the held-out sentences).
 MAX_VAL_POSITIONS = 2048
 #: ... and logits (positions x vocabulary): 2,048 positions of a 4,096-word vocabulary. A larger
 #: vocabulary measures fewer positions, but not fewer than a training batch (up to the 2,048): at
 #: 50,000 words the 2,048 took 3 s on one core, six training steps' worth, each time.
 MAX_VAL_LOGITS = 2048 * 4096
-#: Steps in a row above the uniform guess (and the start) that count as diverged.
-WORSE_STEPS = 3
 
 # re-exported: scripts import them from here
 __all__ = [
+    "BACKWARD",
+    "FORWARD",
     "MAX_LR",
     "MIN_LR",
     "OPS",
+    "READY",
     "ActionResult",
     "Divergence",
     "SessionConfig",
@@ -75,29 +75,13 @@ __all__ = [
 ]
 
 
-def _arrays(objs):
-    """Every array held by ``objs`` (dataclasses, dicts or arrays), depth first."""
-    for o in objs:
-        if isinstance(o, np.ndarray):
-            yield o
-        elif isinstance(o, dict):
-            yield from _arrays(o.values())
-        elif hasattr(o, "__dataclass_fields__"):
-            yield from _arrays(getattr(o, f) for f in o.__dataclass_fields__)
-
-
-def _nbytes(*objs) -> int:
-    """Bytes of the arrays held by ``objs``."""
-    return sum(a.nbytes for a in _arrays(objs))
-
-
 @dataclass(eq=False)
 class Session:
     """A training run to step through. Build one with ``Session.create(...)``."""
 
     config: SessionConfig
     data: Dataset
-    model: MLPLanguageModel
+    model: LanguageModel
     optimizer: Optimizer
     lr: float
     clip: float | None = None
@@ -122,13 +106,13 @@ class Session:
     def _start(self, history: History) -> None:
         """Begin the timeline at the current state (a new session, a load, a fork)."""
         self.timeline = Timeline(
-            self._capture(lean=False),
+            snapshots.capture(self, lean=False),
             history,
             self.step,
             self.config.undo_memory,
-            self._capture,
-            self._restore,
-            self._apply,
+            functools.partial(snapshots.capture, self),
+            functools.partial(snapshots.restore, self),
+            functools.partial(interpreter.apply, self),
         )
 
     # --- construction -------------------------------------------------------------
@@ -148,15 +132,7 @@ class Session:
         val = None
         if data.n_positions > config.batch_positions:  # larger than one batch: hold some sentences out
             data, val = split_validation(data, config.val_fraction, config.seed)
-        mc = ModelConfig(
-            vocab_size=len(data.vocab),
-            context=data.context_size,
-            embed_dim=config.embed_dim,
-            hidden1=config.hidden1,
-            hidden2=config.hidden2,
-            dtype=config.dtype,
-        )
-        model = MLPLanguageModel(mc, seed=config.seed)
+        model = MODELS[config.model].build(config, len(data.vocab), data.context_size)
         opt = make_optimizer(config.optimizer, model.size, model.dtype)
         lr = config.lr if config.lr is not None else DEFAULT_LR[config.optimizer]
         s = cls(config=config, data=data, model=model, optimizer=opt, lr=float(lr), clip=config.clip)
@@ -167,23 +143,13 @@ class Session:
         """An independent session at this state (its timeline starts here; nothing mutable
         is shared): try something else without touching this one."""
         with self.lock:
-            model = MLPLanguageModel(self.model.config, seed=self.config.seed)
-            model.params[...] = self.model.params
-            opt = make_optimizer(self.optimizer.name, model.size, model.dtype)
-            opt.load_state_dict(self.optimizer.state_dict())
-            s = Session.__new__(Session)
-            s.config, s.data, s.model, s.optimizer = self.config, self.data, model, opt
-            s.lr, s.clip, s.phase, s.step = self.lr, self.clip, self.phase, self.step
+            s = copy.copy(self)
             # results are never written after they are made: sharing them shares nothing mutable
-            s.forward_result, s.backward_result, s.last_update = (
-                self.forward_result,
-                self.backward_result,
-                self.last_update,
-            )
-            s.divergence = self.divergence
+            s.model = self.model.copy()
+            s.optimizer = make_optimizer(self.optimizer.name, s.model.size, s.model.dtype)
+            s.optimizer.load_state_dict(self.optimizer.state_dict())
             s.lock = threading.RLock()
-            s.tracked, s.val_data = self.tracked, self.val_data
-            s._start(self._history_for_fork())
+            s._start(snapshots.history_for_fork(self))
             return s
 
     def load_state(self, params: np.ndarray, optimizer: str, opt_state: dict, lr: float, step: int, history: History):
@@ -201,7 +167,7 @@ class Session:
             # the forward pass of the loaded parameters (no parameter changes), so the state
             # shows the model as it is; then time starts here
             self._start(history)
-            self._forward()
+            interpreter.forward(self)
             self._start(self.timeline.cur.history)
 
     # --- state read by the screen -------------------------------------------------
@@ -218,7 +184,7 @@ class Session:
         return idx
 
     @functools.cached_property
-    def _log_vocab(self) -> float:
+    def log_vocab(self) -> float:
         """ln V, the uniform guess's loss per position (the data never changes)."""
         return math.log(len(self.data.vocab))
 
@@ -532,82 +498,20 @@ class Session:
 
     def _do(self, cmd: Command, new_branch: bool = False) -> ActionResult:
         """Apply ``cmd`` live: the timeline records it (starting a branch if the state is in
-        the past, or if ``new_branch``), then the same ``_apply`` that replays use."""
+        the past, or if ``new_branch``), then the same ``interpreter.apply`` that replays use."""
         tl = self.timeline
         before = tl.cur
-        tl.begin(cmd, self._history_for_fork, new_branch)
+        tl.begin(cmd, functools.partial(snapshots.history_for_fork, self), new_branch)
         step = self.step
-        r = self._apply(cmd)
+        r = interpreter.apply(self, cmd)
         tl.commit(cmd, self.step != step)
         if tl.cur is not before:
             r = replace(r, branch=tl.cur.id)
         return r
 
-    def _apply(self, cmd: Command) -> ActionResult:
-        """Run one command on the current state. The only place state changes."""
-        op = cmd.op
-        if op == "forward":
-            bad = self._forward()
-            return self._result("forward", ["forward"], bad)
-        if op == "backward":
-            ran: list[str] = []
-            code, stale = None, False
-            if self.phase == READY:
-                code, stale = "forward_first", self.stale
-                ran.append("forward")
-                if bad := self._forward():
-                    return self._result("backward", ran, bad, code, stale)
-            ran.append("backward")
-            return self._result("backward", ran, self._backward(), code, stale)
-        if op in ("update", "step"):
-            stale = self.stale
-            ran, bad = self._ensure_gradients()
-            code = "gradients_first" if ran and op == "update" else None
-            if bad:
-                return self._result(op, ran, bad, code, stale)
-            ran.append("update")
-            bad = self._update()
-            if not bad and op == "step":
-                ran.append("forward")
-                bad = self._forward()
-                if not bad:
-                    mean = self.timeline.cur.history.cols["mean_loss"]
-                    rose = int(mean[self.step] > mean[self.step - 1])
-                    return _step_result(op, tuple(ran), code, stale, rose)
-            return self._result(op, ran, bad, code, stale, steps=1)
-        if op == "set_lr":
-            self.lr = cmd.args[0]
-        elif op == "set_optimizer":
-            name, lr = cmd.args
-            self.optimizer = make_optimizer(name, self.model.size, self.model.dtype)
-            if lr is not None:
-                self.lr = lr
-        elif op == "set_clip":
-            self.clip = cmd.args[0]
-        else:
-            raise ValueError(f"unknown command {op!r}")
-        return ActionResult(op)
-
-    @staticmethod
-    def _result(action, ran, bad, code=None, stale=False, steps=0) -> ActionResult:
-        if bad is not None:
-            return ActionResult(action, tuple(ran), False, code, steps, "diverged", bad, stale=stale)
-        return ActionResult(action, tuple(ran), code=code, steps=steps, stale=stale)
-
-    def _ensure_gradients(self) -> tuple[list[str], Divergence | None]:
-        """Run whichever of forward and backward the current phase still needs."""
-        ran: list[str] = []
-        if self.phase == READY:
-            ran.append("forward")
-            if bad := self._forward():
-                return ran, bad
-        if self.phase == FORWARD:
-            ran.append("backward")
-            if bad := self._backward():
-                return ran, bad
-        return ran, None
-
-    def _compute_forward(self) -> Forward:
+    def compute_forward(self) -> Forward:
+        """The forward pass of the current parameters on this step's batch, without keeping it
+        (what a forward pass would measure now: the nudge probe and restores use it)."""
         idx = self.batch()
         d = self.data
         if idx.shape[0] == d.n_positions:  # every position, in order: no need to gather them
@@ -617,42 +521,9 @@ class Session:
         f.positions = idx
         return f
 
-    def _forward(self) -> Divergence | None:
-        f = self._compute_forward()
-        self.forward_result, self.backward_result = f, None
-        self.phase = FORWARD
-        total = f.total_loss
-        n = f.targets.shape[0]
-        mean = total / n
-        if f.positions.shape[0] == self.data.n_positions:
-            t = self.tracked
-            probs, losses = f.probs[t, f.targets[t]], f.losses[t]
-        else:  # a sampled batch: the tracked positions are measured on their own
-            d, t = self.data, self.tracked
-            tf = self.model.forward(d.contexts[t], d.targets[t])
-            probs, losses = tf.target_probs, tf.losses
-        self.timeline.cur.history.measure(self.step, total, mean, probs, losses)
-        if self.val_data is not None and self.step % self.config.val_every == 0:
-            self.timeline.cur.history.set_val(self.step, self.validation_loss())
-        if not math.isfinite(total):
-            return self._diverge("nonfinite_loss", mean)
-        if mean > self.config.divergence_loss:
-            return self._diverge("loss_exploded", mean)
-        if self._worse_than_guessing():
-            return self._diverge("worse_than_guessing", mean)
-        return None
-
-    def _worse_than_guessing(self) -> bool:
-        """The mean loss has been above both the uniform guess (ln V) and the untrained
-        model's for ``WORSE_STEPS`` steps in a row: training is making the model worse."""
-        if self.step < WORSE_STEPS:
-            return False
-        cols = self.timeline.cur.history.cols["mean_loss"]
-        bar = max(self._log_vocab, cols[0])  # the untrained model (a loaded session has its row)
-        if not cols[self.step] > bar:  # the usual case, decided without looking further back
-            return False
-        recent = cols[self.step - WORSE_STEPS + 1 : self.step + 1]
-        return bool((recent > bar).all())
+    def scale(self, f: Forward) -> float:
+        """The objective's weight on the summed loss: 1/N for the mean, 1 for the sum."""
+        return 1.0 / f.targets.shape[0] if self.config.reduction == "mean" else 1.0
 
     def validation_positions(self) -> int:
         """The most held-out positions one validation loss measures (``MAX_VAL_LOGITS``)."""
@@ -670,125 +541,6 @@ class Session:
             idx = np.linspace(0, v.n_positions - 1, cap).astype(np.intp)
         f = self.model.forward(v.contexts[idx], v.targets[idx])
         return float(f.losses.mean())
-
-    def _backward(self) -> Divergence | None:
-        b = self.model.backward(self.forward_result, self._scale(self.forward_result))
-        self.backward_result = b
-        self.phase = BACKWARD
-        norm = b.norm
-        self.timeline.cur.history.set_grad(self.step, norm)
-        if not math.isfinite(norm):
-            return self._diverge("nonfinite_grad", norm)
-        return None
-
-    def _scale(self, f: Forward) -> float:
-        """The objective's weight on the summed loss: 1/N for the mean, 1 for the sum."""
-        return 1.0 / f.targets.shape[0] if self.config.reduction == "mean" else 1.0
-
-    def _update(self) -> Divergence | None:
-        b = self.backward_result
-        grad = b.grads
-        gnorm = b.norm
-        factor = 1.0
-        if self.clip is not None and gnorm > self.clip:
-            factor = self.clip / gnorm
-            grad = grad * factor
-        delta = self.optimizer.step(self.model.params, grad, self.lr)
-        self.timeline.cur.history.set_update(self.step, self.lr, self.optimizer.name, factor)
-        self.step += 1
-        predicted = float(b.grads @ delta)  # first order: dL ~ g . dtheta, with the unclipped gradient
-        f = self.forward_result
-        before = f if f.probs.size <= MAX_BEFORE_VALUES else None
-        # the per-tensor norms of delta are left to the screen (core.readout.update_norms):
-        # a run does not read them
-        self.last_update = Update(
-            grad, delta, self.lr, self.optimizer.name, self.step, None, gnorm, factor, predicted, before
-        )
-        self.phase = READY
-        # delta · delta is finite exactly when every entry is (and the per-tensor norms were)
-        # unless it overflows past 1e308: a change that large counts as diverged too
-        if not math.isfinite(float(delta @ delta)):
-            return self._diverge("nonfinite_update", math.nan)
-        return None
-
-    def _diverge(self, cause: str, value: float) -> Divergence:
-        """Mark this state diverged (it stays on the timeline to be looked at)."""
-        # a learning rate to try: a tenth (divergence at any rate is mostly a step too large)
-        self.divergence = Divergence(self.step, cause, value, self.lr, self.lr / 10)
-        return self.divergence
-
-    # --- states for the timeline ---------------------------------------------------------
-
-    def _capture(self, lean: bool) -> State | None:
-        """The whole state; ``lean``: without the forward and backward results, which are
-        recomputed from the parameters on restore (None if they could not be: stale ones)."""
-        if lean and self.stale:
-            return None
-        params = self.model.params.copy()
-        opt = self.optimizer.state_dict()
-        fwd = None if lean else self.forward_result
-        bwd = None if lean else self.backward_result
-        st = State(
-            params,
-            self.optimizer.name,
-            opt,
-            self.lr,
-            self.clip,
-            self.phase,
-            self.step,
-            self.divergence,
-            self.last_update,
-            fwd,
-            bwd,
-            lean,
-            0,
-        )
-        u = self.last_update
-        st.nbytes = params.nbytes * len(opt)  # the parameters, and each optimizer vector beside "t"
-        if u is not None:
-            st.nbytes += u.grad.nbytes + u.delta.nbytes
-            if (b := u.before) is not None:  # (summed by hand: this runs every step)
-                st.nbytes += b.x.nbytes + b.h1.nbytes + b.h2.nbytes + b.logits.nbytes + b.probs.nbytes
-        if not lean:
-            st.nbytes += _nbytes(fwd, bwd)
-        return st
-
-    def _restore(self, st: State) -> None:
-        self.model.params[...] = st.params
-        if self.optimizer.name != st.opt_name:
-            self.optimizer = make_optimizer(st.opt_name, self.model.size, self.model.dtype)
-        self.optimizer.load_state_dict(st.opt_state)
-        self.lr, self.clip, self.phase, self.step = st.lr, st.clip, st.phase, st.step
-        self.divergence, self.last_update = st.divergence, st.update
-        if not st.lean or st.phase == READY:
-            self.forward_result, self.backward_result = st.forward, st.backward
-            return
-        # recompute the fresh results: the same code on the same parameters gives the same bits
-        self.forward_result = self._compute_forward()
-        f = self.forward_result
-        self.backward_result = self.model.backward(f, self._scale(f)) if st.phase == BACKWARD else None
-
-    def _history_for_fork(self) -> History:
-        """This branch's history as this state has it, for a branch that starts here."""
-        h = self.timeline.cur.history
-        view = self.history
-        rows = len(view)
-        new = h.copy(rows)
-        if rows and rows - 1 == self.step:  # the state's own row: no update from it yet
-            new.cols["lr"][rows - 1] = math.nan
-            new.cols["clip_factor"][rows - 1] = math.nan
-            new.opt[rows - 1] = -1
-            if self.phase != BACKWARD:
-                new.cols["grad_norm"][rows - 1] = math.nan
-        return new
-
-
-@functools.lru_cache(maxsize=64)
-def _step_result(op: str, ran: tuple[str, ...], code: str | None, stale: bool, rose: int) -> ActionResult:
-    """A full step's result. Results are frozen, so equal ones can be shared: a run makes
-    the same few over and over, and building one costs about as much as a tenth of the
-    lesson model's whole step."""
-    return ActionResult(op, ran, code=code, steps=1, stale=stale, overshoots=rose)
 
 
 def _as_float(x) -> float | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
-from core.model import ModelConfig
+from core.models import ModelConfig
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
 #: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.

@@ -9,7 +9,7 @@ import pytest
 
 import core
 from core import BACKWARD, FORWARD, READY, Session
-from core.model import MLPLanguageModel, ModelConfig
+from core.models import MLPLanguageModel, ModelConfig
 
 # --- vocabulary and data -------------------------------------------------------------------
 

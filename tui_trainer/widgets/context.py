@@ -83,13 +83,9 @@ class ContextPane(Pane):
         lines.append(_phase_line(frame, ink))
         params = frame.parameters
         lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style=ink.muted))
-        counts = {name: count for name, _, count in params}
-        for name, sh, _ in params:
-            if len(sh) == 2:  # one line per layer: its weight matrix, and its bias (the shapes add up)
-                layer = name.split(".")[0]
-                bias = counts.get(f"{layer}.b")
-                shape = "×".join(map(str, sh)) + (f" + {bias}" if bias else "")
-                lines.append(Text(f" {layer:<10} {shape}", style=ink.muted, no_wrap=True))
+        for layer, shapes in frame.layers:  # one line per layer: its matrices, then its vectors' sizes
+            shape = " + ".join("×".join(map(str, sh)) if len(sh) > 1 else str(sh[0]) for sh in shapes)
+            lines.append(Text(f" {layer:<10} {shape}", style=ink.muted, no_wrap=True))
         return lines
 
     def render(self) -> Group:

@@ -19,7 +19,6 @@ from .base import Pane, fmt, fmt_delta, hbar, rendered_height
 from .grid import Col, Grid
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
-LAYER_LABEL = {"output": "dL/dlogits", "layer2": "dL/dh2", "layer1": "dL/dh1", "embedding": "dL/dx"}
 
 
 def _internals(i: Internals, change: Change, ink) -> Text:
@@ -103,7 +102,7 @@ class GradientPane(Pane):
         t = Grid(*cols, show_header=False)
         for i, (name, norm) in enumerate(layers):
             row = [("↓ " if i else "") + name]
-            row += [f"|{LAYER_LABEL[name]}|"] if labels else []
+            row += [f"|dL/d{frame.layer_outputs[name]}|"] if labels else []
             t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), ink.bar))
         # "name value" pairs flowed onto lines by hand, so a line never breaks inside a pair
         params = Text("|dL/dW| ", style=ink.muted)

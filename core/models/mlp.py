@@ -1,22 +1,21 @@
-"""The language model: embeddings -> context -> layer1 (tanh) -> layer2 (tanh) -> logits.
+"""The lesson's model: embeddings -> context -> layer1 (tanh) -> layer2 (tanh) -> logits.
 
-A feed-forward neural language model in the style of Bengio et al. (2003):
-the context of a position is the embeddings of its last ``k`` tokens,
-concatenated. Every parameter tensor is a named view into one flat buffer
-``params`` (and every gradient a view into ``grads``), so optimizers, undo
-and checkpoints each handle a single vector.
+A feed-forward neural language model in the style of Bengio et al. (2003): the context of a
+position is the embeddings of its last ``k`` tokens, concatenated. Every parameter tensor is a
+named view into one flat buffer ``params`` (and every gradient a view into ``grads``).
 
-Shapes: N positions, k context tokens, d embedding size, H1/H2 hidden sizes,
-V vocabulary size.
+Shapes: N positions, k context tokens, d embedding size, H1/H2 hidden sizes, V vocabulary size.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .losses import softmax_cross_entropy
+from ..losses import softmax_cross_entropy
+from .base import Backward, Factors, Forward, LanguageModel
 
 
 @dataclass(frozen=True)
@@ -57,95 +56,38 @@ BACKWARD_ORDER = ("output", "layer2", "layer1", "embedding")
 
 
 @dataclass(eq=False)
-class Forward:
-    """What a forward pass computed, kept for the backward pass and the screen.
+class MLPForward(Forward):
+    """``inputs`` (N, k) are the context ids; ``x`` (N, k*d) the concatenated embeddings;
+    ``h1``, ``h2`` the tanh activations."""
 
-    ``ctx`` (N, k) and ``targets`` (N,) are the positions' ids; ``x`` (N, k*d)
-    the concatenated embeddings; ``h1``, ``h2`` the tanh activations; ``logits``
-    and ``probs`` (N, V); ``losses`` (N,) = -log P(target).
-    """
-
-    ctx: np.ndarray
-    targets: np.ndarray
     x: np.ndarray
     h1: np.ndarray
     h2: np.ndarray
-    logits: np.ndarray
-    probs: np.ndarray
-    losses: np.ndarray
-    #: indices of these positions in the dataset (set by the session)
-    positions: np.ndarray | None = None
 
     @property
-    def total_loss(self) -> float:
-        """The lesson's loss: the sum of -log P(target) over positions."""
-        return float(np.add.reduce(self.losses))  # (= losses.sum(), without its Python wrapper)
-
-    @property
-    def target_probs(self) -> np.ndarray:
-        """P(target) at each position, (N,)."""
-        return self.probs[np.arange(self.targets.shape[0]), self.targets]
+    def ctx(self) -> np.ndarray:
+        """The context ids, (N, k)."""
+        return self.inputs
 
 
-@dataclass(eq=False)
-class Backward:
-    """Gradients of the objective (``scale`` x the total loss).
+class MLPLanguageModel(LanguageModel):
+    """The model. ``forward(ctx, targets) -> MLPForward``; ``backward(fwd) -> Backward``."""
 
-    ``grads`` is a private copy of the flat gradient vector (``grad(name)``
-    gives one tensor); ``upstream`` holds dLoss/d(output of each layer), in
-    ``BACKWARD_ORDER``: dlogits (N, V), dh2 (N, H2), dh1 (N, H1), dx (N, k*d).
-    """
-
-    grads: np.ndarray
-    upstream: dict[str, np.ndarray]
-    slices: dict[str, tuple[slice, tuple[int, ...]]]
-    #: the objective is ``scale`` x the summed loss (1/N: the mean); ``upstream["output"]``
-    #: is per position, unscaled (the lesson's P - target), the other layers' are the objective's
-    scale: float = 1.0
-    #: summaries computed from these gradients once, for the screen (see ``core.readout``)
-    memo: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def norm(self) -> float:
-        """||grads||, the whole gradient's length (computed once: history and update share it)."""
-        n = self.memo.get("norm")
-        if n is None:
-            n = self.memo["norm"] = float(np.sqrt(self.grads @ self.grads))  # in the model's dtype
-        return n
-
-    def grad(self, name: str) -> np.ndarray:
-        sl, shape = self.slices[name]
-        return self.grads[sl].reshape(shape)
-
-    @property
-    def dlogits(self) -> np.ndarray:
-        """dLoss/dlogit = P - onehot(target), (N, V): the lesson's 'P_i - target_i'."""
-        return self.upstream["output"]
-
-
-class MLPLanguageModel:
-    """The model. ``forward(ctx, targets) -> Forward``; ``backward(fwd) -> Backward``."""
+    kind = "mlp"
+    layers = BACKWARD_ORDER
+    layer_outputs = {"output": "logits", "layer2": "h2", "layer1": "h1", "embedding": "x"}
 
     def __init__(self, config: ModelConfig, seed: int = 0) -> None:
         config.validate()
-        self.config = config
-        self.dtype = np.dtype(config.dtype)
-        shapes = config.shapes()
-        self.slices: dict[str, tuple[slice, tuple[int, ...]]] = {}
-        offset = 0
-        for name, shape in shapes.items():
-            n = int(np.prod(shape))
-            self.slices[name] = (slice(offset, offset + n), shape)
-            offset += n
-        self.size = offset
-        self.params = np.zeros(offset, dtype=self.dtype)
-        self.grads = np.zeros(offset, dtype=self.dtype)
-        # Named views: writing to self.p["layer1.W"] writes into self.params.
-        self.p = {n: self.params[sl].reshape(sh) for n, (sl, sh) in self.slices.items()}
-        self.g = {n: self.grads[sl].reshape(sh) for n, (sl, sh) in self.slices.items()}
-        self._offsets = np.array([sl.start for sl, _ in self.slices.values()], dtype=np.intp)
+        super().__init__(config, config.shapes(), config.dtype)
         self._rows: np.ndarray = np.arange(0)  # 0..N-1, kept to pick each row's target
         self.init(seed)
+
+    @classmethod
+    def build(cls, settings: Any, vocab_size: int, context: int) -> MLPLanguageModel:
+        """The model a session's settings (``SessionConfig``) describe for this data."""
+        mc = ModelConfig(vocab_size, context, settings.embed_dim, settings.hidden1, settings.hidden2, settings.dtype)
+        return cls(mc, seed=settings.seed)
 
     # --- parameters -------------------------------------------------------------
 
@@ -161,10 +103,6 @@ class MLPLanguageModel:
             else:
                 self.p[name][...] = rng.standard_normal(shape) / np.sqrt(shape[0])
 
-    def tensor_norms(self, flat: np.ndarray) -> np.ndarray:
-        """L2 norm of each tensor's part of a flat vector, in ``slices`` order."""
-        return np.sqrt(np.add.reduceat(flat * flat, self._offsets))
-
     def rows(self, n: int) -> np.ndarray:
         """``np.arange(n)``, cached: with ``targets`` it picks each row's target entry."""
         if self._rows.shape[0] != n:
@@ -173,7 +111,7 @@ class MLPLanguageModel:
 
     # --- forward ----------------------------------------------------------------
 
-    def forward(self, ctx: np.ndarray, targets: np.ndarray) -> Forward:
+    def forward(self, ctx: np.ndarray, targets: np.ndarray) -> MLPForward:
         """All positions at once (teacher forcing)."""
         p = self.p
         N = ctx.shape[0]
@@ -184,11 +122,11 @@ class MLPLanguageModel:
         logits += p["output.b"]  # (in place: a large vocabulary's N x V is allocated once, not twice)
         # softmax and -log P(target), stable (each row's max subtracted first), in one pass
         probs, losses = softmax_cross_entropy(logits, targets, self.rows(N))  # (N, V), (N,)
-        return Forward(ctx, targets, x, h1, h2, logits, probs, losses)
+        return MLPForward(ctx, targets, logits, probs, losses, x, h1, h2)
 
     # --- backward ---------------------------------------------------------------
 
-    def backward(self, f: Forward, scale: float = 1.0) -> Backward:
+    def backward(self, f: MLPForward, scale: float = 1.0) -> Backward:
         """Gradients of ``scale`` x the summed loss, from scratch (calling it twice gives
         the same gradients, never double): ``scale`` 1 is the lesson's total, 1/N the
         mean per position that training uses."""
@@ -222,4 +160,32 @@ class MLPLanguageModel:
         gE[...] = 0.0
         np.add.at(gE, f.ctx.ravel(), dx.reshape(-1, self.config.embed_dim))
         upstream = {"output": dlogits, "layer2": dh2, "layer1": dh1, "embedding": dx}
-        return Backward(self.grads.copy(), upstream, self.slices, scale)
+        pieces = {"dz_layer2": dz2, "dz_layer1": dz1}
+        return Backward(self.grads.copy(), upstream, self.slices, scale, pieces)
+
+    # --- the chain rule for one weight -------------------------------------------
+
+    def chain_factors(self, f: MLPForward, b: Backward, tensor: str, index: tuple[int, ...]) -> Factors:
+        """The products whose sum over positions the backward pass computed for ``tensor[index]``:
+        output.W[i,j] = Σ_p h2[p,i] x dlogits[p,j] x scale (dlogits per position, unscaled);
+        layer.W[i,j] = Σ_p input[p,i] x dz[p,j] (dz: the objective's gradient times tanh');
+        a bias the dz (or dlogits) alone; embedding[t,k] the slices of dx of the slots holding t."""
+        dlogits, dz = b.upstream["output"], b.pieces
+        layer, kind = tensor.split(".") if "." in tensor else (tensor, "")
+        j = index[-1]
+        if tensor == "output.W":
+            names = (("h2", index[0]), ("dlogits", j))
+            return Factors(names, np.stack([f.h2[:, index[0]], dlogits[:, j]], 1), b.scale)
+        if tensor == "output.b":
+            return Factors((("dlogits", j),), dlogits[:, j : j + 1], b.scale)
+        if kind == "W":  # layer2.W: h1 x dz2; layer1.W: x x dz1
+            inp, name = (f.h1, "h1") if layer == "layer2" else (f.x, "x")
+            d = dz[f"dz_{layer}"]
+            return Factors(((name, index[0]), (f"dz_{layer}", j)), np.stack([inp[:, index[0]], d[:, j]], 1), 1.0)
+        if kind == "b":
+            return Factors(((f"dz_{layer}", j),), dz[f"dz_{layer}"][:, j : j + 1], 1.0)
+        # embedding[t, k]: every context slot that holds token t adds its slice of dx
+        dx = b.upstream["embedding"]  # (N, k*d)
+        hits = (f.ctx == index[0]).astype(dx.dtype)  # (N, k)
+        per_slot = dx.reshape(dx.shape[0], -1, self.config.embed_dim)[:, :, j]  # (N, k)
+        return Factors((("dx_where_token", index[0]),), (hits * per_slot).sum(1)[:, None], 1.0)

@@ -1,0 +1,25 @@
+"""The models, one module each behind one interface (``core.models.base``).
+
+``MODELS`` maps the name ``--model`` takes to the class; ``build_model`` makes one for a session.
+"""
+
+from __future__ import annotations
+
+from .base import Backward, Factors, Forward, LanguageModel, Tensors
+from .mlp import BACKWARD_ORDER, MLPForward, MLPLanguageModel, ModelConfig
+
+#: every model by the name checkpoints and ``--model`` use
+MODELS: dict[str, type[LanguageModel]] = {MLPLanguageModel.kind: MLPLanguageModel}
+
+__all__ = [
+    "BACKWARD_ORDER",
+    "MODELS",
+    "Backward",
+    "Factors",
+    "Forward",
+    "LanguageModel",
+    "MLPForward",
+    "MLPLanguageModel",
+    "ModelConfig",
+    "Tensors",
+]
