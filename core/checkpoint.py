@@ -4,9 +4,10 @@ A checkpoint is a NumPy ``.npz`` archive read with ``allow_pickle=False``
 (never pickle: loading a file must not run code). It holds
 
     header        a JSON document as UTF-8 bytes: format, version, the
-                  session's config, vocabulary, step, learning rate,
-                  optimizer name and its scalar state
-    params        the flat parameter vector
+                  session's config, the model's kind and its tensors
+                  (``"tensors": [[name, shape], ...]`` in flat order), vocabulary,
+                  step, learning rate, optimizer name and its scalar state
+    params        the flat parameter vector (``tensors`` says how to cut it)
     opt.<name>    each array of the optimizer's state (velocity, m, v)
     hist.<field>  the training history, one array per field
 
@@ -58,6 +59,10 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
             "format": FORMAT,
             "version": VERSION,
             "config": _config_to_json(replace(session.config, clip=session.clip)),
+            # what ``params`` holds, for readers without this package: the model's kind and every
+            # tensor as [name, shape] in the order of the flat vector (each a C-order reshape of its slice)
+            "model": session.model.kind,
+            "tensors": [[name, list(shape)] for name, shape in session.model.tensors.shapes.items()],
             "vocab": list(session.vocab.tokens),
             "step": int(session.step),
             "lr": float(session.lr),
@@ -181,6 +186,11 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
     m = session.model
     if params is None or params.shape != m.params.shape or params.dtype != m.params.dtype:
         raise bad("the parameters do not fit the model it describes")
+    listed = header.get("tensors")  # (older checkpoints do not list them)
+    if listed is not None and listed != [[n, list(sh)] for n, sh in m.tensors.shapes.items()]:
+        raise bad("its tensors do not match the model it describes")
+    if header.get("model", m.kind) != m.kind:
+        raise bad(f"its model {header.get('model')!r} is not the one its settings build")
     state: dict = dict(scalars)
     for k in array_keys:
         a = arrays.get(f"opt.{k}")

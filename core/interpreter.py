@@ -4,6 +4,13 @@
 set_optimizer, set_clip) on the session's current state. The session calls it for a live action
 and the timeline calls it to replay one, so undo, redo and goto reach exactly the states the
 actions made. The phases below are its steps; ``core.divergence`` judges what they measured.
+
+Phases (``Session.phase``):
+
+    ready     no forward pass on the current parameters yet (after an update
+              the last forward results are *stale*: computed before it)
+    forward   logits, probabilities and losses are fresh
+    backward  gradients are fresh too; ``update`` can apply them
 """
 
 from __future__ import annotations

@@ -14,16 +14,9 @@ A full step (``train_step``, ``run``) ends with the forward pass of the new
 parameters, so the state shows the model as it now is, and history row k holds
 what that forward pass measured.
 
-Phases (``Session.phase``):
-
-    ready     no forward pass on the current parameters yet (after an update
-              the last forward results are *stale*: computed before it)
-    forward   logits, probabilities and losses are fresh
-    backward  gradients are fresh too; ``update`` can apply them
-
-Divergence is a state, not a rollback: a forward pass whose loss is not finite
-or explodes, a non-finite gradient or update, is kept (look at it), training
-from it is refused, and ``undo`` goes back.
+The phases (``Session.phase``: ready, forward, backward) are explained in
+``core.interpreter``, the rules for divergence (a state, not a rollback) in
+``core.divergence``; a state as a value for the timeline is ``core.snapshots``.
 """
 
 from __future__ import annotations
@@ -32,12 +25,12 @@ import copy
 import functools
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import interpreter, snapshots
+from . import interpreter, runs, snapshots, travel, validation
 from .breakpoints import Breakpoint
 from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
 from .data import Dataset, dataset_from_text, split_validation
@@ -50,12 +43,6 @@ from .timeline import OPS, BranchInfo, Command, Timeline
 
 #: Positions whose per-position values the history keeps: the first sentence's, at most this many.
 MAX_TRACKED = 8
-#: Validation positions measured at most (evenly spread over the held-out sentences).
-MAX_VAL_POSITIONS = 2048
-#: ... and logits (positions x vocabulary): 2,048 positions of a 4,096-word vocabulary. A larger
-#: vocabulary measures fewer positions, but not fewer than a training batch (up to the 2,048): at
-#: 50,000 words the 2,048 took 3 s on one core, six training steps' worth, each time.
-MAX_VAL_LOGITS = 2048 * 4096
 
 # re-exported: scripts import them from here
 __all__ = [
@@ -105,14 +92,10 @@ class Session:
 
     def _start(self, history: History) -> None:
         """Begin the timeline at the current state (a new session, a load, a fork)."""
+        capture, restore = functools.partial(snapshots.capture, self), functools.partial(snapshots.restore, self)
+        apply = functools.partial(interpreter.apply, self)
         self.timeline = Timeline(
-            snapshots.capture(self, lean=False),
-            history,
-            self.step,
-            self.config.undo_memory,
-            functools.partial(snapshots.capture, self),
-            functools.partial(snapshots.restore, self),
-            functools.partial(interpreter.apply, self),
+            capture(lean=False), history, self.step, self.config.undo_memory, capture, restore, apply
         )
 
     # --- construction -------------------------------------------------------------
@@ -240,7 +223,7 @@ class Session:
         """Apply the optimizer to the fresh gradients (computing them first if needed)."""
         with self.lock:
             if self.divergence is not None:
-                return self._refuse("update")
+                return self.refuse("update")
             return self._do(Command("update"))
 
     def train_step(self) -> ActionResult:
@@ -248,7 +231,7 @@ class Session:
         then the forward pass of the new parameters."""
         with self.lock:
             if self.divergence is not None:
-                return self._refuse("step")
+                return self.refuse("step")
             if self.phase != READY:
                 return self._do(Command("step"))
             # the forward pass first, as its own command: every step has a state that shows it
@@ -268,54 +251,20 @@ class Session:
         """``n`` full steps; ``should_stop()`` is asked between steps and ends the run
         early ("cancelled"); divergence ends it too, and so does the first state where a
         condition of ``until`` holds ("breakpoint"; ``detail``: the condition). ``on_step``
-        is called after each step with the lock released."""
-        if n < 0:
-            return ActionResult("run", ok=False, code="bad_count", value=n)
-        start = self.step
-        if self.divergence is not None:
-            return self._refuse("run", start_step=start)
-        if until is not None:
-            if self.phase == READY:
-                self.forward()  # measure the state we start from: it may already hold
-            if hit := until.check(self):
-                return ActionResult("run", stopped="breakpoint", code="breakpoint", detail=hit, start_step=start)
-        done = rose = 0
-        for _ in range(n):
-            if should_stop is not None and should_stop():
-                return ActionResult(
-                    "run", steps=done, stopped="cancelled", code="cancelled", start_step=start, overshoots=rose
-                )
-            r = self.train_step()
-            done += r.steps
-            rose += r.overshoots
-            if on_step is not None and r.steps:
-                on_step(self)
-            if until is not None and (hit := until.check(self)):
-                return ActionResult(
-                    "run",
-                    r.ran,
-                    steps=done,
-                    stopped="breakpoint",
-                    code="breakpoint",
-                    detail=hit,
-                    divergence=r.divergence,
-                    start_step=start,
-                    overshoots=rose,
-                )
-            if not r.ok:
-                return ActionResult(
-                    "run",
-                    r.ran,
-                    False,
-                    r.code,
-                    done,
-                    r.stopped,
-                    r.divergence,
-                    start_step=start,
-                    branch=r.branch,
-                    overshoots=rose,
-                )
-        return ActionResult("run", steps=done, start_step=start, overshoots=rose)
+        is called after each step with the lock released (``core.runs``)."""
+        return runs.run(self, n, should_stop, on_step, until)
+
+    def sweep(
+        self,
+        lrs: Sequence[float],
+        steps: int,
+        optimizers: Sequence[str] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_step: Callable[[Session], None] | None = None,
+    ) -> list[runs.SweepRun]:
+        """``steps`` steps from this state per optimizer and learning rate, a branch each
+        (``core.sweep``): the lesson's learning-rate table, measured."""
+        return runs.sweep(self, lrs, steps, optimizers, should_stop, on_step)
 
     # --- settings -------------------------------------------------------------------
 
@@ -413,68 +362,23 @@ class Session:
         """Back to the state before the last command, exactly (parameters, optimizer state,
         settings, phase, results, history). The command stays ahead: ``redo`` does it again."""
         with self.lock:
-            tl = self.timeline
-            if tl.pos == 0:
-                return ActionResult("undo", ok=False, code="at_start", value=self.start_step)
-            cmd = tl.cur.command(tl.pos - 1)
-            tl.seek(tl.pos - 1)
-            return ActionResult("undo", command=cmd)
+            return travel.undo(self.timeline)
 
     def redo(self) -> ActionResult:
         """Do the command after this state on the current branch again (exactly as before)."""
         with self.lock:
-            tl = self.timeline
-            if tl.at_end:
-                return ActionResult("redo", ok=False, code="at_end")
-            cmd = tl.cur.command(tl.pos)
-            tl.seek(tl.pos + 1)
-            return ActionResult("redo", command=cmd)
+            return travel.redo(self.timeline)
 
     def goto(self, step: int, phase: str | None = None, branch: int | None = None) -> ActionResult:
         """The state at ``step`` on ``branch`` (default: the current one), exactly: its last
-        state at that step, or its last one in ``phase``."""
+        state at that step, or its last one in ``phase``. A refused goto changes nothing."""
         with self.lock:
-            tl = self.timeline
-            b = self._branch(branch)
-            if b is None:
-                return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
-            span = tl.positions_of_step(step, b)
-            if span is None:
-                return ActionResult("goto", ok=False, code="no_such_step", value=step)
-            lo, hi = span
-            if phase is None:
-                tl.seek(hi, b)
-                return ActionResult("goto")
-            tl.seek(lo, b)
-            found = lo if self.phase == phase else None
-            for p in range(lo + 1, hi + 1):
-                tl.seek(p, b)
-                if self.phase == phase:
-                    found = p
-            if found is None:
-                tl.seek(hi, b)
-                return ActionResult("goto", ok=False, code="no_such_step", value=step, detail=phase)
-            tl.seek(found, b)
-            return ActionResult("goto")
+            return travel.goto(self.timeline, lambda: self.phase, step, phase, branch)
 
     def goto_position(self, position: int, branch: int | None = None) -> ActionResult:
         """The state after ``position`` commands on ``branch`` (default: the current one)."""
         with self.lock:
-            tl = self.timeline
-            b = self._branch(branch)
-            if b is None:
-                return ActionResult("goto", ok=False, code="no_such_branch", value=branch)
-            if not 0 <= position <= b.length:
-                return ActionResult("goto", ok=False, code="no_such_step", value=position)
-            tl.seek(position, b)
-            return ActionResult("goto")
-
-    def _branch(self, branch: int | None):
-        """The branch numbered ``branch`` (None: the current one), or None if there is none."""
-        try:
-            return self.timeline.cur if branch is None else self.timeline.branch(branch)
-        except KeyError:
-            return None
+            return travel.goto_position(self.timeline, position, branch)
 
     def recover(self) -> None:
         """Back to the state of the last complete action, exactly, after an action raised half
@@ -493,7 +397,8 @@ class Session:
 
     # --- commands ----------------------------------------------------------------------
 
-    def _refuse(self, action: str, **kw) -> ActionResult:
+    def refuse(self, action: str, **kw) -> ActionResult:
+        """The refusal of ``action`` in a diverged state."""
         return ActionResult(action, ok=False, code="diverged", divergence=self.divergence, **kw)
 
     def _do(self, cmd: Command, new_branch: bool = False) -> ActionResult:
@@ -526,21 +431,13 @@ class Session:
         return 1.0 / f.targets.shape[0] if self.config.reduction == "mean" else 1.0
 
     def validation_positions(self) -> int:
-        """The most held-out positions one validation loss measures (``MAX_VAL_LOGITS``)."""
-        by_cost = MAX_VAL_LOGITS // len(self.vocab)
-        return min(MAX_VAL_POSITIONS, max(self.config.batch_positions, by_cost))
+        """The most held-out positions one validation loss measures (``core.validation``)."""
+        return validation.positions(len(self.vocab), self.config.batch_positions)
 
     def validation_loss(self) -> float:
         """The mean loss on the held-out sentences at the current parameters (NaN without
         them); at most ``validation_positions()`` of them, spread evenly, so it stays quick."""
-        v = self.val_data
-        if v is None:
-            return math.nan
-        idx = np.arange(v.n_positions)
-        if idx.size > (cap := self.validation_positions()):
-            idx = np.linspace(0, v.n_positions - 1, cap).astype(np.intp)
-        f = self.model.forward(v.contexts[idx], v.targets[idx])
-        return float(f.losses.mean())
+        return validation.loss(self.model, self.val_data, self.validation_positions())
 
 
 def _as_float(x) -> float | None:

@@ -110,16 +110,7 @@ class Runner:
 
         pacer.start()
         if sweep:
-            with s.lock:
-                start = (s.branch, s.position)
-            for lr in sweep:
-                if should_stop():
-                    break
-                with s.lock:
-                    s.goto_position(start[1], branch=start[0])
-                    if lr != s.lr:  # (the rate this branch already has: it goes on)
-                        s.fork_branch(None, lr)
-                s.run(n, should_stop=should_stop, on_step=on_step)
+            s.sweep(sweep, n, should_stop=should_stop, on_step=on_step)
             result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
         else:
             result = s.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step, until=until)
