@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from core import ActionResult, Divergence, Session
-from core.config import FLOAT32_VOCAB
+from core.config import FLOAT32_VOCAB, MAX_LR, MIN_LR
 from core.readout import branch_summaries, largest_changes, layer_grad_norms, n_positions, position_info
 
 from .widgets.base import fmt
@@ -47,8 +47,8 @@ LR_PROBLEMS = {
     "not_a_number": "is not a number",
     "not_finite": "must be finite",
     "not_positive": "must be greater than 0",
-    "too_large": "is absurdly large (the limit is 1000)",
-    "too_small": "is too small to change anything (the limit is 1e-12)",
+    "too_large": f"is absurdly large (the limit is {MAX_LR:g})",
+    "too_small": f"is too small to change anything (the limit is {MIN_LR:g})",
 }
 #: the Divergence causes, as a user reads them
 CAUSES = {
