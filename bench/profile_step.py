@@ -52,7 +52,7 @@ def main() -> None:
         "layer2: h1 @ W2 + b2, tanh": 'np.tanh(f.h1 @ p["layer2.W"] + p["layer2.b"])',
         "output: h2 @ Wo + bo": 'f.h2 @ p["output.W"] + p["output.b"]',
         "softmax + losses (fused, 8 NumPy calls)": "softmax_cross_entropy(f.logits, f.targets, rows)",
-        "Forward(...) record": "type(f)(f.ctx, f.targets, f.x, f.h1, f.h2, f.logits, f.probs, f.losses)",
+        "Forward(...) record": "type(f)(f.ctx, f.targets, f.logits, f.probs, f.losses, f.x, f.h1, f.h2)",
     }
     backward = {
         "dlogits = P.copy(); [rows, targets] -= 1": "d = f.probs.copy(); d[rows, f.targets] -= 1.0",
