@@ -34,7 +34,7 @@ def run(line: CommandLine) -> int:
     return run_sweep(line.args)
 
 
-def runs(args: argparse.Namespace) -> Iterator[tuple[Session, ActionResult]]:
+def _runs(args: argparse.Namespace) -> Iterator[tuple[Session, ActionResult]]:
     """Each run of the sweep as it finishes: its session and ``Session.run``'s result.
     (The app's sweep form builds its runs in runner.py; both are to move to one core function.)"""
     for opt in args.optimizer:
@@ -69,7 +69,7 @@ def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the sweep; --json prints each run's row as it finishes, the table waits for them all."""
     out = out or sys.stdout
     rows = []
-    for session, result in runs(args):
+    for session, result in _runs(args):
         rows.append(sweep_row(session, result))
         if args.json:
             print(json.dumps(rows[-1]), file=out, flush=True)
