@@ -173,3 +173,19 @@ def test_dtype_auto_picks_float32_for_a_large_vocabulary(tmp_path):
     assert make("--corpus", str(f), "--dtype", "float64").model.dtype == "float64"
     small = make()
     assert small.model.dtype == "float64" and "float32" not in narrate.welcome(small)
+
+
+def test_options_belong_to_the_command_they_follow(capsys):
+    """Options before a subcommand are the app's: train takes its own (the lesson's text here, not
+    --text's); serve and lesson pass theirs to the app, so options before them are refused, not lost."""
+    code, out, _ = run(capsys, "--text", "foo bar baz", "train", "--steps", "1")
+    assert code == 0 and "vocabulary 12," in out  # the lesson's
+    code, out, _ = run(capsys, "train", "--text", "foo bar baz", "--steps", "1")
+    assert code == 0 and "vocabulary 5," in out
+    for argv, expect in [
+        (["--presenter", "lesson"], "put lesson first: tui-trainer lesson [--file LESSON.toml] [app options]"),
+        (["--presenter", "serve"], "put serve first: tui-trainer serve [--host H] [--port P] [app options]"),
+        (["serve", "train"], "serve runs the app; it cannot run 'train'"),
+        (["train", "serve"], "unrecognized arguments: serve"),
+    ]:
+        assert run(capsys, *argv) == (2, "", f"tui-trainer: error: {expect}\n")

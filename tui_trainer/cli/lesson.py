@@ -6,40 +6,42 @@ naming the file, the scene and the problem, and exit status 2.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+import argparse
+from typing import TYPE_CHECKING
 
-from .cli import PROG, UsageError, _Parser, build_app, build_parser
-from .lesson import BUNDLED, LessonError, load_lesson
+from ..lesson import BUNDLED, LessonError, load_lesson
+from .app import build_app
+from .command import PROG, CommandLine, UsageError
+
+if TYPE_CHECKING:
+    from ..app import TrainerApp
+
+USAGE = f"{PROG} lesson [--file LESSON.toml] [app options]"
 
 
-def build_lesson_parser() -> _Parser:
-    p = _Parser(
-        prog=f"{PROG} lesson",
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "lesson",
+        help="a guided walk through the lesson on the live model (--file F)",
         description="A guided walk through the lesson over the live model: a caption per scene, "
         "Enter for the next scene, Backspace back (the state restored exactly), Esc for free play. "
         "Every other option goes to the app, e.g. --presenter or --keys 'enter enter f'.",
     )
     p.add_argument("--file", metavar="LESSON.toml", default=None, help="a lesson file (default: the bundled lesson)")
-    return p
+    # every other argument is the app's
+    p.set_defaults(func=run, passes_on=True)
 
 
-def lesson_main(argv: Sequence[str]) -> int:
+def run(line: CommandLine) -> TrainerApp:
+    """The app in lesson mode (``main`` runs it)."""
+    line.check_first(USAGE)
     try:
-        args, rest = build_lesson_parser().parse_known_args(list(argv))
-        lesson = load_lesson(args.file or BUNDLED)
-        app_args = build_parser().parse_args(rest)
-        if app_args.command is not None:
-            raise UsageError(f"lesson runs the app; it cannot run {app_args.command!r}")
+        lesson = load_lesson(line.args.file or BUNDLED)
+        app_args = line.app_args()
         # the lesson's own text, unless the command line chose one
         if app_args.text is None and app_args.corpus is None:
             app_args.text = lesson.text
             app_args.corpus = None if lesson.corpus is None else str(lesson.corpus)
-        app = build_app(app_args, lesson=lesson)
-    except (UsageError, LessonError) as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    app.run()
-    return app.return_code or 0
+        return build_app(app_args, lesson=lesson)
+    except LessonError as e:
+        raise UsageError(str(e)) from None

@@ -1,0 +1,67 @@
+"""``tui-trainer sample``: text the model writes, one word at a time (deterministic for a --seed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+import numpy as np
+
+from core import VocabError
+
+from ..inputs import non_negative_int, positive_int
+from .command import CommandLine, UsageError
+from .options import add_session_options
+from .session import session_from_args
+from .values import temperature
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser(
+        "sample",
+        help="print text the model writes (the default session, --steps of training, or --load)",
+        description="Sample text from the model, one word at a time. Deterministic for a given --seed.",
+    )
+    add_session_options(g)
+    g.add_argument("--steps", type=non_negative_int, default=0, help="train this many steps first (default 0)")
+    g.add_argument("--prompt", default="", help="words to start from (default: the start of a sentence)")
+    g.add_argument(
+        "--temperature",
+        type=temperature,
+        default=1.0,
+        help="reshapes the softmax: P(w) ~ exp(logit/T); below 1 sharper, above 1 flatter (default 1)",
+    )
+    g.add_argument("--top-k", type=positive_int, default=None, metavar="K", help="sample among the K likeliest words")
+    g.add_argument("--max-words", type=positive_int, default=20, metavar="N", help="stop after N words (default 20)")
+    g.add_argument("--samples", type=positive_int, default=1, metavar="N", help="how many samples (default 1)")
+    g.add_argument("--probs", action="store_true", help="show each word's probability at T and at T = 1")
+    g.set_defaults(func=run)
+
+
+def run(line: CommandLine) -> int:
+    return run_sample(line.args)
+
+
+def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Train ``--steps`` (or load), then print ``--samples`` texts."""
+    from core.generate import prompt_ids, sample
+
+    out = out or sys.stdout
+    session = session_from_args(args, undo_memory=0)
+    try:
+        prompt = prompt_ids(session.data, args.prompt.lower())
+    except VocabError as e:
+        raise UsageError(str(e)) from None
+    r = session.run(args.steps)
+    if not r.ok and r.divergence is not None:
+        raise UsageError(f"training diverged at step {r.divergence.step}: rerun with a smaller --lr")
+    rng = np.random.default_rng((args.seed, session.step))
+    for _ in range(args.samples):
+        words = sample(session.model, session.data, prompt, args.max_words, args.temperature, args.top_k, rng)
+        if args.probs:
+            text = " ".join(f"{w.word}({w.p:.2f}|{w.p_at_1:.2f})" for w in words)
+        else:
+            text = " ".join(w.word for w in words)
+        print(" ".join([args.prompt.lower(), text]).strip(), file=out)
+    return 0

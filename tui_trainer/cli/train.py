@@ -1,0 +1,172 @@
+"""``tui-trainer train``: train without a screen and print each step (a table, or --json lines)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from core import Session
+from core.checkpoint import save_checkpoint
+
+from ..export import check_export_path, export_history, step_row
+from ..inputs import non_negative_int, positive_int
+from .command import PROG, CommandLine, UsageError
+from .options import add_session_options
+from .session import session_from_args
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser("train", help="train without a screen and print each step", description="Train headless.")
+    add_session_options(t)
+    t.add_argument("--steps", type=non_negative_int, default=300, help="training steps (default 300)")
+    t.add_argument("--json", action="store_true", help="print one JSON object per step")
+    t.add_argument(
+        "--every",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="table mode: print every N-th step (default: about 10 rows)",
+    )
+    t.add_argument(
+        "--until",
+        metavar="EXPR",
+        help="stop at the first step where a condition holds, e.g. 'p(learning)>0.9' or 'total<0.05,loss_up' "
+        "(comma = or; see the README for every condition)",
+    )
+    t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
+    t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
+    t.set_defaults(func=run)
+
+
+def run(line: CommandLine) -> int:
+    return run_headless(line.args)
+
+
+def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Train ``--steps`` and print the rows; 1 if training diverged, 2 if a file could not be written."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    export, ckpt = _output_paths(args)
+    # no going back in time headless: the timeline keeps no checkpoints
+    session = session_from_args(args, undo_memory=0)
+    until = _breakpoint(args.until, session) if args.until else None
+    rows = _Rows(session, args, out)
+    rows.header()
+    result = session.run(args.steps, on_step=rows.on_step, until=until)
+    if not session.history:  # --steps 0: measure the untrained model
+        session.forward()
+    rows.last(result.detail if result.stopped == "breakpoint" else None)
+    if not _write_files(session, export, ckpt, err):
+        return 2
+    if result.stopped == "diverged":
+        from .. import narrate  # (imports Textual: only when needed)
+
+        d = result.divergence
+        print(f"{PROG}: diverged at step {d.step}: {narrate.cause(d)}; {narrate.advice(d, headless=True)}", file=err)
+        return 1
+    rows.summary()
+    return 0
+
+
+def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """--export's and --save-checkpoint's paths, checked before training (``UsageError``)."""
+    try:
+        export = check_export_path(args.export) if args.export else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    ckpt = Path(args.save_checkpoint) if args.save_checkpoint else None
+    if ckpt is not None and (ckpt.is_dir() or not (ckpt.parent if str(ckpt.parent) else Path(".")).is_dir()):
+        raise UsageError(f"cannot save a checkpoint to {str(ckpt)!r}: no such directory, or it is one")
+    return export, ckpt
+
+
+def _breakpoint(expr: str, session: Session):
+    from core.breakpoints import BreakpointError, parse
+    from core.readout import tracked
+
+    try:
+        return parse(expr, [t for _, _, t in tracked(session)])
+    except BreakpointError as e:
+        raise UsageError(f"--until: {e}") from None
+
+
+def _write_files(session: Session, export: Path | None, ckpt: Path | None, err: TextIO) -> bool:
+    """Write the history and the checkpoint asked for; False (and one line on ``err``) if one cannot be."""
+    try:
+        if export is not None:
+            export_history(session, export)
+        if ckpt is not None:
+            save_checkpoint(session, ckpt)
+    except OSError as e:
+        print(f"{PROG}: error: cannot write {e.filename or 'the output file'}: {e.strerror or e}", file=err)
+        return False
+    return True
+
+
+def _ppl(x: float) -> str:
+    return f"{x:.3f}" if x < 1e5 else f"{x:.2e}"
+
+
+class _Rows:
+    """What train prints on stdout: one JSON object per step, or a table of about ten steps between a
+    header and a summary."""
+
+    def __init__(self, session: Session, args: argparse.Namespace, out: TextIO) -> None:
+        self.session = session
+        self.json = args.json
+        self.steps = args.steps
+        self.every = args.every or max(1, args.steps // 10)
+        self.out = out
+
+    def shown(self, step: int) -> bool:
+        return self.json or step % self.every == 0 or step <= 1 or step == self.steps
+
+    def header(self) -> None:
+        if self.json:
+            return
+        s = self.session
+        n = s.data.n_positions
+        print(
+            f"{n} position{'s' if n != 1 else ''}, vocabulary {len(s.vocab)}, {s.model.size:,} parameters, "
+            f"{s.optimizer.name} lr {s.lr:g}, seed {s.config.seed}",
+            file=self.out,
+        )
+        print(f"{'step':>6}  {'total':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=self.out)
+
+    def on_step(self, s: Session) -> None:
+        # step k's row is printed once the update that leaves it is made (the last one at the
+        # end); the record is built only for a row that is printed: building one every step
+        # cost the lesson's model a sixth of its step rate
+        k = len(s.history) - 2
+        if self.shown(k):
+            self.row(s.history[k])
+
+    def row(self, rec, extra: dict | None = None) -> None:
+        if self.json:
+            self.out.write(json.dumps({**step_row(rec, self.session.config.reduction), **(extra or {})}) + "\n")
+        elif extra or self.shown(rec.step):
+            probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])
+            more = " ..." if len(rec.target_probs) > 8 else ""
+            print(
+                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}  {probs}{more}",
+                file=self.out,
+            )
+
+    def last(self, hit: str | None) -> None:
+        """The last step's row; ``hit``: the --until condition that stopped the run."""
+        self.row(self.session.history[-1], {"until": hit} if hit else None)
+        if hit and not self.json:
+            print(f"stopped at step {self.session.step}: {hit} holds", file=self.out)
+
+    def summary(self) -> None:
+        h = self.session.history
+        if self.json or not h:
+            return
+        first, last = h[0], h[-1]
+        if self.session.full_batch:  # every position each step: the lesson's total means something
+            print(f"total loss {first.loss:.4f} -> {last.loss:.4f} in {last.step} steps", file=self.out)
+        else:
+            print(f"mean loss {first.mean_loss:.4f} -> {last.mean_loss:.4f} in {last.step} steps", file=self.out)

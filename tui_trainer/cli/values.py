@@ -1,0 +1,61 @@
+"""Option values argparse converts (``type=``): each returns the value or raises ``InputError``,
+whose one-line message argparse shows as it is."""
+
+from __future__ import annotations
+
+from core import OPTIMIZERS, check_lr
+
+from ..inputs import InputError, bounded_float, non_negative_int
+from ..pace import MAX_SPEED
+
+
+def learning_rate(text: str) -> float:
+    try:
+        return check_lr(float(text))
+    except ValueError as e:
+        raise InputError(str(e) if "learning rate" in str(e) else f"expected a number, got {text!r}") from None
+
+
+def learning_rates(text: str) -> list[float]:
+    return [learning_rate(x) for x in text.split(",")]
+
+
+def optimizer_names(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",")]
+    for n in names:
+        if n not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {n!r} (choose from {', '.join(OPTIMIZERS)})")
+    return names
+
+
+def undo_memory(text: str) -> int:
+    mb = non_negative_int(text)
+    if mb > 2**20:
+        raise InputError(f"the undo memory is in megabytes: {mb:,} MB is more than a terabyte")
+    return mb
+
+
+def key_delay(text: str) -> float:
+    return bounded_float(text, "key delay", 0, 60, unit="seconds")
+
+
+def val_fraction(text: str) -> float:
+    return bounded_float(text, "validation fraction", 0, 0.5)
+
+
+def temperature(text: str) -> float:
+    return bounded_float(text, "temperature", 0, 100, low_open=True)
+
+
+def speed(text: str) -> float:
+    return bounded_float(text, "speed", 0, MAX_SPEED, low_open=True, unit="steps per second")
+
+
+def port(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise InputError(f"expected a port number, got {text!r}") from None
+    if not 1 <= x <= 65535:
+        raise InputError(f"the port must be between 1 and 65535, not {x}")
+    return x
