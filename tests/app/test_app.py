@@ -290,7 +290,12 @@ async def test_keys_wait_while_the_terminal_is_too_small():
 async def test_v_on_a_wide_screen_says_why_nothing_changed():
     app = TrainerApp()
     async with app.run_test(size=(120, 36)) as pilot:
+        panes = [p.id for p in app.query("#main > Pane")]
         await pilot.press("v")
+        await pilot.pause()
+        # the layout as it was: no pane hidden, none made the one shown
+        assert [p.id for p in app.query("#main > Pane") if p.display and p.region.area] == panes
+        assert not app.query_one("#root").has_class("compact") and app.session.phase == READY
         assert "Every pane is on screen" in narration(app)
 
 
@@ -457,10 +462,14 @@ async def test_time_travel_keys_wait_during_a_run():
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("space")
         await pilot.pause(0.1)
+        assert app.check_action("scrub_home", ()) is None  # refused: the key does nothing
         await pilot.press("home")
         assert "press space or escape to stop" in narration(app)
         await pilot.press("escape")
         await settle(app, pilot)
+        # the run went on from where it was, on one branch: home never went back to step 0
+        s = app.session
+        assert s.step > 0 and not s.can_redo and len(s.branches()) == 1
 
 
 @pytest.mark.parametrize("lr", [0.1, 1.0, 10.0])

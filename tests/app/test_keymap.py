@@ -9,7 +9,7 @@ from conftest import ROOT
 from rich.table import Table
 
 from tui_trainer.app import LR_LADDER, TrainerApp
-from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, bindings, readme_keys
+from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, readme_keys
 from tui_trainer.keys import KEYS, parse_keys
 from tui_trainer.screens.help import HelpScreen
 
@@ -26,8 +26,10 @@ def test_no_key_is_bound_twice():
 
 
 def test_the_apps_bindings_are_the_tables():
-    got = [(b.key, b.action, b.show) for b in TrainerApp.BINDINGS]
-    assert got == [(b.key, b.action, b.show) for b in bindings()]
+    # every key of every entry, bound to its action; in the footer, with its label, if it has one
+    table = [(n, k.action, bool(k.label), k.label or e.help) for e in KEYMAP for k in e.keys for n in k.names()]
+    got = [(n, b.action, b.show, b.description) for b in TrainerApp.BINDINGS for n in b.key.split(",")]
+    assert got == table
     # the footer: the lesson's phase keys first, in the order the table gives
     assert [b.key for b in TrainerApp.BINDINGS if b.show] == [
         "f", "b", "u", "s", "r", "space", "z", "o", "left_square_bracket", "right_square_bracket",
@@ -54,24 +56,47 @@ def test_script_tokens_are_the_bound_keys_exactly():
     ]  # fmt: skip
 
 
-def readme_key_table() -> list[tuple[str, str]]:
-    text = README.read_text(encoding="utf-8")
+def readme_key_table(text: str) -> list[tuple[str, str]]:
     section = text.split("## Keys", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")]
     rows = [r for r in rows if not r.startswith(("| key |", "| --- |"))]
     return [tuple(c.strip() for c in row.strip("|").split(" | ", 1)) for row in rows]
 
 
-def test_the_readmes_key_table_is_the_keymap_in_order():
-    table = readme_key_table()
+def check_readme_key_table(text: str) -> None:
+    table = readme_key_table(text)
     assert [k for k, _ in table] == [readme_keys(e) for e in KEYMAP]
     assert all(len(what) >= 5 for _, what in table)  # (a sentence each; "Quit." is the shortest)
 
 
-def test_readme_key_check_can_fail():
-    # the check compares whole cells: a key missing from one row is caught
-    assert readme_keys(KEYMAP[0]) == "`f`"
-    assert readme_keys(next(e for e in KEYMAP if e.shown.startswith("←"))) == "`←` `→` / `h` `l`"
+def test_the_readmes_key_table_is_the_keymap_in_order():
+    check_readme_key_table(README.read_text(encoding="utf-8"))
+
+
+def _swap_the_first_two_rows(text: str) -> str:
+    rows = text.split("\n")
+    i = next(i for i, r in enumerate(rows) if r.startswith("| `f` |"))
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda t: t.replace("\n| `f` |", "\n| `g` |", 1),
+        lambda t: t.replace("| `←` `→` / `h` `l` |", "| `←` `→` / `h` |", 1),
+        lambda t: "\n".join(r for r in t.split("\n") if not r.startswith("| `f` |")),
+        _swap_the_first_two_rows,
+        lambda t: t.replace("\n| `q` | Quit. |", "\n| `q` | |", 1),
+    ],
+    ids=["a wrong key", "a key missing from a row", "a row missing", "two rows swapped", "no sentence"],
+)
+def test_readme_key_check_can_fail(break_it):
+    text = README.read_text(encoding="utf-8")
+    broken = break_it(text)
+    assert broken != text
+    with pytest.raises(AssertionError):
+        check_readme_key_table(broken)
 
 
 async def test_help_lists_each_entry_once_as_a_whole_cell():
@@ -104,11 +129,13 @@ async def test_palette_has_the_tables_commands_and_not_textuals_duplicates():
 async def test_the_palettes_commands_run_and_refuse_like_keys():
     app = TrainerApp()
     async with app.run_test(size=(120, 36)) as pilot:
-        forward = next(c for c in app.get_system_commands(app.screen) if c.title == "Forward pass (f)")
-        await forward.callback()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        await commands["Forward pass (f)"].callback()
         assert app.session.phase == "forward"
         app.running = True  # as during a run: the same refusal as the key
-        await forward.callback()
+        assert app.check_action("backward", ()) is None  # (refused: the key does nothing)
+        await commands["Backward pass (b)"].callback()
+        assert app.session.phase == "forward" and app.session.backward_result is None  # not run
         assert "Training is running" in str(app.query_one("#narration").render())
         app.running = False
         await pilot.pause()

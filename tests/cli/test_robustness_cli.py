@@ -197,9 +197,18 @@ def test_megabyte_text_with_a_50k_vocabulary_loads_with_progress(tmp_path, capsy
     print(f"1.1 MB text, 50k vocabulary: loaded in {elapsed:.2f} s")
 
 
-def test_progress_threshold_is_about_a_second_of_work():
-    """PROGRESS_CHARS must stay below what tokenizes in a second (measured: ~0.5 s per MB)."""
-    assert inputs.PROGRESS_CHARS <= 2_000_000
+def test_progress_starts_one_character_above_the_threshold(capsys, monkeypatch):
+    """Texts longer than PROGRESS_CHARS characters (a million: some 0.3 s of tokenizing) get the
+    progress lines; one at the threshold does not (shown here with a threshold of a sentence)."""
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: None)
+    text = "the cat sat. the dog sat."
+    monkeypatch.setattr(inputs, "PROGRESS_CHARS", len(text))
+    assert main(["--text", text]) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(inputs, "PROGRESS_CHARS", len(text) - 1)
+    assert main(["--text", text]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0] == "tui-trainer: reading 0.0 MB of text…" and "6 positions, vocabulary 6" in err[1]
 
 
 def test_progress_is_silent_for_small_texts(capsys, monkeypatch):

@@ -83,9 +83,11 @@ def _lesson_model(**sizes):
 
 @pytest.mark.parametrize("sizes", [{}, {"embed_dim": 3, "hidden1": 5, "hidden2": 7, "context": 2}])
 def test_gradcheck_every_tensor(sizes):
-    model, ctx, y = _lesson_model(**sizes)
+    s = Session.create(**sizes)
+    start = s.model.params.copy()
     # train a little so the check is not only at the initial point
-    errs = core.gradcheck(model, ctx, y)
+    assert s.run(5).ok and s.step == 5 and not np.array_equal(s.model.params, start)
+    errs = core.gradcheck(s.model, s.data.contexts, s.data.targets)
     assert set(errs) == {"embedding", "layer1.W", "layer1.b", "layer2.W", "layer2.b", "output.W", "output.b"}
     for name, err in errs.items():
         assert err < 1e-6, (name, err)
