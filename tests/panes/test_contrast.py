@@ -177,7 +177,10 @@ async def _in_theme(app, pilot, scene: str, theme: str) -> tuple[str, object]:
     a dialog fades the screen behind it on purpose, so only the dialog counts."""
     if app.theme != theme:
         app.theme = theme
-        await pilot.pause()
+        # the panes and dialogs recolour on the theme's signal, then paint: two turns of the loop
+        # are not always enough on a loaded machine (the help dialog's keys were seen half done)
+        for _ in range(3):
+            await pilot.pause()
         if scene == "trained":
             _as_if_running(app)
             await pilot.pause()
