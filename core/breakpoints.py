@@ -123,7 +123,7 @@ def _holds(c: Condition, session, row, h) -> bool:
         return row.step > 0 and row.mean_loss > h[row.step - 1].mean_loss
     if kind == "all_correct":
         d, t = session.data, session.tracked
-        probs = session.model.forward(d.contexts[t], d.targets[t]).probs
+        probs = session.model.forward_at(d, t).probs
         return bool((probs.argmax(axis=1) == d.targets[t]).all())
     if kind == "p":
         words = [session.data.target_word(int(p)) for p in session.tracked]

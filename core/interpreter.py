@@ -126,8 +126,7 @@ def forward(s: Session) -> Divergence | None:
         t = s.tracked
         probs, losses = f.probs[t, f.targets[t]], f.losses[t]
     else:  # a sampled batch: the tracked positions are measured on their own
-        d, t = s.data, s.tracked
-        tf = s.model.forward(d.contexts[t], d.targets[t])
+        tf = s.model.forward_at(s.data, s.tracked)
         probs, losses = tf.target_probs, tf.losses
     history = s.timeline.cur.history
     history.measure(s.step, total, mean, probs, losses)

@@ -201,7 +201,7 @@ class Session:
         if n <= self.config.batch_positions:
             return self._all_positions
         rng = np.random.default_rng((self.config.seed, self.step if step is None else step))
-        return np.sort(rng.choice(n, size=self.config.batch_positions, replace=False))
+        return self.model.sample_batch(n, self.config.batch_positions, rng)
 
     # --- the phases -------------------------------------------------------------------
 
@@ -418,11 +418,7 @@ class Session:
         """The forward pass of the current parameters on this step's batch, without keeping it
         (what a forward pass would measure now: the nudge probe and restores use it)."""
         idx = self.batch()
-        d = self.data
-        if idx.shape[0] == d.n_positions:  # every position, in order: no need to gather them
-            f = self.model.forward(d.contexts, d.targets)
-        else:
-            f = self.model.forward(d.contexts[idx], d.targets[idx])
+        f = self.model.forward_at(self.data, None if idx.shape[0] == self.data.n_positions else idx)
         f.positions = idx
         return f
 

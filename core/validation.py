@@ -35,5 +35,5 @@ def loss(model: LanguageModel, val: Dataset | None, cap: int) -> float:
     idx = np.arange(val.n_positions)
     if idx.size > cap:
         idx = np.linspace(0, val.n_positions - 1, cap).astype(np.intp)
-    f = model.forward(val.contexts[idx], val.targets[idx])
+    f = model.forward_at(val, idx)
     return float(f.losses.mean())

@@ -206,6 +206,19 @@ class LanguageModel(ABC):
     def init(self, seed: int) -> None:
         """Random initial weights from ``seed``."""
 
+    def forward_at(self, data: Any, idx: np.ndarray | None = None) -> Forward:
+        """The forward pass at positions ``idx`` of ``data`` (a ``core.data.Dataset``; None: every
+        position, in order). A model that reads more than a position's context window (a
+        transformer reads whole sequences) gathers its inputs here."""
+        if idx is None:  # every position, in order: no need to gather them
+            return self.forward(data.contexts, data.targets)
+        return self.forward(data.contexts[idx], data.targets[idx])
+
+    def sample_batch(self, n_positions: int, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` of ``n_positions`` dataset positions to train on, sorted (a transformer would
+        pick whole windows)."""
+        return np.sort(rng.choice(n_positions, size=size, replace=False))
+
     @abstractmethod
     def forward(self, inputs: np.ndarray, targets: np.ndarray) -> Forward:
         """Every position at once (teacher forcing)."""
