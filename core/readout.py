@@ -278,6 +278,17 @@ def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] 
     return after - before, float(b.grads[flat]) * eps
 
 
+#: the total loss the lesson trains toward: the step it is first below is a branch's "reached"
+GOAL_TOTAL = 0.05
+
+
+def reached_goal(total: np.ndarray, full_batch: bool) -> int | None:
+    """The first step whose total loss is below ``GOAL_TOTAL`` (None: never). Only for a full
+    batch: a sampled batch's total is over other positions each step."""
+    below = np.flatnonzero(total < GOAL_TOTAL) if full_batch else np.zeros(0, dtype=int)
+    return int(below[0]) if below.size else None
+
+
 @dataclass(frozen=True)
 class BranchSummary:
     """A branch's record for comparison: the loss the curve draws (the total for a full batch,
@@ -304,14 +315,13 @@ def branch_summaries(session: Session) -> list[BranchSummary]:
         fin = loss[np.isfinite(loss)]
         lrs = h.column("lr")
         known = np.flatnonzero(np.isfinite(lrs))  # the rows record the update that left each step
-        below = np.flatnonzero(loss < 0.05) if session.full_batch else np.zeros(0, dtype=int)
         out.append(
             BranchSummary(
                 b.id,
                 what.split("_")[0],
                 float(loss[-1]),
                 float(fin.min()) if fin.size else float("nan"),
-                int(below[0]) if below.size else None,
+                reached_goal(loss, session.full_batch),
                 h[int(known[-1])].optimizer if known.size else "",
                 float(lrs[known[-1]]) if known.size else float("nan"),
             )

@@ -95,10 +95,12 @@ def sweep(
     optimizers: Sequence[str] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_step: Callable[[Session], None] | None = None,
+    on_run: Callable[[SweepRun], None] | None = None,
 ) -> list[SweepRun]:
     """Train ``steps`` steps from the current state for every optimizer (default: the current
     one) and learning rate, in that order; stops early when ``should_stop()`` says so. A setting
-    the session refuses (an unusable rate) gets the refusal as its result and no branch."""
+    the session refuses (an unusable rate) gets the refusal as its result and no branch.
+    ``on_run`` is called after each run, the session at the end of that run's branch."""
     with s.lock:
         start_branch, start = s.branch, s.position
     runs: list[SweepRun] = []
@@ -116,4 +118,6 @@ def sweep(
                         continue
             r = s.run(steps, should_stop=should_stop, on_step=on_step)
             runs.append(SweepRun(s.branch, opt, float(lr), r))
+            if on_run is not None:
+                on_run(runs[-1])
     return runs

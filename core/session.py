@@ -261,10 +261,11 @@ class Session:
         optimizers: Sequence[str] | None = None,
         should_stop: Callable[[], bool] | None = None,
         on_step: Callable[[Session], None] | None = None,
+        on_run: Callable[[runs.SweepRun], None] | None = None,
     ) -> list[runs.SweepRun]:
         """``steps`` steps from this state per optimizer and learning rate, a branch each
-        (``core.sweep``): the lesson's learning-rate table, measured."""
-        return runs.sweep(self, lrs, steps, optimizers, should_stop, on_step)
+        (``core.runs``): the lesson's learning-rate table, measured."""
+        return runs.sweep(self, lrs, steps, optimizers, should_stop, on_step, on_run)
 
     # --- settings -------------------------------------------------------------------
 

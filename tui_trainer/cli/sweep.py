@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from typing import TextIO
 
 import numpy as np
 
 from core import ActionResult, Session
+from core.readout import reached_goal
+from core.runs import SweepRun
 
 from ..inputs import non_negative_int
 from .command import CommandLine
@@ -34,22 +35,11 @@ def run(line: CommandLine) -> int:
     return run_sweep(line.args)
 
 
-def _runs(args: argparse.Namespace) -> Iterator[tuple[Session, ActionResult]]:
-    """Each run of the sweep as it finishes: its session and ``Session.run``'s result.
-    (The app's sweep form builds its runs in runner.py; both are to move to one core function.)"""
-    for opt in args.optimizer:
-        for lr in args.lr:
-            one = argparse.Namespace(**{**vars(args), "optimizer": opt, "lr": lr})
-            session = session_from_args(one, undo_memory=0)
-            yield session, session.run(args.steps)
-
-
 def sweep_row(session: Session, result: ActionResult) -> dict:
     """One run of a sweep, as data: final and best loss, when total < 0.05 was reached, divergence."""
     h = session.history
     total, mean = h.column("total_loss"), h.column("mean_loss")
     objective = mean if session.config.reduction == "mean" else total
-    below = np.flatnonzero(total < 0.05) if session.full_batch else np.zeros(0, dtype=int)
     d = result.divergence
     return {
         "optimizer": session.optimizer.name,
@@ -59,20 +49,26 @@ def sweep_row(session: Session, result: ActionResult) -> dict:
         "final_total": float(total[-1]),
         "final_mean": float(mean[-1]),
         "best_loss": float(np.nanmin(objective)) if np.isfinite(objective).any() else None,
-        "reached_total_0.05": int(below[0]) if below.size else None,
+        "reached_total_0.05": reached_goal(total, session.full_batch),
         "diverged_at": d.step if d is not None else None,
         "cause": d.cause if d is not None else None,
     }
 
 
 def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Run the sweep; --json prints each run's row as it finishes, the table waits for them all."""
+    """Run the sweep (``Session.sweep``, as the app's S: one branch per setting from the same
+    start); --json prints each run's row as it finishes, the table waits for them all."""
     out = out or sys.stdout
+    first = argparse.Namespace(**{**vars(args), "optimizer": args.optimizer[0], "lr": args.lr[0]})
+    session = session_from_args(first, undo_memory=0)
     rows = []
-    for session, result in _runs(args):
-        rows.append(sweep_row(session, result))
+
+    def finished(run: SweepRun) -> None:  # the session is at the end of this run's branch
+        rows.append(sweep_row(session, run.result))
         if args.json:
             print(json.dumps(rows[-1]), file=out, flush=True)
+
+    session.sweep(args.lr, args.steps, args.optimizer, on_run=finished)
     if not args.json:
         _table(rows, out)
     return 0
