@@ -2,7 +2,8 @@
 
 A chart is rows of braille cells (2x4 dots a cell) right of a y axis of ticks, baselines dashed
 across and labelled at their right end, an x axis of steps with markers under the curve, and a
-legend of the labelled series.
+legend of the labelled series. The markers sit at their steps; an x-axis label that would touch
+a marker or another label moves a little, or is dropped: a label never hides a marker.
 """
 
 from __future__ import annotations
@@ -108,6 +109,23 @@ def y_ticks(lo: float, hi: float, height: int, log: bool, digits: int, decades: 
     return ticks
 
 
+def place_labels(width: int, taken: set[int], labels: Sequence[tuple[str, int, int]]) -> dict[int, str]:
+    """Start column -> label for ``labels`` (text, preferred start, outward: -1 or 1) on a line
+    ``width`` cells wide, in order of priority. Each keeps a blank cell from the ``taken`` cells
+    (markers) and from the labels placed before it, moving at most its own length: outward
+    first (so that an end's label stays on its side of the markers), then inward; or is dropped."""
+    busy, placed = set(taken), {}
+    for text, start, outward in labels:
+        n = len(text)
+        for shift in (0, *(outward * d for d in range(1, n + 1)), *(-outward * d for d in range(1, n + 1))):
+            x = start + shift
+            if 0 <= x and x + n <= width and busy.isdisjoint(range(x - 1, x + n + 1)):
+                placed[x] = text
+                busy.update(range(x, x + n))
+                break
+    return placed
+
+
 @dataclass(frozen=True)
 class Series:
     """One line of the chart, on the drawn scale (NaN: no value); a ``label`` puts it in the legend."""
@@ -191,15 +209,22 @@ class Chart:
         return out
 
     def _x_axis(self, w: int, width: int, axis: Style) -> Text:
-        """``step 0`` at the left, the last step at the right, the markers between (▲ only in a
-        blank cell; the others over anything, labels too)."""
-        foot = Text(" " * LABEL_W + "step 0", style=axis)
-        right = f"step {self.n_steps - 1}"
-        foot.append(right.rjust(max(w - LABEL_W - 6, len(right) + 1)))
+        """``step 0`` at the left, the last step at the right, the markers at their steps (of two
+        in a cell, the later); the labels make way for the markers."""
+        marks: dict[int, Style] = {}
+        cells = [" "] * max(w, 0)
         for m in self.markers:
             x = self.x_of(m.step, width)
-            if x < len(foot) and (m.glyph != "▲" or foot.plain[x] == " "):
-                foot = foot[:x] + Text(m.glyph, style=m.style) + foot[x + 1 :]
+            if 0 <= x < len(cells):
+                cells[x], marks[x] = m.glyph, m.style
+        right = f"step {self.n_steps - 1}"
+        # the last step's label first: when a narrow pane has room for one, it says the more
+        wanted = [(right, len(cells) - len(right), 1), ("step 0", LABEL_W, -1)]
+        for x, text in place_labels(len(cells), set(marks), wanted).items():
+            cells[x : x + len(text)] = text
+        foot = Text("".join(cells), style=axis)
+        for x in sorted(marks):
+            foot.stylize(marks[x], x, x + 1)
         return foot
 
     def _legend(self, ink: Palette) -> Text | None:
