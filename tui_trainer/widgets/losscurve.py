@@ -19,102 +19,7 @@ from core.readout import progress_rows_of
 
 from ..palette import readable
 from .base import Pane, fmt
-
-_DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # braille bits by [column][row]
-
-
-def braille_grid(values: np.ndarray, width: int, height: int, lo: float, hi: float) -> np.ndarray:
-    """Braille bits (height, width) of ``values`` drawn between ``lo`` and ``hi``; NaN values
-    are gaps. Each dot column covers a slice of the values and is drawn from its min to its
-    max, joined to the previous column, so spikes are never lost when downsampling; with
-    fewer values than dot columns, the points are joined by straight segments."""
-    v = np.asarray(values, dtype=np.float64)
-    cols, rows = width * 2, height * 4
-    grid = np.zeros((height, width), dtype=np.int32)
-    if v.size == 0 or width < 1 or height < 1:
-        return grid
-    if 1 < v.size < cols:  # stretch over the full width: one value per dot column
-        v = np.interp(np.linspace(0, v.size - 1, cols), np.arange(v.size), v)
-    edges = np.linspace(0, v.size, num=min(cols, v.size) + 1).astype(int)
-    ncols = len(edges) - 1
-    prev = None
-    for c in range(ncols):
-        chunk = v[edges[c] : max(edges[c + 1], edges[c] + 1)]
-        chunk = chunk[np.isfinite(chunk)]
-        if chunk.size == 0:
-            prev = None
-            continue
-        y0 = int(round((chunk.min() - lo) / (hi - lo) * (rows - 1)))
-        y1 = int(round((chunk.max() - lo) / (hi - lo) * (rows - 1)))
-        if prev is not None:
-            y0, y1 = min(y0, prev), max(y1, prev)
-        prev = int(round((chunk[-1] - lo) / (hi - lo) * (rows - 1)))
-        x = c if ncols == cols else int(c * (cols - 1) / max(ncols - 1, 1))
-        for y in range(max(y0, 0), min(y1, rows - 1) + 1):
-            r = rows - 1 - y
-            grid[r // 4, x // 2] |= _DOT[x % 2][r % 4]
-    return grid
-
-
-def _scaled(v: np.ndarray, log: bool) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
-    if log:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.log10(np.maximum(v, 1e-12))
-    return np.where(np.isfinite(v), v, np.nan)
-
-
-def braille_chart(values: np.ndarray, width: int, height: int, log: bool = False) -> tuple[list[str], float, float]:
-    """Lines of a braille line chart of ``values`` (2x4 dots a cell), and the y range drawn
-    (non-finite values are left out)."""
-    v = _scaled(values, log)
-    v = v[np.isfinite(v)]
-    if v.size == 0 or width < 1 or height < 1:
-        return [], 0.0, 0.0
-    lo, hi = float(v.min()), float(v.max())
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
-    grid = braille_grid(v, width, height, lo, hi)
-    lines = ["".join(chr(0x2800 + b) if b else " " for b in row) for row in grid]
-    if log:
-        return lines, 10**lo, 10**hi
-    return lines, lo, hi
-
-
-def _joined(v: np.ndarray) -> np.ndarray:
-    """Values measured every few steps (NaN between) joined by straight lines."""
-    v = np.asarray(v, dtype=np.float64)
-    known = np.flatnonzero(np.isfinite(v))
-    if known.size < 2:
-        return v
-    out = np.full_like(v, np.nan)
-    span = np.arange(known[0], known[-1] + 1)
-    out[span] = np.interp(span, known, v[known])
-    return out
-
-
-def _row(layers: list[tuple[np.ndarray, Style]], ref: str | None, ref_style: Style) -> Text:
-    """One row of cells: the first layer with dots in a cell draws it (the loss curve, then the
-    validation line, the steps after the cursor, other branches), else a baseline (dashed,
-    labelled at its right end)."""
-    t = Text()
-    tail = f" {ref}" if ref else ""
-    n = layers[0][0].shape[0] - len(tail)
-    for c in range(max(n, 0)):
-        for bits, style in layers:
-            if bits[c]:
-                t.append(chr(0x2800 + int(bits[c])), style)
-                break
-        else:
-            t.append("╌" if ref else " ", ref_style if ref else "")
-    if tail and n >= 0:
-        t.append(tail, ref_style)
-    return t
-
-
-def _padded(v: np.ndarray, n: int) -> np.ndarray:
-    """``v`` with NaN (no value) up to length ``n``."""
-    return v if v.shape[0] >= n else np.concatenate([v, np.full(n - v.shape[0], np.nan)])
+from .chart import Chart, Legend, Marker, Series, joined, padded, scaled, value_range
 
 
 class LossPane(Pane):
@@ -221,131 +126,86 @@ class LossPane(Pane):
             )
         if self._losses.size == 1:
             return Text(f"Step 0: {self._what} loss {fmt(float(self._losses[0]), 4)}. Take a step to draw the curve.")
-        w, h = self.content_size.width, self.content_size.height
-        label_w = 8
-        legend = bool(self._others)  # one more line: which colour is which branch
-        width, height = max(w - label_w, 4), max(h - 1 - legend, 2)
-        # every curve on one step axis: the longest sets it
+        chart = self._loss_chart()
+        if chart is None:
+            return Text("The loss is not a finite number at any step yet.", style=self.ink.muted)
+        return chart.render(self.content_size.width, self.content_size.height, self.ink)
+
+    def _loss_chart(self) -> Chart | None:
+        """The loss curve (muted after the cursor), the validation loss, the other branches'
+        curves and the baselines, on one step axis (the longest curve sets it); None when no
+        value is finite."""
+        log = self.log_scale
         n_steps = max([len(self._losses)] + [len(c) for _, c in self._others])
-        main = _padded(_scaled(self._losses, self.log_scale), n_steps)
+        main = padded(scaled(self._losses, log), n_steps)
         later = np.full_like(main, np.nan)
         if self._cursor is not None and self._cursor < main.size - 1:
             later[self._cursor :] = main[self._cursor :]  # from the cursor on: muted
             main = main.copy()
             main[self._cursor + 1 :] = np.nan
-        val = _padded(_scaled(_joined(self._val), self.log_scale), n_steps) if self._val.size else np.zeros(0)
-        others = [(b, _padded(_scaled(c, self.log_scale), n_steps)) for b, c in self._others]
-        seen = np.concatenate([v[np.isfinite(v)] for v in (main, val, later, *(c for _, c in others))])
-        if seen.size == 0:
-            return Text("The loss is not a finite number at any step yet.", style=self.ink.muted)
-        lo, hi = float(seen.min()), float(seen.max())
-        if hi - lo < 1e-12:
-            lo, hi = lo - 0.5, hi + 0.5
-        g_main = braille_grid(main, width, height, lo, hi)
-        g_val = braille_grid(val, width, height, lo, hi) if val.size else np.zeros_like(g_main)
-        g_later = braille_grid(later, width, height, lo, hi)
-        refs: dict[int, str] = {}  # row -> label of a baseline inside the range
-        for label, value in self._refs:
-            y = _scaled(np.array([value]), self.log_scale)[0]
-            if np.isfinite(y) and lo <= y <= hi:
-                refs.setdefault(int(round((hi - y) / (hi - lo) * (height - 1))), label)
+        val = padded(scaled(joined(self._val), log), n_steps) if self._val.size else np.zeros(0)
         # the component classes choose the colours; each is made readable on this background
-        styles = {key: self._readable(f"losscurve--{key}") for key in ("line", "val", "ref")}
-        styles["main"] = styles.pop("line")
-        layers = [(g_main, styles["main"]), (g_val, styles["val"]), (g_later, styles["ref"])]
-        for k, (_, curve) in enumerate(others, 1):
-            layers.append((braille_grid(curve, width, height, lo, hi), self._readable(f"losscurve--b{k}")))
-        top, bottom = (10**hi, 10**lo) if self.log_scale else (hi, lo)
-        out = []
-        ink = self.ink
-        for i in range(height):
-            label = fmt(top, 3) if i == 0 else (fmt(bottom, 3) if i == height - 1 else "")
-            t = Text(
-                label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
-            )
-            t.append_text(_row([(g[i], st) for g, st in layers], refs.get(i), styles["ref"]))
-            out.append(t)
-        foot = Text(" " * label_w + "step 0", style=ink.muted)
-        right = f"step {n_steps - 1}"
-        foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
-        if self._what == "total":  # overshoots (the loss rose) as marks under the curve; sampled batches wobble
-            rose = np.flatnonzero(np.diff(self._losses) > 0) + 1
-            n = n_steps
-            for i in rose:
-                x = label_w + int(round(i / max(n - 1, 1) * (width - 1)))
-                if x < len(foot) and foot.plain[x] == " ":
-                    foot = foot[:x] + Text("▲", style=ink.warn) + foot[x + 1 :]
-        if self._cursor is not None:  # where the viewed step is on the curve
-            n = n_steps
-            x = label_w + int(round(self._cursor / max(n - 1, 1) * (width - 1)))
-            if x < len(foot):
-                foot = foot[:x] + Text("●", style=ink.accent) + foot[x + 1 :]
-        out.append(foot)
-        if legend:
-            key = Text(" " * label_w)
-            key.append("━━ ", styles["main"])
-            key.append(f"branch {self._branch} (this)", ink.text)
-            for (b, _), (_, st) in zip(others, layers[3:], strict=True):
-                key.append("   ━━ ", st)
-                key.append(f"branch {b}", ink.text)
-            key.append("   (B: switch)", ink.muted)
-            out.append(key)
-        if len(out) > h:  # keep the latest values visible when space is short
-            out = out[-h:]
-        return Group(*out)
+        ref = self._readable("losscurve--ref")
+        this = f"branch {self._branch} (this)" if self._others else None  # a legend only to tell branches apart
+        series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
+        series.append(Series(later, ref))
+        for k, (b, curve) in enumerate(self._others, 1):
+            style = self._readable(f"losscurve--b{k}")
+            series.append(Series(padded(scaled(curve, log), n_steps), style, f"branch {b}"))
+        span = value_range([s.values for s in series])
+        if span is None:
+            return None
+        return Chart(
+            series,
+            *span,
+            n_steps,
+            log=log,
+            refs=self._refs,
+            ref_style=ref,
+            markers=self._loss_markers(),
+            legend=Legend(note=("   (B: switch)", self.ink.muted)),
+        )
+
+    def _loss_markers(self) -> list[Marker]:
+        """Overshoots (the loss rose: only for the total, as sampled batches wobble) as ▲, then
+        the viewed step as ● (drawn over a ▲)."""
+        marks = []
+        if self._what == "total":
+            marks = [Marker(int(i), "▲", self.ink.warn) for i in np.flatnonzero(np.diff(self._losses) > 0) + 1]
+        if self._cursor is not None:
+            marks.append(Marker(self._cursor, "●", self.ink.accent))
+        return marks
 
     def _positions(self) -> Group | Text:
         """P(target) at each tracked position over the steps, a colour each, with a legend, the
         uniform guess 1/V, and ◆ where the learning rate or the optimizer changed."""
-        probs, ink = self._probs, self.ink
+        probs, ink, log = self._probs, self.ink, self.log_scale
         if probs.shape[0] < 2:
             return Text("Take a step: P(target) at each position is drawn here, one colour each.", style=ink.muted)
-        w, h = self.content_size.width, self.content_size.height
-        label_w = 8
-        width, height = max(w - label_w, 4), max(h - 2, 2)
-        series = [_scaled(probs[:, i], self.log_scale) for i in range(min(probs.shape[1], len(self._words)))]
-        if self.log_scale:  # whole decades, so the ticks are 1, 0.1, 0.01 ...
-            seen = np.concatenate([s[np.isfinite(s)] for s in series])
-            lo, hi = float(np.floor(min(seen.min(), np.log10(self._uniform)))), 0.0
-        else:
-            lo, hi = 0.0, 1.0
         keys = ["line", "val", "b1", "b2", "b3", "b4"]
-        layers = [
-            (braille_grid(s, width, height, lo, hi), self._readable(f"losscurve--{k}"))
-            for s, k in zip(series, keys, strict=False)
+        series = [
+            Series(scaled(probs[:, i], log), self._readable(f"losscurve--{k}"), f"P({word})")
+            for i, (word, k) in enumerate(zip(self._words[: probs.shape[1]], keys, strict=False))
         ]
-        ref_style = self._readable("losscurve--ref")
-        u = _scaled(np.array([self._uniform]), self.log_scale)[0]
-        refs = {int(round((hi - u) / (hi - lo) * (height - 1))): f"uniform 1/V = {self._uniform:.3g}"}
-        ticks = {0: fmt(1.0, 2), height - 1: fmt(10**lo if self.log_scale else lo, 2)}
-        if self.log_scale:  # a tick at every decade
-            for d in range(int(lo) + 1, 0):
-                ticks.setdefault(int(round((hi - d) / (hi - lo) * (height - 1))), f"1e{d}")
-        out = []
-        for i in range(height):
-            label = ticks.get(i, "")
-            t = Text(
-                label.rjust(label_w - 1)[: label_w - 1] + "┤" if label else " " * (label_w - 1) + "│", style=ink.muted
-            )
-            t.append_text(_row([(g[i], st) for g, st in layers], refs.get(i), ref_style))
-            out.append(t)
-        n = probs.shape[0]
-        foot = Text(" " * label_w + "step 0", style=ink.muted)
-        right = f"step {n - 1}"
-        foot.append(right.rjust(max(w - label_w - 6, len(right) + 1)))
-        for k in self._changes:  # the learning rate or optimizer changed here
-            x = label_w + int(round(k / max(n - 1, 1) * (width - 1)))
-            if x < len(foot):
-                foot = foot[:x] + Text("◆", style=ink.warn) + foot[x + 1 :]
-        out.append(foot)
-        key = Text(" " * label_w, no_wrap=True, overflow="ellipsis")
-        for word, (_, st) in zip(self._words, layers, strict=False):
-            key.append("━━ ", st)
-            key.append(f"P({word})  ", ink.text)
-        if len(self._changes):
-            key.append("◆ lr/optimizer changed", ink.muted)
-        out.append(key)
-        return Group(*out[-h:] if h > 0 else out)
+        lo, hi = 0.0, 1.0
+        if log:  # whole decades, so the ticks are 1, 0.1, 0.01 ...
+            seen = np.concatenate([s.values[np.isfinite(s.values)] for s in series])
+            lo, hi = float(np.floor(min(seen.min(), np.log10(self._uniform)))), 0.0
+        changed = ("◆ lr/optimizer changed", ink.muted) if len(self._changes) else None
+        chart = Chart(
+            series,
+            lo,
+            hi,
+            probs.shape[0],
+            log=log,
+            digits=2,
+            decades=True,
+            refs=[(f"uniform 1/V = {self._uniform:.3g}", self._uniform)],
+            ref_style=self._readable("losscurve--ref"),
+            markers=[Marker(int(k), "◆", ink.warn) for k in self._changes],  # the lr or optimizer changed here
+            legend=Legend(lead="", tail="  ", note=changed, clip=True),
+        )
+        return chart.render(self.content_size.width, self.content_size.height, ink)
 
     def _readable(self, component: str) -> Style:
         style = self.get_component_rich_style(component)
