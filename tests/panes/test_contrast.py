@@ -169,7 +169,11 @@ async def _play(app, pilot, scene: str) -> None:
     if SCENES[scene] is not None:
         await SCENES[scene](pilot)
     await app.workers.wait_for_complete()
-    await pilot.pause()
+    # a dialog composes, takes its colours from the theme, then paints: under load one turn of
+    # the loop was seen to leave the help dialog's keys in the colours they start with
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(3):
+        await pilot.pause()
 
 
 async def _in_theme(app, pilot, scene: str, theme: str) -> tuple[str, object]:
