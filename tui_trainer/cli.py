@@ -584,14 +584,14 @@ def serve_main(argv: Sequence[str]) -> int:
     return 0
 
 
-def build_app(args: argparse.Namespace, **extra):
-    """The ``TrainerApp`` the app options describe (validated first: ``UsageError``);
-    ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
+def build_app(args: argparse.Namespace, app_class: type | None = None, **extra):
+    """The ``TrainerApp`` (or ``app_class``, lesson mode's) the app options describe (validated
+    first: ``UsageError``); ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
     keys = _check_app_args(args)
     session = session_from_args(args, undo_memory=args.undo_memory * 2**20)
     from .app import TrainerApp  # Textual loads only when the app starts
 
-    return TrainerApp(
+    return (app_class or TrainerApp)(
         session,
         run_n=args.run_n,
         theme=args.theme,

@@ -35,7 +35,9 @@ def lesson_main(argv: Sequence[str]) -> int:
         if app_args.text is None and app_args.corpus is None:
             app_args.text = lesson.text
             app_args.corpus = None if lesson.corpus is None else str(lesson.corpus)
-        app = build_app(app_args, lesson=lesson)
+        from .lesson.app import LessonApp  # Textual loads only when the app starts
+
+        app = build_app(app_args, LessonApp, lesson=lesson)
     except (UsageError, LessonError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
