@@ -124,6 +124,7 @@ class TrainerApp(App[int]):
     # --- wiring ------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
+        """The debugger's main screen, the first on the stack (Textual asks once, at the start)."""
         self.main_screen = MainScreen(self.presenter, narrate.welcome(self.session), self.band())
         return self.main_screen
 

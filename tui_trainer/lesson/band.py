@@ -2,10 +2,10 @@
 
 The band sits above the narration and holds the focus, so every key reaches its bindings
 first (Textual checks bindings from the focused widget up to the app). It binds the lesson's
-own keys (Enter next, Backspace back, Esc free play) and every key the app binds; its
+own keys (Enter next, Backspace back, Esc free play) and every key the main screen binds; its
 ``check_action`` takes only the keys the lesson needs now (a question's answer, the key a scene
 waits for, which it notes and then passes on to the app's action) and leaves every other key to
-the app's own binding. That works the same for a real key, for Pilot and for a ``--keys`` script.
+the main screen's own binding. That works the same for a real key, for Pilot and for a ``--keys`` script.
 
 The app tells the band of each new frame (``FrameShown``); the band then shows its numbers
 again if anything it shows may have changed.

@@ -42,7 +42,8 @@ COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
 
 
 class MainScreen(Screen[None]):
-    """Status line, five panes, narration and footer (in lesson mode a caption band too)."""
+    """Status line, five panes, narration and footer (in lesson mode a caption band too). The app
+    makes it its default screen and composes ``widgets()`` into it (``TrainerApp.compose``)."""
 
     BINDINGS = bindings()
 
