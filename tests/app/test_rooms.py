@@ -105,7 +105,8 @@ def test_the_app_and_the_lesson_import_one_way():
     assert "tui_trainer.app" in graph["tui_trainer.lesson.band"]  # the lesson imports the app...
     for m in app_side:  # ...and nothing on the app's side imports the lesson's Textual code
         assert not graph[m] & lesson_side, (m, graph[m] & lesson_side)
-    # the lesson files' package loads no Textual (the command line checks a file before the app starts)
+    # the package itself loads only the lesson files' module (the command line checks a file before
+    # the app starts)
     assert graph["tui_trainer.lesson"] == {"tui_trainer.lesson.lessonfile"}
 
 

@@ -4,8 +4,9 @@
 - ``band``: the caption band that walks the learner through the scenes;
 - ``app``: ``LessonApp``, the debugger with the band.
 
-The lesson code imports the app, never the reverse. Importing this package loads no Textual:
-the command line reads and checks a lesson file before the app starts.
+The lesson code imports the app, never the reverse. Importing this package loads neither the
+app nor the band (only ``lessonfile``): the command line reads and checks a lesson file before
+the app starts.
 """
 
 from .lessonfile import (
