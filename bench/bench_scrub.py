@@ -62,7 +62,7 @@ async def measure(steps: int, presses: int = 40) -> dict[str, list[float]]:
                 times[name].append(time.perf_counter() - t0)
             # the work itself, on the UI thread: goto, then every pane's content (no Pilot in between)
             t0 = time.perf_counter()
-            app.action_scrub_step(-1 if i % 2 else 1)
+            app.main_screen.action_scrub_step(-1 if i % 2 else 1)
             times["the < action alone"].append(time.perf_counter() - t0)
             await pilot.pause()
     return times

@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import make_session
 from textual import events
 
-from tui_trainer.app import REFRESH_INTERVAL, TrainerApp
+from tui_trainer.app import TrainerApp
+from tui_trainer.runcontrol import REFRESH_INTERVAL
 
 #: Steps per run: about six seconds headless on this kind of machine (several key presses a run).
 STEPS = {"S": 100_000, "M": 300}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .keymap import CHARACTERS, script_tokens
 
 #: script token -> Textual key name (from the app's one key table), and backspace: lesson mode's
-#: "the scene before", bound by the lesson's caption band (tui_trainer/lesson_mode.py)
+#: "the scene before", bound by the lesson's caption band (tui_trainer/lesson/band.py)
 KEYS: dict[str, str] = {**script_tokens(), "backspace": "backspace"}
 
 #: every token, for the error message

@@ -163,6 +163,17 @@ def forked(session: Session, result: ActionResult) -> str:
     )
 
 
+def fork_problem(result: ActionResult) -> str:
+    """What is wrong with what the F form holds (``Session.check_fork``'s refusal), as the form says it."""
+    if result.code == "unknown_optimizer":
+        return f"unknown optimizer {result.detail!r}: sgd, momentum or adam"
+    if result.code == "bad_lr":
+        return f"the learning rate {result.value:g} {LR_PROBLEMS[result.detail]}"
+    if result.code == "unchanged":
+        return "that is what this branch uses: change the optimizer or the learning rate"
+    return f"fork: {result.code}"
+
+
 def _phase(session: Session) -> str:
     if session.phase == "backward":
         return "gradients fresh"

@@ -237,7 +237,7 @@ async def test_a_long_narration_is_shown_whole(size):
 
 @pytest.mark.slow
 async def test_step_counter_and_loss_stay_live_when_full_refreshes_are_slow(monkeypatch):
-    import tui_trainer.app as appmod
+    import tui_trainer.runcontrol as appmod
     from tui_trainer.widgets.status import StatusBar
 
     monkeypatch.setattr(appmod, "RUN_UI_SHARE", 1e-6)  # as if painting every pane were very slow
@@ -392,11 +392,11 @@ async def test_w_shows_samples_now_beside_earlier_ones():
         await pilot.press("escape", "8", "0", "r")
         await app.workers.wait_for_complete()
         await pilot.press("w", "t", "w")
-        assert [(x.step, x.temperature) for x in app.samples] == [(0, 1.0), (80, 1.0), (80, 0.5)]
+        assert [(x.step, x.temperature) for x in app.sampler.samples] == [(0, 1.0), (80, 1.0), (80, 0.5)]
         # the sample at step 80 is what core.generate writes with the same seed, step and count
         s = app.session
         expected = sample_words(s.model, s.data, [], 16, 1.0, None, np.random.default_rng((0, 80, 1)))
-        assert app.samples[1].words == tuple(expected)
+        assert app.sampler.samples[1].words == tuple(expected)
         shown = app.screen.query_one("#samples").render().plain
         assert "step     80  T 0.5" in shown and "step      0  T 1" in shown
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import app_from, files_written, narration
 
 from core.files import write_atomic
-from tui_trainer import app as app_module
 from tui_trainer import cli
+from tui_trainer import files as app_module
 from tui_trainer.app import TrainerApp
 
 

@@ -8,10 +8,11 @@ import pytest
 from conftest import ROOT
 from rich.table import Table
 
-from tui_trainer.app import LR_LADDER, TrainerApp
+from tui_trainer.app import TrainerApp
 from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, readme_keys
 from tui_trainer.keys import KEYS, parse_keys
 from tui_trainer.screens.help import HelpScreen
+from tui_trainer.screens.main import LR_LADDER, MainScreen
 
 README = ROOT / "README.md"
 
@@ -28,10 +29,10 @@ def test_no_key_is_bound_twice():
 def test_the_apps_bindings_are_the_tables():
     # every key of every entry, bound to its action; in the footer, with its label, if it has one
     table = [(n, k.action, bool(k.label), k.label or e.help) for e in KEYMAP for k in e.keys for n in k.names()]
-    got = [(n, b.action, b.show, b.description) for b in TrainerApp.BINDINGS for n in b.key.split(",")]
+    got = [(n, b.action, b.show, b.description) for b in MainScreen.BINDINGS for n in b.key.split(",")]
     assert got == table
     # the footer: the lesson's phase keys first, in the order the table gives
-    assert [b.key for b in TrainerApp.BINDINGS if b.show] == [
+    assert [b.key for b in MainScreen.BINDINGS if b.show] == [
         "f", "b", "u", "s", "r", "space", "z", "o", "left_square_bracket", "right_square_bracket",
         "question_mark", "q",
     ]  # fmt: skip
@@ -41,7 +42,7 @@ def test_every_action_exists_and_has_a_rule():
     for e in KEYMAP:
         for k in e.keys:
             name = k.action.split("(")[0]
-            assert callable(getattr(TrainerApp, f"action_{name}", None)), name
+            assert callable(getattr(MainScreen, f"action_{name}", None)), name
             assert WHEN[name] == e.when
 
 

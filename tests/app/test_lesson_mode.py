@@ -15,7 +15,8 @@ from tui_trainer.app import TrainerApp
 from tui_trainer.cli import main
 from tui_trainer.keys import KEYS
 from tui_trainer.lesson import BUNDLED, PLACEHOLDERS, TOTAL_AT, LessonError, load_lesson, placeholders_in
-from tui_trainer.lesson_mode import LessonBand
+from tui_trainer.lesson.app import LessonApp
+from tui_trainer.lesson.band import LessonBand
 from tui_trainer.widgets.context import ContextPane
 from tui_trainer.widgets.gradients import GradientPane
 from tui_trainer.widgets.logits import LogitsPane
@@ -162,7 +163,7 @@ async def _close_screens(app, pilot) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", ["right", "wrong"])
 async def test_play_every_scene(answers):
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -208,7 +209,7 @@ async def test_play_every_scene(answers):
 
 @pytest.mark.slow
 async def test_a_question_comes_before_its_reveal():
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -237,7 +238,7 @@ def state_of(s: Session) -> tuple:
 
 @pytest.mark.slow
 async def test_back_and_forward_again_are_bit_identical():
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -280,7 +281,7 @@ def test_a_changed_state_is_detected():
 
 
 async def test_escape_leaves_lesson_mode_and_keeps_the_model():
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         for key in ("enter", "enter", "f", "enter"):
@@ -299,7 +300,7 @@ async def test_escape_leaves_lesson_mode_and_keeps_the_model():
 
 
 async def test_space_and_right_go_on_only_where_unambiguous():
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -322,9 +323,9 @@ async def test_a_key_script_drives_the_lesson():
     from tui_trainer.keys import parse_script
 
     keys = parse_script("enter enter f enter enter right right right enter backspace")
-    app = TrainerApp(lesson=LESSON, keys=keys)
+    app = LessonApp(lesson=LESSON, keys=keys)
     async with app.run_test(size=(120, 36)) as pilot:
-        while app.script_playing:
+        while app.player.playing:
             await pilot.pause(0.05)
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -337,7 +338,7 @@ async def test_a_teachers_lesson_on_another_text():
     lesson = load_lesson(DATA / "teacher_lesson.toml")
     assert len(lesson.scenes) == 5 and lesson.text is not None
     session = Session.create(text=lesson.text)
-    app = TrainerApp(session, lesson=lesson)
+    app = LessonApp(session, lesson=lesson)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -455,7 +456,7 @@ def test_the_bundled_lesson_follows_the_lessons_sections():
 
 async def test_backspace_after_loading_a_checkpoint_says_why_not(tmp_path):
     """C replaces the session: the scenes recorded before it are on the old one's timeline."""
-    app = TrainerApp(lesson=LESSON, output_dir=tmp_path)
+    app = LessonApp(lesson=LESSON, output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
@@ -474,7 +475,7 @@ async def test_help_lists_the_lesson_keys_first_only_in_lesson_mode():
     from rich.table import Table
 
     from tui_trainer.keymap import KEYMAP
-    from tui_trainer.lesson_mode import LESSON_KEYS
+    from tui_trainer.lesson.band import LESSON_KEYS
     from tui_trainer.screens.help import HelpScreen
 
     def rows(app) -> list[str]:
@@ -482,7 +483,7 @@ async def test_help_lists_the_lesson_keys_first_only_in_lesson_mode():
         assert isinstance(table, Table)
         return list(table.columns[0].cells)
 
-    app = TrainerApp(lesson=LESSON)
+    app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()

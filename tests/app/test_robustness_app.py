@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from core import BACKWARD, FORWARD, Session
-from tui_trainer.app import MIN_HEIGHT, MIN_WIDTH, TrainerApp
+from tui_trainer.app import TrainerApp
 from tui_trainer.screens.help import HelpScreen
+from tui_trainer.screens.main import MIN_HEIGHT, MIN_WIDTH
 from tui_trainer.widgets.softmax import SoftmaxPane
 
 NON_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)

@@ -6,10 +6,10 @@ Update only for an intended change, after looking at the new SVGs:
 
 import pytest
 
-from tui_trainer.app import TrainerApp
 from tui_trainer.keys import KEYS
 from tui_trainer.lesson import BUNDLED, load_lesson
-from tui_trainer.lesson_mode import LessonBand
+from tui_trainer.lesson.app import LessonApp
+from tui_trainer.lesson.band import LessonBand
 
 
 async def _settle(pilot):
@@ -67,4 +67,4 @@ SCENES = {
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_lesson_snapshot(snap_compare, scene):
     size, before = SCENES[scene]
-    assert snap_compare(TrainerApp(lesson=load_lesson(BUNDLED)), terminal_size=size, run_before=before)
+    assert snap_compare(LessonApp(lesson=load_lesson(BUNDLED)), terminal_size=size, run_before=before)

@@ -107,7 +107,7 @@ async def test_key_script_plays_waits_for_runs_and_exits():
     assert app.return_code == 0
     # f b u is step 1, the run 50 more, z undoes the run's last step: the run finished before z
     assert s.step == 50 and len(s.history) == 51
-    assert not app.script_playing
+    assert not app.player.playing
 
 
 @pytest.fixture
@@ -174,7 +174,7 @@ async def test_key_delay_is_used(monkeypatch):
             t = 0
         return await real_sleep(t, *a, **k)
 
-    monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("tui_trainer.player.asyncio.sleep", fake_sleep)
     app = app_from(["--keys", "f 12r", "--key-delay", "0.25", "--exit-after"])
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()
@@ -195,7 +195,7 @@ async def test_pause_token_sleeps_that_long(monkeypatch):
             t = 0
         return await real_sleep(t, *a, **k)
 
-    monkeypatch.setattr("tui_trainer.app.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("tui_trainer.player.asyncio.sleep", fake_sleep)
     app = app_from(["--keys", "f pause:2.5 s pause:1", "--exit-after"])
     async with app.run_test(size=(120, 36)):
         await app.workers.wait_for_complete()
@@ -208,7 +208,7 @@ async def test_wait_token_waits_for_the_presenter_and_the_key_does_nothing_else(
     async with app.run_test(size=(120, 36)) as pilot:
         for _ in range(5):
             await pilot.pause(0.02)
-        assert app.session.step == 0 and app.script_playing
+        assert app.session.step == 0 and app.player.playing
         assert "next" in str(app.query_one("#status").render())
         await pilot.press(key)
         await app.workers.wait_for_complete()

@@ -73,14 +73,14 @@ def check_app_args(args: argparse.Namespace) -> list[Beat]:
         raise UsageError(str(e)) from None
 
 
-def build_app(args: argparse.Namespace, **extra) -> TrainerApp:
-    """The ``TrainerApp`` the app options describe (validated first: ``UsageError``);
-    ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
+def build_app(args: argparse.Namespace, app_class: type[TrainerApp] | None = None, **extra) -> TrainerApp:
+    """The ``TrainerApp`` (or ``app_class``: lesson mode's) the app options describe (validated
+    first: ``UsageError``); ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
     keys = check_app_args(args)
     session = session_from_args(args, undo_memory=args.undo_memory * 2**20)
     from ..app import TrainerApp  # Textual loads only when the app starts
 
-    return TrainerApp(
+    return (app_class or TrainerApp)(
         session,
         run_n=args.run_n,
         theme=args.theme,

@@ -42,6 +42,8 @@ def run(line: CommandLine) -> TrainerApp:
         if app_args.text is None and app_args.corpus is None:
             app_args.text = lesson.text
             app_args.corpus = None if lesson.corpus is None else str(lesson.corpus)
-        return build_app(app_args, lesson=lesson)
+        from ..lesson.app import LessonApp  # Textual loads only when the app starts
+
+        return build_app(app_args, LessonApp, lesson=lesson)
     except LessonError as e:
         raise UsageError(str(e)) from None

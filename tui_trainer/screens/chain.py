@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -72,14 +73,16 @@ def render_chain(view: ChainView, ink: Palette) -> Text:
 class ChainRuleScreen(Dialog[None]):
     """The chain rule for one weight; n: the next largest gradient; a name and enter: that weight."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("n", "app.chain_next", "Next weight")]
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("n", "next_weight", "Next weight")]
     DEFAULT_CSS = """
     ChainRuleScreen > VerticalScroll { width: 90%; max-width: 130; height: 85%; }
     """
 
-    def __init__(self, view: ChainView) -> None:
+    def __init__(self, view: ChainView, next_weight: Callable[[], None], weight: Callable[[str], None]) -> None:
         super().__init__()
         self._view, self._error = view, ""
+        #: n and a typed name: what the app does for them (it then calls ``show``)
+        self._next_weight, self._weight = next_weight, weight
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog") as v:
@@ -103,4 +106,7 @@ class ChainRuleScreen(Dialog[None]):
         self.set_focus(None)  # n works at once; tab goes to the name field
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.app.show_chain_for(event.value)
+        self._weight(event.value)
+
+    def action_next_weight(self) -> None:
+        self._next_weight()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -54,17 +55,31 @@ class SamplesScreen(Dialog[None]):
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close"),
-        Binding("w", "app.sample", "Another sample"),
-        Binding("t", "app.sample_temperature", "Temperature"),
+        Binding("w", "another", "Another sample"),
+        Binding("t", "temperature", "Temperature"),
     ]
 
     DEFAULT_CSS = """
     SamplesScreen > VerticalScroll { width: 90%; max-width: 120; height: 80%; }
     """
 
-    def __init__(self, samples: list[Sample], temperature: float) -> None:
+    def __init__(
+        self, samples: list[Sample], temperature: float, another: Callable[[], None], hotter: Callable[[], None]
+    ) -> None:
         super().__init__()
         self._samples, self._temperature = samples, temperature
+        #: w and t: what the app does for them (it then calls ``show``)
+        self._another, self._hotter = another, hotter
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # w here is the app's w (a sample needs the panes on screen): the app's rules say
+        return self.app.check_action("sample", parameters) if action == "another" else True
+
+    def action_another(self) -> None:
+        self._another()
+
+    def action_temperature(self) -> None:
+        self._hotter()
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog") as v:

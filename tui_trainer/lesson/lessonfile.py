@@ -26,10 +26,10 @@ import numpy as np
 from core import Session, perplexity
 from core.readout import baselines, n_positions, parameter_summary, position_info, softmax_steps
 
-from .keys import KEYS, KeyScriptError, parse_script
+from ..keys import KEYS, KeyScriptError, parse_script
 
 #: The bundled lesson (``tui-trainer lesson`` without ``--file``).
-BUNDLED = Path(__file__).parent / "lessons" / "lesson.toml"
+BUNDLED = Path(__file__).parent.parent / "lessons" / "lesson.toml"
 
 #: Every placeholder a caption, question or reason may use, with what it shows (README, errors).
 PLACEHOLDERS: dict[str, str] = {
@@ -300,7 +300,7 @@ class Values(dict):
         m = TOTAL_AT.fullmatch(key)
         if m is None:
             raise KeyError(key)
-        from .widgets.base import fmt
+        from ..widgets.base import fmt
 
         k = int(m.group(1))
         return fmt(float(self._totals[k]), 4) if k < len(self._totals) else MISSING
@@ -309,7 +309,7 @@ class Values(dict):
 def placeholder_values(session: Session, position: int) -> Values:
     """Every placeholder's text for the session's current state at the selected ``position``,
     formatted as the pane that shows the number formats it (call with the session's lock held)."""
-    from .widgets.base import fmt, fmt_big  # the panes' own formats (Textual loads only here)
+    from ..widgets.base import fmt, fmt_big  # the panes' own formats (Textual loads only here)
 
     s = session
     v: dict[str, str] = {

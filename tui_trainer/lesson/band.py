@@ -2,13 +2,16 @@
 
 The band sits above the narration and holds the focus, so every key reaches its bindings
 first (Textual checks bindings from the focused widget up to the app). It binds the lesson's
-own keys (Enter next, Backspace back, Esc free play) and every key the app binds; its
+own keys (Enter next, Backspace back, Esc free play) and every key the main screen binds; its
 ``check_action`` takes only the keys the lesson needs now (a question's answer, the key a scene
 waits for, which it notes and then passes on to the app's action) and leaves every other key to
-the app's own binding. That works the same for a real key, for Pilot and for a ``--keys`` script.
+the main screen's own binding. That works the same for a real key, for Pilot and for a ``--keys`` script.
+
+The app tells the band of each new frame (``FrameShown``); the band then shows its numbers
+again if anything it shows may have changed.
 
 Each scene's state is recorded on entry as a timeline position (branch + position) with the
-few view settings around it; Backspace goes back there through ``Session.goto_position``,
+screen's view of it (one ``ViewState``); Backspace goes back there through ``Session.goto_position``,
 which rebuilds the state exactly. Going forward again from the state a scene was left in
 returns to the very state recorded for the next scene (no copy, no new branch).
 """
@@ -23,14 +26,14 @@ from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
 
-from .app import TrainerApp
-from .keys import KEYS
-from .lesson import Lesson, Scene, fill_caption, placeholder_values
-from .palette import palette
-from .widgets.losscurve import LossPane
+from ..app import FrameShown, TrainerApp
+from ..keymap import bindings
+from ..keys import KEYS
+from ..palette import palette
+from ..viewstate import ViewState
+from ..widgets.losscurve import LossPane
+from .lessonfile import Lesson, Scene, fill_caption, placeholder_values
 
-#: How often the band re-reads the state (a run changes the numbers while it goes).
-POLL_INTERVAL = 0.1
 #: Textual key -> how the band writes it for a learner
 _SHOWN = {"plus": "+", "minus": "−", "right": "→", "left": "←", "space": "Space", "escape": "Esc"}
 _TOKEN = {v: k for k, v in KEYS.items() if len(k) == 1}
@@ -44,7 +47,7 @@ def shown(key: str) -> str:
 def _app_bindings() -> list[tuple[str, Binding]]:
     """(key, the app's binding) for every key the app binds, in the app's order."""
     out = []
-    for b in TrainerApp.BINDINGS:
+    for b in bindings():
         if isinstance(b, Binding):
             out += [(k.strip(), b) for k in b.key.split(",")]
     return out
@@ -92,13 +95,11 @@ def _band_bindings() -> list[Binding]:
 
 @dataclass(frozen=True)
 class Mark:
-    """Where a scene starts: its timeline position and the view around it."""
+    """Where a scene starts: its timeline position and the screen's view of it."""
 
     branch: int
     position: int
-    selected: int  # the selected prediction position
-    loss_view: tuple[bool, bool, bool]  # the loss pane's log_scale, show_positions, show_table
-    view: str
+    view: ViewState
     session: int  # id() of the session it belongs to (C loads a checkpoint as another session)
 
 
@@ -172,19 +173,23 @@ class LessonBand(Static):
 
     def on_mount(self) -> None:
         self.focus()
-        self.set_interval(POLL_INTERVAL, self._poll)
+        self.trainer.watch_frames(self)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.show_scene())  # its colours
         self.playing = True
         self._go(0)
 
     def on_unmount(self) -> None:
+        self.trainer.watch_frames(self, False)
         self.app.theme_changed_signal.unsubscribe(self)  # (its callback holds the band)
 
-    def _poll(self) -> None:
+    def _now(self) -> tuple:
+        """What the band's numbers depend on, besides the scene (a run changes it as it goes)."""
         app, s = self.trainer, self.trainer.session
         pane = app.query_one(LossPane)
-        sig = (id(s), s.branch, s.position, s.step, app.position, app.running, pane.show_table, pane.show_positions)
-        if sig != self._signature:
+        return (id(s), s.branch, s.position, s.step, app.position, app.running, pane.show_table, pane.show_positions)
+
+    def on_frame_shown(self, _message: FrameShown) -> None:
+        if self._now() != self._signature:
             self.show_scene()
 
     # --- keys ----------------------------------------------------------------------------
@@ -217,7 +222,7 @@ class LessonBand(Static):
         are played here, awaited: a key script (or a key typed meanwhile) goes on after them."""
         app = self.trainer
         if self.playing:  # the scene's own keys are being played: a key now would interleave with them
-            if not app.script_playing:
+            if not app.player.playing:
                 app.bell()
                 return
             # a key script's next key waits for them (it runs in its own task: waiting here
@@ -325,16 +330,8 @@ class LessonBand(Static):
                 self.show_scene()
                 for key in self.scene.entry_keys:
                     await self._press(key)
-                app, s = self.trainer, self.trainer.session
-                pane = app.query_one(LossPane)
-                self.marks[i] = Mark(
-                    s.branch,
-                    s.position,
-                    app.position,
-                    (pane.log_scale, pane.show_positions, pane.show_table),
-                    app.view,
-                    id(s),
-                )
+                s = self.trainer.session
+                self.marks[i] = Mark(s.branch, s.position, self.trainer.view_state(), id(s))
         finally:
             self.playing = False
         self.show_scene()
@@ -360,21 +357,14 @@ class LessonBand(Static):
         action = next((b.action for k, b in _app_bindings() if k == key), None)
         if action is None:
             return
-        await app.run_action(action)
+        await app.run_action(action, app.main_screen)
         while wait_for_run and app.running:
             await asyncio.sleep(0.01)
         await asyncio.sleep(0)  # let the run's last refresh land
 
     def _restore(self, mark: Mark) -> None:
-        app = self.trainer
-        s = app.session
-        s.goto_position(mark.position, branch=mark.branch)
-        app.position = mark.selected
-        app.count = ""
-        pane = app.query_one(LossPane)
-        pane.log_scale, pane.show_positions, pane.show_table = mark.loss_view
-        app.follow(mark.view)  # the pane shown in the compact and presenter layouts
-        app.refresh_panes()
+        self.trainer.session.goto_position(mark.position, branch=mark.branch)
+        self.trainer.show_view(mark.view)
 
     def _highlight(self) -> None:
         app = self.trainer
@@ -382,7 +372,7 @@ class LessonBand(Static):
             pane.set_class(pane.id in self.scene.panes, "lesson-focus")
         shown_panes = [p for p in self.scene.panes if p != "context"]
         if shown_panes:
-            app.follow(shown_panes[0])  # the compact and presenter layouts show the pane it is about
+            app.main_screen.follow(shown_panes[0])  # the compact and presenter layouts show the pane it is about
             app.refresh_panes()
 
     def leave(self) -> None:
@@ -405,17 +395,7 @@ class LessonBand(Static):
         ink = palette(self)
         with s.lock:
             values = placeholder_values(s, app.position)
-            pane = app.query_one(LossPane)
-            self._signature = (
-                id(s),
-                s.branch,
-                s.position,
-                s.step,
-                app.position,
-                app.running,
-                pane.show_table,
-                pane.show_positions,
-            )
+            self._signature = self._now()
         self.caption_text = fill_caption(scene.caption, values)
         self.border_title = f"Lesson {self.index + 1}/{len(self.lesson.scenes)} · {scene.label}"
         self.border_subtitle = "⏎ next · ⌫ back · esc free play"

@@ -1,0 +1,76 @@
+"""x: the chain rule for one weight, its gradient term by term beside a nudge probe (after b);
+n in that view: the next largest gradient; a weight's name typed there: that weight."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import App
+
+from core import BACKWARD
+from core.readout import chain_terms, nudge_probe, top_k_abs
+
+from .screens.chain import ChainRuleScreen, ChainView, parse_weight
+
+#: The view cycles through this many of the largest gradients; the probe's nudge.
+CHAIN_TOP, NUDGE = 8, 1e-4
+
+
+class ChainRule:
+    """Which of the largest gradients the view shows, and its text."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._rank = 0
+        self._view: ChainView | None = None
+
+    def open(self) -> None:
+        """x: the weight with the largest gradient (b first, if needed)."""
+        if self.app.session.phase != BACKWARD:
+            self.app.say("The chain rule needs fresh gradients: press b first, then x.")
+            return
+        self._rank = 0
+        self._show(*self._weight(0))
+
+    def next(self) -> None:
+        self._rank = (self._rank + 1) % CHAIN_TOP
+        self._show(*self._weight(self._rank))
+
+    def show_for(self, text: str) -> None:
+        """A weight typed in the chain-rule view, e.g. output.W[8,1]."""
+        model = self.app.session.model
+        try:
+            name, index = parse_weight(text)
+            shape = model.slices[name][1] if name in model.slices else None
+            if shape is None:
+                raise ValueError(f"no tensor {name!r}: {', '.join(model.slices)}")
+            if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
+                raise ValueError(f"{name} has shape {'×'.join(map(str, shape))}: {text!r} is outside it")
+        except ValueError as e:
+            if isinstance(self.app.screen, ChainRuleScreen):
+                self.app.screen.show(self._view, str(e))
+            return
+        self._show(name, index)
+
+    def _weight(self, rank: int) -> tuple[str, tuple[int, ...]]:
+        """The weight with the ``rank``-th largest |gradient|."""
+        s = self.app.session
+        flat = top_k_abs(s.backward_result.grads, rank + 1)[rank]
+        for name, (sl, shape) in s.model.slices.items():
+            if sl.start <= flat < sl.stop:
+                return name, tuple(int(v) for v in np.unravel_index(flat - sl.start, shape))
+        raise AssertionError(flat)
+
+    def _show(self, name: str, index: tuple[int, ...]) -> None:
+        s = self.app.session
+        with s.lock:
+            c = chain_terms(s, name, index)
+            sl, shape = s.model.slices[name]
+            flat = sl.start + int(np.ravel_multi_index(index, shape))
+            probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
+            f = s.forward_result
+            words = [s.data.target_word(int(p)) for p in f.positions]
+        self._view = ChainView(c, words, probe)
+        if isinstance(self.app.screen, ChainRuleScreen):
+            self.app.screen.show(self._view)
+        else:
+            self.app.push_screen(ChainRuleScreen(self._view, self.next, self.show_for))

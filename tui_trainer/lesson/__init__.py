@@ -1,0 +1,42 @@
+"""Lesson mode (``tui-trainer lesson``): lesson files, the lesson app and its caption band.
+
+- ``lessonfile``: parsing and checking a lesson file, and the numbers its captions show (no Textual);
+- ``band``: the caption band that walks the learner through the scenes;
+- ``app``: ``LessonApp``, the debugger with the band.
+
+The lesson code imports the app, never the reverse. Importing this package loads neither the
+app nor the band (only ``lessonfile``): the command line reads and checks a lesson file before
+the app starts.
+"""
+
+from .lessonfile import (
+    BUNDLED,
+    PANES,
+    PLACEHOLDERS,
+    TOTAL_AT,
+    Lesson,
+    LessonError,
+    Question,
+    Scene,
+    check_placeholders,
+    fill_caption,
+    load_lesson,
+    placeholder_values,
+    placeholders_in,
+)
+
+__all__ = [
+    "BUNDLED",
+    "PANES",
+    "PLACEHOLDERS",
+    "TOTAL_AT",
+    "Lesson",
+    "LessonError",
+    "Question",
+    "Scene",
+    "check_placeholders",
+    "fill_caption",
+    "load_lesson",
+    "placeholder_values",
+    "placeholders_in",
+]
