@@ -71,14 +71,12 @@ def sample(
     stopping after ``<EOS>``. Deterministic for a given ``rng`` state."""
     check_sampling(temperature, top_k, max_words)
     rng = rng if rng is not None else np.random.default_rng(0)
-    v, k = data.vocab, data.context_size
+    v = data.vocab
     bos = v.id(BOS)
-    ctx = [bos] * k + list(prompt or [])
+    sentence = [bos, *(prompt or [])]
     out: list[Word] = []
-    dummy = np.zeros(1, dtype=np.intp)
     for _ in range(max_words):
-        window = np.array([ctx[-k:]], dtype=np.intp)  # (1, k): what the model reads
-        logits = model.forward(window, dummy).logits[0].astype(np.float64)  # (V,)
+        logits = model.next_logits(data, sentence).astype(np.float64)  # (V,): what it predicts next
         logits[bos] = -np.inf  # never a next word
         p1 = softmax(logits)
         pt = softmax(logits / temperature)
@@ -90,5 +88,5 @@ def sample(
         out.append(Word(v.tokens[j], float(pt[j]), float(p1[j])))
         if v.tokens[j] == EOS:
             break
-        ctx.append(j)
+        sentence.append(j)
     return out

@@ -3,7 +3,6 @@ n in that view: the next largest gradient; a weight's name typed there: that wei
 
 from __future__ import annotations
 
-import numpy as np
 from textual.app import App
 
 from core import BACKWARD
@@ -37,12 +36,12 @@ class ChainRule:
 
     def show_for(self, text: str) -> None:
         """A weight typed in the chain-rule view, e.g. output.W[8,1]."""
-        model = self.app.session.model
+        shapes = self.app.session.model.tensors.shapes
         try:
             name, index = parse_weight(text)
-            shape = model.slices[name][1] if name in model.slices else None
+            shape = shapes.get(name)
             if shape is None:
-                raise ValueError(f"no tensor {name!r}: {', '.join(model.slices)}")
+                raise ValueError(f"no tensor {name!r}: {', '.join(shapes)}")
             if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape, strict=True)):
                 raise ValueError(f"{name} has shape {'×'.join(map(str, shape))}: {text!r} is outside it")
         except ValueError as e:
@@ -54,18 +53,13 @@ class ChainRule:
     def _weight(self, rank: int) -> tuple[str, tuple[int, ...]]:
         """The weight with the ``rank``-th largest |gradient|."""
         s = self.app.session
-        flat = top_k_abs(s.backward_result.grads, rank + 1)[rank]
-        for name, (sl, shape) in s.model.slices.items():
-            if sl.start <= flat < sl.stop:
-                return name, tuple(int(v) for v in np.unravel_index(flat - sl.start, shape))
-        raise AssertionError(flat)
+        return s.model.tensors.locate(top_k_abs(s.backward_result.grads, rank + 1)[rank])
 
     def _show(self, name: str, index: tuple[int, ...]) -> None:
         s = self.app.session
         with s.lock:
             c = chain_terms(s, name, index)
-            sl, shape = s.model.slices[name]
-            flat = sl.start + int(np.ravel_multi_index(index, shape))
+            flat = s.model.tensors.flat_index(name, index)
             probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
             f = s.forward_result
             words = [s.data.target_word(int(p)) for p in f.positions]

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from core.config import SessionConfig
 from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
-from core.models import ModelConfig
+from core.models import MODELS
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
 #: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.
@@ -142,14 +143,15 @@ def load_dataset(
     return data
 
 
-def check_model_size(vocab_size: int, context: int, embed: int, hidden1: int, hidden2: int) -> int:
-    """The model's parameter count, or ``InputError`` if it is beyond ``MAX_PARAMETERS``."""
-    shapes = ModelConfig(vocab_size, context, embed, hidden1, hidden2).shapes()
+def check_model_size(config: SessionConfig, vocab_size: int, context: int) -> int:
+    """The parameter count of the model ``config`` describes, or ``InputError`` if it is beyond
+    ``MAX_PARAMETERS`` (checked before anything is allocated)."""
+    shapes = MODELS[config.model].shapes_for(config, vocab_size, context)
     n = sum(math.prod(sh) for sh in shapes.values())
     if n > MAX_PARAMETERS:
+        sizes = ", ".join(f"{name} {'×'.join(map(str, sh))}" for name, sh in shapes.items() if math.prod(sh) * 10 >= n)
         raise InputError(
-            f"the model would have {n:,} parameters (vocabulary {vocab_size:,}, context {context}, "
-            f"embed {embed}, hidden {hidden1}/{hidden2}); the limit is {MAX_PARAMETERS:,}: "
-            "use smaller --embed/--hidden/--context or a smaller vocabulary"
+            f"the model would have {n:,} parameters (vocabulary {vocab_size:,}, context {context}; {sizes}); "
+            f"the limit is {MAX_PARAMETERS:,}: use a smaller model (--embed, --hidden, --context) or vocabulary"
         )
     return n

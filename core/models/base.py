@@ -198,6 +198,11 @@ class LanguageModel(ABC):
 
     @classmethod
     @abstractmethod
+    def shapes_for(cls, settings: Any, vocab_size: int, context: int) -> dict[str, tuple[int, ...]]:
+        """The tensors ``build`` would make, without making them (to refuse a model too large)."""
+
+    @classmethod
+    @abstractmethod
     def build(cls, settings: Any, vocab_size: int, context: int) -> LanguageModel:
         """The model a session's settings (``core.config.SessionConfig``: sizes, dtype, seed)
         describe for data of ``vocab_size`` tokens and ``context`` positions of input."""
@@ -213,6 +218,13 @@ class LanguageModel(ABC):
         if idx is None:  # every position, in order: no need to gather them
             return self.forward(data.contexts, data.targets)
         return self.forward(data.contexts[idx], data.targets[idx])
+
+    def next_logits(self, data: Any, sentence: list[int]) -> np.ndarray:
+        """The logits of the token after ``sentence`` (ids, ``<BOS>`` first), read as training reads
+        a position: its last ``data.context_size`` tokens, ``<BOS>`` padding the start."""
+        k = data.context_size
+        window = np.array([([sentence[0]] * k + sentence)[-k:]], dtype=np.intp)  # (1, k)
+        return self.forward(window, np.zeros(1, dtype=np.intp)).logits[0]
 
     def sample_batch(self, n_positions: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` of ``n_positions`` dataset positions to train on, sorted (a transformer would

@@ -83,11 +83,18 @@ class MLPLanguageModel(LanguageModel):
         self._rows: np.ndarray = np.arange(0)  # 0..N-1, kept to pick each row's target
         self.init(seed)
 
+    @staticmethod
+    def _config(settings: Any, vocab_size: int, context: int) -> ModelConfig:
+        return ModelConfig(vocab_size, context, settings.embed_dim, settings.hidden1, settings.hidden2, settings.dtype)
+
+    @classmethod
+    def shapes_for(cls, settings: Any, vocab_size: int, context: int) -> dict[str, tuple[int, ...]]:
+        return cls._config(settings, vocab_size, context).shapes()
+
     @classmethod
     def build(cls, settings: Any, vocab_size: int, context: int) -> MLPLanguageModel:
         """The model a session's settings (``SessionConfig``) describe for this data."""
-        mc = ModelConfig(vocab_size, context, settings.embed_dim, settings.hidden1, settings.hidden2, settings.dtype)
-        return cls(mc, seed=settings.seed)
+        return cls(cls._config(settings, vocab_size, context), seed=settings.seed)
 
     # --- parameters -------------------------------------------------------------
 

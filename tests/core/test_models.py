@@ -44,6 +44,10 @@ class Bigram(LanguageModel):
         self.init(seed)
 
     @classmethod
+    def shapes_for(cls, settings: Any, vocab_size: int, context: int) -> dict[str, tuple[int, ...]]:
+        return {"table": (vocab_size, vocab_size)}
+
+    @classmethod
     def build(cls, settings: Any, vocab_size: int, context: int) -> Bigram:
         return cls(BigramConfig(vocab_size, settings.dtype), settings.seed)
 

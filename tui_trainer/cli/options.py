@@ -6,6 +6,7 @@ import argparse
 
 from core import OPTIMIZERS
 from core.config import FLOAT32_VOCAB
+from core.models import MODELS
 
 from ..inputs import non_negative_int, positive_float, positive_int
 from .values import learning_rate, learning_rates, optimizer_names, val_fraction
@@ -62,6 +63,12 @@ def _add_data_options(d) -> None:
 
 
 def _add_model_options(m) -> None:
+    m.add_argument(
+        "--model",
+        choices=tuple(MODELS),
+        default="mlp",
+        help="the model: mlp, the lesson's feed-forward model (default)",
+    )
     m.add_argument("--context", type=positive_int, default=4, metavar="K", help="tokens of context (default 4)")
     m.add_argument("--embed", type=positive_int, default=8, metavar="D", help="embedding size (default 8)")
     m.add_argument("--hidden", type=positive_int, default=16, metavar="H", help="layer1 width (default 16)")

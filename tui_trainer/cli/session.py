@@ -29,29 +29,27 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
         data = load_dataset(text, vocab, args.context, args.eos, args.unk)
-        check_model_size(len(data.vocab), args.context, args.embed, args.hidden, args.hidden2 or args.hidden)
-        return Session.create(
-            SessionConfig(
-                text=text,
-                vocab=vocab,
-                add_eos=args.eos,
-                unk=args.unk,
-                context=args.context,
-                embed_dim=args.embed,
-                hidden1=args.hidden,
-                hidden2=args.hidden2 or args.hidden,
-                dtype=auto_dtype(len(data.vocab)) if args.dtype == "auto" else args.dtype,
-                optimizer=args.optimizer,
-                lr=args.lr,
-                clip=args.clip,
-                seed=args.seed,
-                batch_positions=args.batch_positions,
-                reduction=args.reduction,
-                val_fraction=args.val_fraction,
-            ),
-            data=data,
-            **overrides,
+        config = SessionConfig(
+            text=text,
+            vocab=vocab,
+            add_eos=args.eos,
+            unk=args.unk,
+            model=args.model,
+            context=args.context,
+            embed_dim=args.embed,
+            hidden1=args.hidden,
+            hidden2=args.hidden2 or args.hidden,
+            dtype=auto_dtype(len(data.vocab)) if args.dtype == "auto" else args.dtype,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            clip=args.clip,
+            seed=args.seed,
+            batch_positions=args.batch_positions,
+            reduction=args.reduction,
+            val_fraction=args.val_fraction,
         )
+        check_model_size(config, len(data.vocab), data.context_size)
+        return Session.create(config, data=data, **overrides)
     except (InputError, VocabError, ValueError) as e:
         raise UsageError(str(e)) from None
     except MemoryError:
