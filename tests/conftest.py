@@ -44,6 +44,8 @@ def pytest_unconfigure(config) -> None:
 #: the project's root, and the tests' own data files
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
+#: emoji (a ZWJ family, a skin tone, a variation selector) and CJK: wide characters, one word each
+EMOJI_TEXT = "I love 🍕 and 日本語 text!\nThe 👩\u200d👩\u200d👧 family likes 👍🏽 and ❤️ a lot."
 
 
 def snapshot_file(test_file: Path, test_name: str) -> Path:

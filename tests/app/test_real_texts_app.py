@@ -1,6 +1,8 @@
 """Real texts in the app (moved from tests/core/test_real_texts.py): the context pane shows the
 model's true window, and with sampled batches the progress table heads its columns with the
-tracked words."""
+tracked words; wide characters never break a pane."""
+
+from conftest import EMOJI_TEXT
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -29,3 +31,17 @@ async def test_progress_table_heads_columns_with_the_tracked_words():
         await pilot.pause()
         table = app.query_one(LossPane)._table()
         assert [c.header for c in table.columns][1:5] == ["P(we)", "P(love)", "P(deep)", "P(learning)"]
+
+
+async def test_wide_characters_never_break_a_pane():
+    from rich.cells import cell_len
+
+    app = TrainerApp(Session.create(text=EMOJI_TEXT))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "right", "right", "b")
+        await pilot.pause()
+        for pane in app.query("#main > Pane"):
+            width = pane.content_size.width
+            lines = app.console.render_lines(pane.render(), app.console.options.update_width(width))
+            for line in lines:
+                assert sum(cell_len(seg.text) for seg in line) <= width, pane.id

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import EMOJI_TEXT, ROOT
 
 from core import Session
 from core.generate import Word, prompt_ids, sample
@@ -229,8 +229,6 @@ def test_top_k_one_is_the_most_likely_word():
 
 # --- wide characters ------------------------------------------------------------------------------
 
-EMOJI_TEXT = "I love 🍕 and 日本語 text!\nThe 👩\u200d👩\u200d👧 family likes 👍🏽 and ❤️ a lot."
-
 
 def test_emoji_and_wide_characters_stay_one_token():
     from core.vocab import split_sentences
@@ -238,19 +236,3 @@ def test_emoji_and_wide_characters_stay_one_token():
     sents = split_sentences(EMOJI_TEXT)
     assert sents[0] == ["i", "love", "🍕", "and", "日本語", "text"]
     assert "👩\u200d👩\u200d👧" in sents[1] and "👍🏽" in sents[1] and "❤️" in sents[1]
-
-
-async def test_wide_characters_never_break_a_pane():
-    from rich.cells import cell_len
-
-    from tui_trainer.app import TrainerApp
-
-    app = TrainerApp(Session.create(text=EMOJI_TEXT))
-    async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("f", "right", "right", "b")
-        await pilot.pause()
-        for pane in app.query("#main > Pane"):
-            width = pane.content_size.width
-            lines = app.console.render_lines(pane.render(), app.console.options.update_width(width))
-            for line in lines:
-                assert sum(cell_len(seg.text) for seg in line) <= width, pane.id
