@@ -34,6 +34,7 @@ from .files import write_atomic
 from .history import SCALARS, History
 from .optim import OPTIMIZERS
 from .session import Session, SessionConfig
+from .tokens import Tokenizer
 
 FORMAT = "tui-trainer-checkpoint"
 VERSION = 2
@@ -63,6 +64,8 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
             # tensor as [name, shape] in the order of the flat vector (each a C-order reshape of its slice)
             "model": session.model.kind,
             "tensors": [[name, list(shape)] for name, shape in session.model.tensors.shapes.items()],
+            # what a token is: BPE's merges in the order they were learned (a reader can cut text the same way)
+            "tokenizer": _tokenizer_to_json(session.data.tokenizer),
             "vocab": list(session.vocab.tokens),
             "step": int(session.step),
             "lr": float(session.lr),
@@ -83,6 +86,10 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
     np.savez(buf, **arrays)
     write_atomic(path, buf.getvalue())
     return path
+
+
+def _tokenizer_to_json(tok: Tokenizer) -> dict:
+    return {"kind": tok.kind, "merges": [[m.left, m.right, m.count] for m in tok.merges]}
 
 
 def _config_to_json(config: SessionConfig) -> dict:
@@ -186,6 +193,9 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
     m = session.model
     if params is None or params.shape != m.params.shape or params.dtype != m.params.dtype:
         raise bad("the parameters do not fit the model it describes")
+    stored = header.get("tokenizer")  # (older checkpoints are in words)
+    if stored is not None and stored != _tokenizer_to_json(session.data.tokenizer):
+        raise bad("its tokenizer does not match the one its text and settings make")
     listed = header.get("tensors")  # (older checkpoints do not list them)
     if listed is not None and listed != [[n, list(sh)] for n, sh in m.tensors.shapes.items()]:
         raise bad("its tensors do not match the model it describes")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .models import MODELS
 from .optim import OPTIMIZERS
+from .tokens import parse_spec
 
 REDUCTIONS = ("mean", "sum")
 #: Largest learning rate accepted (anything above only makes NaNs faster).
@@ -39,6 +40,9 @@ class SessionConfig:
     vocab: tuple[str, ...] | None = None
     add_eos: bool = False
     unk: bool = False
+    #: what a token is (``core.tokens``): "word" (the lesson's), "char", or "bpe:N" (N merges
+    #: learned from the text; "bpe" alone: a number that suits the text's size)
+    tokens: str = "word"
     #: the model's kind (``core.models.MODELS``): "mlp", the lesson's
     model: str = "mlp"
     context: int = 4
@@ -63,6 +67,7 @@ class SessionConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a user-facing message for a bad setting."""
+        parse_spec(self.tokens)  # (a TokensError is a ValueError, with the message)
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
         if self.optimizer not in OPTIMIZERS:

@@ -13,10 +13,11 @@ sentence ``<BOS> we love deep learning`` gives four positions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .tokens import Tokenizer
 from .vocab import BOS, EOS, LESSON_TEXT, UNK, Vocab, VocabError, has_words, split_sentences
 
 #: Longest text accepted, in characters: beyond this a corpus should be pre-processed.
@@ -45,6 +46,8 @@ class Dataset:
     sentence_of: np.ndarray
     index_in_sentence: np.ndarray
     add_eos: bool
+    #: how the text's words became these tokens (``join`` writes tokens back as text)
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)
 
     @property
     def n_positions(self) -> int:
@@ -68,7 +71,13 @@ class Dataset:
         return self.vocab.tokens[int(self.targets[position])]
 
 
-def build_dataset(sentences: list[list[int]], vocab: Vocab, context_size: int, add_eos: bool = False) -> Dataset:
+def build_dataset(
+    sentences: list[list[int]],
+    vocab: Vocab,
+    context_size: int,
+    add_eos: bool = False,
+    tokenizer: Tokenizer | None = None,
+) -> Dataset:
     """Positions for every sentence of ids (teacher forcing: all at once)."""
     if context_size < 1:
         raise VocabError("the context size must be at least 1")
@@ -104,6 +113,7 @@ def build_dataset(sentences: list[list[int]], vocab: Vocab, context_size: int, a
         sentence_of=sent_of,
         index_in_sentence=idx,
         add_eos=add_eos,
+        tokenizer=tokenizer or Tokenizer(),
     )
 
 
@@ -114,17 +124,19 @@ def dataset_from_text(
     add_eos: bool = False,
     unk: bool = False,
     lowercase: bool = True,
+    tokens: str | Tokenizer = "word",
 ) -> Dataset:
     """Tokenize ``text`` (default: the lesson's sentence) into a dataset.
 
-    With no ``vocab`` the lesson's text uses the lesson's vocabulary and any
-    other text a vocabulary of its own words. A given vocabulary that misses
-    words of the text raises ``VocabError`` naming them, unless ``unk`` maps
-    them to ``<UNK>``.
+    ``tokens`` is a ``core.tokens`` spec (``word``, ``char``, ``bpe:N``: BPE learned from this
+    text) or a tokenizer. With no ``vocab`` the lesson's text in words uses the lesson's
+    vocabulary, and any other text a vocabulary of its own tokens. A given vocabulary that misses
+    tokens of the text raises ``VocabError`` naming them, unless ``unk`` maps them to ``<UNK>``.
     """
     if text is None:
         text = LESSON_TEXT
-        vocab = Vocab.lesson() if vocab is None else vocab
+        if vocab is None and tokens in ("word", Tokenizer()):
+            vocab = Vocab.lesson()
     if len(text) > MAX_TEXT_CHARS:
         raise VocabError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
     sentences = split_sentences(text, lowercase=lowercase)
@@ -132,6 +144,9 @@ def dataset_from_text(
         raise VocabError("the text has no words")
     if not has_words(sentences):
         raise VocabError("the text has no words, only punctuation")
+    tokenizer = tokens if isinstance(tokens, Tokenizer) else Tokenizer.learn(tokens, sentences)
+    if tokenizer.kind != "word":
+        sentences = [tokenizer.split(words) for words in sentences]
     if vocab is None:
         vocab = Vocab.from_sentences(sentences)
     elif not isinstance(vocab, Vocab):
@@ -141,7 +156,7 @@ def dataset_from_text(
     if len(vocab) > MAX_VOCAB:
         raise VocabError(f"the vocabulary has {len(vocab):,} words; the limit is {MAX_VOCAB:,}")
     ids = vocab.encode(sentences, unk=unk)
-    return build_dataset(ids, vocab, context_size, add_eos=add_eos)
+    return build_dataset(ids, vocab, context_size, add_eos=add_eos, tokenizer=tokenizer)
 
 
 def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
@@ -157,8 +172,8 @@ def split_validation(data: Dataset, fraction: float, seed: int) -> tuple[Dataset
     train = [s for i, s in enumerate(data.sentences) if i not in held]
     val = [s for i, s in enumerate(data.sentences) if i in held]
     try:
-        tr = build_dataset(train, data.vocab, data.context_size, data.add_eos)
-        va = build_dataset(val, data.vocab, data.context_size, data.add_eos)
+        tr = build_dataset(train, data.vocab, data.context_size, data.add_eos, data.tokenizer)
+        va = build_dataset(val, data.vocab, data.context_size, data.add_eos, data.tokenizer)
     except VocabError:  # e.g. only empty sentences held out
         return data, None
     return tr, va

@@ -45,7 +45,7 @@ def prompt_ids(data: Dataset, prompt: str) -> list[int]:
     (mapped to ``<UNK>`` instead when the vocabulary has it)."""
     v = data.vocab
     ids, unknown = [], []
-    for w in prompt.split():
+    for w in data.tokenizer.split(prompt.split()):  # (characters or BPE pieces, as the text was cut)
         if w in v:
             ids.append(v.id(w))
         elif UNK in v:

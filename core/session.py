@@ -109,8 +109,9 @@ class Session:
         config = replace(config or SessionConfig(), **overrides)
         config.validate()
         if data is None:
+            vocab = list(config.vocab) if config.vocab else None
             data = dataset_from_text(
-                config.text, list(config.vocab) if config.vocab else None, config.context, config.add_eos, config.unk
+                config.text, vocab, config.context, config.add_eos, config.unk, tokens=config.tokens
             )
         val = None
         if data.n_positions > config.batch_positions:  # larger than one batch: hold some sentences out

@@ -124,6 +124,7 @@ def load_dataset(
     add_eos: bool,
     unk: bool,
     err: TextIO | None = None,
+    tokens: str = "word",
 ):
     """Tokenize ``text`` into a dataset; for a large text, say so on stderr first (before the app
     starts, so the terminal is never silent for more than a moment) and how long it took."""
@@ -132,7 +133,7 @@ def load_dataset(
     if big:
         print(f"tui-trainer: reading {len(text) / 1e6:.1f} MB of text…", file=err, flush=True)
     t0 = time.perf_counter()
-    data: Dataset = dataset_from_text(text, list(vocab) if vocab else None, context, add_eos, unk)
+    data: Dataset = dataset_from_text(text, list(vocab) if vocab else None, context, add_eos, unk, tokens=tokens)
     if big:
         print(
             f"tui-trainer: {data.n_positions:,} positions, vocabulary {len(data.vocab):,} "

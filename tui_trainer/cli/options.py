@@ -9,7 +9,7 @@ from core.config import FLOAT32_VOCAB
 from core.models import MODELS
 
 from ..inputs import non_negative_int, positive_float, positive_int
-from .values import learning_rate, learning_rates, optimizer_names, val_fraction
+from .values import learning_rate, learning_rates, optimizer_names, tokens_spec, val_fraction
 
 
 def add_session_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
@@ -43,6 +43,14 @@ def _add_data_options(d) -> None:
         "--vocab",
         metavar="WORDS|@FILE",
         help="a fixed vocabulary: space-separated words, or @FILE; default: the text's own words",
+    )
+    d.add_argument(
+        "--tokens",
+        type=tokens_spec,
+        default="word",
+        metavar="word|char|bpe[:N]",
+        help="what a token is: a word (default, the lesson's), a character (spaces too), or a BPE piece "
+        "with N merges learned from the text (bpe alone: about a third of its distinct words, 50 to 500)",
     )
     d.add_argument("--unk", action="store_true", help="map words outside --vocab to <UNK> instead of failing")
     d.add_argument("--eos", action="store_true", help="also predict <EOS> after the last word")

@@ -8,7 +8,7 @@ from typing import TextIO
 
 import numpy as np
 
-from core import VocabError
+from core import EOS, VocabError
 
 from ..inputs import non_negative_int, positive_int
 from .command import CommandLine, UsageError
@@ -59,8 +59,15 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
     rng = np.random.default_rng((args.seed, session.step))
     for _ in range(args.samples):
         words = sample(session.model, session.data, prompt, args.max_words, args.temperature, args.top_k, rng)
+        tokenizer = session.data.tokenizer
         if args.probs:
             text = " ".join(f"{w.word}({w.p:.2f}|{w.p_at_1:.2f})" for w in words)
+        elif tokenizer.kind != "word":  # characters or pieces joined back into text, the prompt's too
+            given = [session.data.vocab.tokens[i] for i in prompt]
+            ended = bool(words) and words[-1].word == EOS
+            text = tokenizer.join(given + [w.word for w in words if w.word != EOS]) + (f" {EOS}" if ended else "")
+            print(text.strip(), file=out)
+            continue
         else:
             text = " ".join(w.word for w in words)
         print(" ".join([args.prompt.lower(), text]).strip(), file=out)

@@ -28,12 +28,13 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         if text is not None and not text.strip():
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
-        data = load_dataset(text, vocab, args.context, args.eos, args.unk)
+        data = load_dataset(text, vocab, args.context, args.eos, args.unk, tokens=args.tokens)
         config = SessionConfig(
             text=text,
             vocab=vocab,
             add_eos=args.eos,
             unk=args.unk,
+            tokens=args.tokens,
             model=args.model,
             context=args.context,
             embed_dim=args.embed,

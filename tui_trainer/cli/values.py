@@ -4,6 +4,7 @@ whose one-line message argparse shows as it is."""
 from __future__ import annotations
 
 from core import OPTIMIZERS, check_lr
+from core.tokens import TokensError, parse_spec
 
 from ..inputs import InputError, bounded_float, non_negative_int
 from ..pace import MAX_SPEED
@@ -59,3 +60,12 @@ def port(text: str) -> int:
     if not 1 <= x <= 65535:
         raise InputError(f"the port must be between 1 and 65535, not {x}")
     return x
+
+
+def tokens_spec(text: str) -> str:
+    """``--tokens``: word, char, bpe or bpe:N (``core.tokens``), checked as it is read."""
+    try:
+        parse_spec(text)
+    except TokensError as e:
+        raise InputError(str(e)) from None
+    return text.strip()
