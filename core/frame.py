@@ -8,8 +8,9 @@ words only: the panes decide how they look.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from .readout import (
     update_norms,
 )
 from .session import BACKWARD, FORWARD, Session
+from .tokens import shown
 
 #: the largest changes an update view lists (the pane shows as many as fit, up to this)
 CHANGES = 3
@@ -127,7 +129,7 @@ def _curve(s: Session) -> Curve:
         refs=[("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)],
         current=(f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None,
         target_probs=h.column("target_probs"),
-        tracked_words=[target for _, _, target in tracked(s)],
+        tracked_words=[shown(target) for _, _, target in tracked(s)],
         # between the updates of k-1 and k
         changes=np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1,
         uniform=1.0 / len(s.vocab),
@@ -149,7 +151,8 @@ class Frame:
     total_loss: float | None  # the forward pass's (None before one)
     mean_loss: float | None
     diverged_at: int | None
-    vocab: tuple[str, ...]
+    vocab: tuple[str, ...]  # as drawn: a space in a token shown as core.tokens.VISIBLE_SPACE
+    tokens: str  # what a token is: word, char or bpe:N
     n_positions: int
     many_sentences: bool
     info: PositionInfo
@@ -205,10 +208,30 @@ def same(a: object, b: object) -> bool:
     return bool(equal)
 
 
+@functools.lru_cache(maxsize=4)
+def _shown_vocab(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The vocabulary as drawn (computed once per vocabulary: a frame is built on every refresh)."""
+    return tuple(shown(t) for t in tokens)
+
+
+def _shown_info(info: PositionInfo) -> PositionInfo:
+    """The position's tokens as drawn (characters and BPE pieces hold spaces)."""
+    return replace(
+        info,
+        tokens=[shown(t) for t in info.tokens],
+        context=[shown(t) for t in info.context],
+        window=[shown(t) for t in info.window],
+        target=shown(info.target),
+        top_word=None if info.top_word is None else shown(info.top_word),
+    )
+
+
 def build_frame(session: Session, position: int) -> Frame:
     """The frame of ``session`` at ``position`` (call with the session's lock held)."""
     s = session
     info = position_info(s, position)
+    if s.data.tokenizer.kind != "word":
+        info = _shown_info(info)
     f = s.forward_result
     prediction = None
     if f is not None:
@@ -265,7 +288,8 @@ def build_frame(session: Session, position: int) -> Frame:
         total_loss=None if f is None else float(f.total_loss),
         mean_loss=None if f is None else float(f.total_loss) / n_positions(s),
         diverged_at=None if s.divergence is None else s.divergence.step,
-        vocab=s.vocab.tokens,
+        vocab=_shown_vocab(s.vocab.tokens),
+        tokens=s.data.tokenizer.spec,
         n_positions=n_positions(s),
         many_sentences=len(s.data.sentences) > 1,
         info=info,

@@ -19,6 +19,7 @@ from pathlib import Path
 from core import Session
 from core.files import write_atomic
 from core.readout import tracked
+from core.tokens import shown
 
 FORMATS = (".json", ".csv")
 SCALAR_COLUMNS = (
@@ -94,8 +95,8 @@ def history_csv(session: Session) -> str:
     w.writerow(
         [
             *SCALAR_COLUMNS,
-            *(f"p_{i}_{t}" for i, t in enumerate(words, 1)),
-            *(f"loss_{i}_{t}" for i, t in enumerate(words, 1)),
+            *(f"p_{i}_{shown(t)}" for i, t in enumerate(words, 1)),
+            *(f"loss_{i}_{shown(t)}" for i, t in enumerate(words, 1)),
         ]
     )
     for r in rows:

@@ -44,6 +44,8 @@ class StatusBar(Static):
                 else (f"step {frame.step}  ", ink.strong, 0)
             ),
             (f"{frame.optimizer} lr {frame.lr:g}  ", ink.text, 0),
+            # what a token is, unless words (the lesson's): characters or BPE with its merges
+            *([(f"tokens {frame.tokens}  ", ink.text, 2)] if frame.tokens != "word" else []),
             *([(f"clip {frame.clip:g}  ", ink.text, 0)] if frame.clip is not None else []),
         ]
         if frame.total_loss is not None and frame.mean_loss is not None:
