@@ -3,13 +3,14 @@ whose one-line message argparse shows as it is."""
 
 from __future__ import annotations
 
-from core import OPTIMIZERS, check_lr
-
 from ..inputs import InputError, bounded_float, non_negative_int
 from ..pace import MAX_SPEED
+from .names import OPTIMIZERS
 
 
 def learning_rate(text: str) -> float:
+    from core import check_lr  # (NumPy and core load here only when --lr is given)
+
     try:
         return check_lr(float(text))
     except ValueError as e:
