@@ -174,7 +174,7 @@ def test_an_error_found_building_the_session_is_one_line_and_exit_2(argv, expect
     argv = [a.format(missing=tmp_path / "missing.txt") for a in argv]
     assert cli.main([*argv, "--exit-after"]) == 2
     out, err = capsys.readouterr()
-    assert len(apps) == 1 and apps[0].session is None  # the app started (painted), then ended
+    assert out == "" and len(apps) == 1 and apps[0].session is None  # the app started (painted), then ended
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("tui-trainer: error: ") and expect in lines[0], err
 
