@@ -31,14 +31,15 @@ class InputError(argparse.ArgumentTypeError, ValueError):
 
 
 def read_text_file(path: str | os.PathLike, what: str = "corpus") -> str:
-    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it."""
-    from core.data import MAX_TEXT_CHARS
-
+    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it (a missing
+    file or a directory before core loads: the app checks them before it starts)."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} file {str(p)!r} does not exist")
     if p.is_dir():
         raise InputError(f"{what} file {str(p)!r} is a directory")
+    from core.data import MAX_TEXT_CHARS
+
     try:
         size = p.stat().st_size
         if size > MAX_TEXT_CHARS:

@@ -165,18 +165,39 @@ def _headless(monkeypatch, apps: list) -> None:
     [
         (["--vocab", "we love", "--text", "we love pizza"], "'pizza' (sentence 1 word 3)"),
         (["--embed", "100000000"], "parameters"),
-        (["--corpus", "{missing}"], "does not exist"),
+        (["--corpus", "{binary}"], "looks binary"),
     ],
 )
 def test_an_error_found_building_the_session_is_one_line_and_exit_2(argv, expect, monkeypatch, capsys, tmp_path):
     apps: list = []
     _headless(monkeypatch, apps)
-    argv = [a.format(missing=tmp_path / "missing.txt") for a in argv]
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01 we love")
+    argv = [a.format(binary=tmp_path / "binary.txt") for a in argv]
     assert cli.main([*argv, "--exit-after"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and len(apps) == 1 and apps[0].session is None  # the app started (painted), then ended
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("tui-trainer: error: ") and expect in lines[0], err
+
+
+def test_a_missing_file_is_refused_before_the_app_starts(tmp_path):
+    """A --corpus or --vocab @FILE that is not there (or is a directory) needs no NumPy to find:
+    one line, exit 2, and no app (on main the session was built first, loading NumPy)."""
+    loaded = _child(
+        "import sys, io, contextlib\n"
+        "import tui_trainer.app\n"
+        "tui_trainer.app.TrainerApp.run = lambda self, *a, **k: sys.exit('the app started')\n"
+        "from tui_trainer.cli import main\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err):\n"
+        f"    codes = [main(['--corpus', {str(tmp_path / 'nope.txt')!r}]),\n"
+        f"             main(['--vocab', '@' + {str(tmp_path)!r}])]\n"
+        "print(codes, err.getvalue().splitlines(), sorted(m for m in ('numpy', 'core') if m in sys.modules))"
+    )
+    assert loaded == (
+        f"[2, 2] [\"tui-trainer: error: corpus file '{tmp_path / 'nope.txt'}' does not exist\", "
+        f"\"tui-trainer: error: vocabulary file '{tmp_path}' is a directory\"] []"
+    )
 
 
 def test_a_key_script_waits_for_the_session(monkeypatch):
