@@ -12,17 +12,16 @@ run control (``runcontrol.py``), the file actions (``files.py``), samples (``sam
 the chain-rule view (``chainrule.py``) and the key-script player (``player.py``).
 
 Paint first: given a ``session_factory`` instead of a session (the command line does this), the
-app composes and paints its frame before NumPy, ``core`` and the session load, then builds the
-session in a thread after the first paint (``on_ready``) and fills the panes in. Nothing this
-module imports at its top loads NumPy or ``core``; the rooms' modules, which do, load with the
-session (``_attach``). Until then every key but quit and help is refused (the footer greys them).
+app paints its frame before NumPy, ``core`` and the session load, then builds the session in a
+thread (``startup.py``) and fills the panes in. Nothing this module imports at its top loads NumPy
+or ``core``; the rooms' modules, which do, load with the session (``_attach``). Until then every
+key but quit and help is refused (the footer greys them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -44,6 +43,7 @@ from .pace import Pacer
 from .player import ScriptPlayer
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
+from .startup import BEFORE_SESSION, LOADING, SessionBuilt, build_in_thread, lesson_session
 from .viewstate import ViewState
 from .widgets.losscurve import LossPane
 from .widgets.status import Narration, StatusBar
@@ -56,19 +56,6 @@ if TYPE_CHECKING:
 
 #: Served in a browser, the app checks this often (seconds) that its server is still there.
 PARENT_CHECK_INTERVAL = 0.5
-#: The narration while the session is built after the first paint (``session_factory``).
-LOADING = "Starting: loading NumPy, reading the text and building the model…"
-#: What may run before the session is there: nothing that would touch it.
-BEFORE_SESSION = ("quit", "help")
-
-
-class SessionBuilt(Message):
-    """From the thread that built the session (``session_factory``): the session, or what went wrong."""
-
-    def __init__(self, session: Session | None, error: Exception | None = None) -> None:
-        super().__init__()
-        self.session = session
-        self.error = error
 
 
 class FrameShown(Message):
@@ -141,7 +128,7 @@ class TrainerApp(App[int]):
         #: set when the session is there (``session_there``)
         self._session_set = asyncio.Event()
         if session_factory is None:
-            self._attach(session or _lesson_session())
+            self._attach(session or lesson_session())
 
     def _attach(self, session: Session) -> None:
         """Take ``session`` and make the rooms that work on it (their modules, and NumPy and ``core``
@@ -223,18 +210,7 @@ class TrainerApp(App[int]):
         """The first frame is painted: now build the session, if it comes from a factory, in a thread
         (NumPy and ``core`` load there; the UI stays live, and q quits)."""
         if self.session is None and self.startup_error is None:
-            threading.Thread(target=self._build_session, name="session", daemon=True).start()
-
-    def _build_session(self) -> None:
-        """(Thread.) The factory's session, and the modules the rooms need, then back to the UI thread."""
-        try:
-            session = self._factory()
-            _narrate()  # (imported here, not on the UI thread)
-            from . import chainrule, files, runcontrol, sampling  # noqa: F401 (the same)
-        except Exception as e:
-            self.post_message(SessionBuilt(None, e))
-            return
-        self.post_message(SessionBuilt(session))
+            build_in_thread(self, self._factory)
 
     def on_session_built(self, message: SessionBuilt) -> None:
         if message.session is None:  # the command line prints it once the terminal is restored
@@ -452,13 +428,6 @@ class TrainerApp(App[int]):
             self.say("A dialog is open: finish it (enter) or close it (escape) first.")
             return
         await self.run_action(action, self.main_screen)
-
-
-def _lesson_session() -> Session:
-    """The lesson's session (``TrainerApp()`` without one)."""
-    from core import Session
-
-    return Session.create()
 
 
 def _narrate():

@@ -19,8 +19,9 @@ from conftest import narration, text_of
 import tui_trainer.app
 from core import FORWARD, Session
 from tui_trainer import cli
-from tui_trainer.app import LOADING, TrainerApp
+from tui_trainer.app import TrainerApp
 from tui_trainer.cli import names
+from tui_trainer.startup import LOADING
 from tui_trainer.widgets.losscurve import LossPane
 from tui_trainer.widgets.softmax import SoftmaxPane
 
