@@ -105,10 +105,14 @@ def narration(app) -> str:
 
 
 def app_from(argv: list[str]):
-    """The app as ``tui-trainer ARGV`` would start it."""
+    """The app as ``tui-trainer ARGV`` would start it, its session built (the app would build it in a
+    thread after its first paint: tests/app/test_paint_first.py tests that; here the tests' Pilot
+    can look at the session from the start)."""
     from tui_trainer import cli
 
-    return cli.build_app(cli.build_parser().parse_args(argv))
+    app = cli.build_app(cli.build_parser().parse_args(argv))
+    assert app.load_session(), app.startup_error
+    return app
 
 
 async def settle(app, pilot) -> None:

@@ -10,6 +10,12 @@ and the refusal rules (which keys may run now: ``check_action``). Its rooms, eac
 it owns: the main screen (``screens/main.py``: the panes and the actions on the session), the
 run control (``runcontrol.py``), the file actions (``files.py``), samples (``sampling.py``),
 the chain-rule view (``chainrule.py``) and the key-script player (``player.py``).
+
+Paint first: given a ``session_factory`` instead of a session (the command line does this), the
+app paints its frame before NumPy, ``core`` and the session load, then builds the session in a
+thread (``startup.py``) and fills the panes in. Nothing this module imports at its top loads NumPy
+or ``core``; the rooms' modules, which do, load with the session (``_attach``). Until then every
+key but quit and help is refused (the footer greys them).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandPalette
@@ -30,25 +37,22 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker
 
-from core import ActionResult, Session
-from core.frame import Frame, build_frame
-from core.readout import n_positions
-
-from . import narrate
-from .chainrule import ChainRule
-from .files import FileActions
 from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN
 from .keys import Beat
 from .pace import Pacer
 from .player import ScriptPlayer
-from .runcontrol import RunControl
-from .runner import RunFinished, Runner, RunProgress, UiCall
-from .sampling import Sampler
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
+from .startup import BEFORE_SESSION, LOADING, SessionBuilt, build_in_thread, lesson_session
 from .viewstate import ViewState
 from .widgets.losscurve import LossPane
 from .widgets.status import Narration, StatusBar
+
+if TYPE_CHECKING:
+    from core import ActionResult, Session
+    from core.frame import Frame
+
+    from .runner import RunFinished, RunProgress, UiCall
 
 #: Served in a browser, the app checks this often (seconds) that its server is still there.
 PARENT_CHECK_INTERVAL = 0.5
@@ -88,9 +92,17 @@ class TrainerApp(App[int]):
         key_delay: float = 0.0,
         exit_after: bool = False,
         speed: float | None = None,
+        session_factory: Callable[[], Session] | None = None,
     ) -> None:
+        """``session``: the session to show (default: the lesson's); or ``session_factory``, called in a
+        thread after the first paint (its exception, if it raises one, ends the app with status 2 and
+        is kept in ``startup_error``: the command line prints it once the terminal is restored)."""
         super().__init__()
-        self.session = session or Session.create()
+        #: None until the factory's session is there (``session_factory``); then always set
+        self.session: Session | None = None
+        self._factory = session_factory
+        #: what ``session_factory`` raised (the app then exits with status 2)
+        self.startup_error: Exception | None = None
         self.run_n = run_n
         #: where ctrl+s, e and c write their files (and C looks for checkpoints)
         self.output_dir = Path(output_dir)
@@ -103,29 +115,57 @@ class TrainerApp(App[int]):
         self.position = 0
         #: paces runs and plays at ``pacer.speed`` steps per second (None: as fast as possible)
         self.pacer = Pacer(speed)
-        #: owns the training thread (messages up: RunProgress, RunFinished)
-        self.runner = Runner(self, self.pacer)
         #: the step the panes show (refresh_panes); ctrl+s names its file after it
         self.shown_step = 0
         #: the readouts of the state on screen (refresh_panes builds it; the panes render it)
         self.frame: Frame | None = None
         #: widgets told of each new frame (FrameShown)
         self._frame_watchers: list[MessagePump] = []
+        #: a parsed key script (beats, see ``keys.parse_script``; a plain key name is one beat) played on start
+        script: list[Beat] = [(k,) if isinstance(k, str) else k for k in keys or []]
+        self.player = ScriptPlayer(self, script, key_delay, exit_after)
+        self.main_screen: MainScreen | None = None
+        #: set when the session is there (``session_there``)
+        self._session_set = asyncio.Event()
+        if session_factory is None:
+            self._attach(session or lesson_session())
+
+    def _attach(self, session: Session) -> None:
+        """Take ``session`` and make the rooms that work on it (their modules, and NumPy and ``core``
+        with them, load here: after the first paint when the session comes from a factory)."""
+        from .chainrule import ChainRule
+        from .files import FileActions
+        from .runcontrol import RunControl
+        from .runner import Runner
+        from .sampling import Sampler
+
+        self.session = session
+        self._session_set.set()
+        #: owns the training thread (messages up: RunProgress, RunFinished)
+        self.runner = Runner(self, self.pacer)
         # the rooms
         self.runs = RunControl(self)
         self.files = FileActions(self)
         self.sampler = Sampler(self)
         self.chain = ChainRule(self)
-        #: a parsed key script (beats, see ``keys.parse_script``; a plain key name is one beat) played on start
-        script: list[Beat] = [(k,) if isinstance(k, str) else k for k in keys or []]
-        self.player = ScriptPlayer(self, script, key_delay, exit_after)
-        self.main_screen: MainScreen | None = None
+
+    def load_session(self) -> bool:
+        """Build the session from ``session_factory`` now, on this thread, if it is not there yet (the
+        tests' way, and a caller's that wants it before ``run``): True if the app has its session, False
+        if the factory raised (kept in ``startup_error``)."""
+        if self.session is None and self.startup_error is None:
+            try:
+                self._attach(self._factory())
+            except Exception as e:
+                self.startup_error = e
+        return self.session is not None
 
     # --- wiring ------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
         """The debugger's main screen, the first on the stack (Textual asks once, at the start)."""
-        self.main_screen = MainScreen(self.presenter, narrate.welcome(self.session), self.band())
+        welcome = LOADING if self.session is None else _narrate().welcome(self.session)
+        self.main_screen = MainScreen(self.presenter, welcome, self.band())
         return self.main_screen
 
     def band(self) -> Widget | None:
@@ -147,13 +187,39 @@ class TrainerApp(App[int]):
         self.theme = self._theme_name
         self.theme_changed_signal.subscribe(self, self._recolour)
         self.main_screen.start(self.size.width, self.size.height)
-        self.say(narrate.welcome(self.session))  # in the theme's colours, on the layout's background
-        self.refresh_panes()
-        self.keys_start()
-        self.player.start()
+        if self.session is not None:
+            self._started()
+        else:
+            self.say(LOADING)  # (the panes wait for their frame: on_ready builds the session)
+        self.player.start()  # (a key script waits for the session: ``session_there``)
         if self.is_web:  # served (tui-trainer serve): end with the server, even if it was killed
             self._server_pid = os.getppid()
             self.set_interval(PARENT_CHECK_INTERVAL, self._exit_if_orphaned)
+
+    def _started(self) -> None:
+        """The session is there: the welcome, the panes, the keys, a key script."""
+        self.say(_narrate().welcome(self.session))  # in the theme's colours, on the layout's background
+        self.refresh_panes()
+        self.keys_start()
+
+    async def session_there(self) -> None:
+        """Wait until the app has its session (at once if it was given one)."""
+        await self._session_set.wait()
+
+    def on_ready(self) -> None:
+        """The first frame is painted: now build the session, if it comes from a factory, in a thread
+        (NumPy and ``core`` load there; the UI stays live, and q quits)."""
+        if self.session is None and self.startup_error is None:
+            build_in_thread(self, self._factory)
+
+    def on_session_built(self, message: SessionBuilt) -> None:
+        if message.session is None:  # the command line prints it once the terminal is restored
+            self.startup_error = message.error
+            self.exit(return_code=2)
+            return
+        self._attach(message.session)
+        self.refresh_bindings()  # the footer's keys come alive
+        self._started()
 
     def keys_start(self) -> None:
         """Give the focus to whatever takes the keys first (in free play nothing: the screen)."""
@@ -176,6 +242,8 @@ class TrainerApp(App[int]):
     def from_thread(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback(*args)`` on the UI thread, without waiting for it (unlike
         ``call_from_thread``): the UI may be waiting for this thread, e.g. when quitting."""
+        from .runner import UiCall
+
         self.post_message(UiCall(callback, args))
 
     def on_ui_call(self, message: UiCall) -> None:
@@ -188,7 +256,8 @@ class TrainerApp(App[int]):
         self.runs.finished(message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.runs.failed(event)
+        if self.session is not None:  # (the rooms are there)
+            self.runs.failed(event)
 
     # --- rendering ---------------------------------------------------------------------
 
@@ -196,6 +265,11 @@ class TrainerApp(App[int]):
         """Build one frame of readouts from the session and hand it to every pane (the only
         place panes get state)."""
         s = self.session
+        if s is None:  # (a resize before the session is there: the panes wait for it)
+            return
+        from core.frame import build_frame
+        from core.readout import n_positions
+
         with s.lock:
             n = n_positions(s)
             self.shown_step = s.step
@@ -245,13 +319,13 @@ class TrainerApp(App[int]):
         """The panes and the narration after an action on the session."""
         self.refresh_panes()
         with self.session.lock:
-            self.say(narrate.after(self.session, result, self.position))
+            self.say(_narrate().after(self.session, result, self.position))
 
     def travel(self, result: ActionResult) -> None:
         """The panes and the narration after a move in time."""
         self.refresh_panes()
         with self.session.lock:
-            self.say(narrate.travel(self.session, result))
+            self.say(_narrate().travel(self.session, result))
 
     async def painted(self) -> None:
         """Wait until the screen has been refreshed."""
@@ -278,6 +352,8 @@ class TrainerApp(App[int]):
 
     def _refusal(self, action: str) -> str | None:
         """Why ``action`` may not run now ("too_small", "running"), or None if it may."""
+        if self.session is None and action not in BEFORE_SESSION:  # (the footer greys the keys)
+            return "loading"
         when = WHEN.get(action, ALWAYS)
         if when == ALWAYS or (action == "toggle_play" and self.running):  # space pauses, always
             return None
@@ -324,6 +400,9 @@ class TrainerApp(App[int]):
     async def action_quit(self) -> None:
         """Quit once the files being written are whole and the training thread has returned (a
         run stops within one step); a screenshot still waiting for a refresh is taken now."""
+        if self.session is None:  # still loading: nothing to wait for (the thread is a daemon)
+            self.exit(0)
+            return
         self.runner.stop()
         self.files.capture_pending()
         await self.files.written()
@@ -349,3 +428,10 @@ class TrainerApp(App[int]):
             self.say("A dialog is open: finish it (enter) or close it (escape) first.")
             return
         await self.run_action(action, self.main_screen)
+
+
+def _narrate():
+    """The narration module (it loads NumPy and ``core``: not before the first paint)."""
+    from . import narrate
+
+    return narrate

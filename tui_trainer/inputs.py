@@ -11,11 +11,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from core.config import SessionConfig
-from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
-from core.models import MODELS
+if TYPE_CHECKING:  # (core, and NumPy, load where they are used: the app parses its options before them)
+    from core.config import SessionConfig
+    from core.data import Dataset
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
 #: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.
@@ -31,12 +31,15 @@ class InputError(argparse.ArgumentTypeError, ValueError):
 
 
 def read_text_file(path: str | os.PathLike, what: str = "corpus") -> str:
-    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it."""
+    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it (a missing
+    file or a directory before core loads: the app checks them before it starts)."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} file {str(p)!r} does not exist")
     if p.is_dir():
         raise InputError(f"{what} file {str(p)!r} is a directory")
+    from core.data import MAX_TEXT_CHARS
+
     try:
         size = p.stat().st_size
         if size > MAX_TEXT_CHARS:
@@ -132,6 +135,8 @@ def load_dataset(
     err = err or sys.stderr
     if big:
         print(f"tui-trainer: reading {len(text) / 1e6:.1f} MB of text…", file=err, flush=True)
+    from core.data import dataset_from_text
+
     t0 = time.perf_counter()
     data: Dataset = dataset_from_text(text, list(vocab) if vocab else None, context, add_eos, unk, tokens=tokens)
     if big:
@@ -147,6 +152,8 @@ def load_dataset(
 def check_model_size(config: SessionConfig, vocab_size: int, context: int) -> int:
     """The parameter count of the model ``config`` describes, or ``InputError`` if it is beyond
     ``MAX_PARAMETERS`` (checked before anything is allocated)."""
+    from core.models import MODELS
+
     shapes = MODELS[config.model].shapes_for(config, vocab_size, context)
     n = sum(math.prod(sh) for sh in shapes.values())
     if n > MAX_PARAMETERS:

@@ -53,6 +53,7 @@ class ScriptPlayer:
         app = self.app
         try:
             await app.painted()  # the first paint: a script's ctrl+s captures the whole screen
+            await app.session_there()  # (an app that paints first builds its session after that paint)
             for beat in self.script:
                 await app.runs.wait()
                 if isinstance(beat, Pause):

@@ -109,6 +109,7 @@ def test_bad_speed_is_one_line_and_exit_2(capsys, value, expect):
 
 async def test_a_run_in_the_app_is_paced_by_the_worker():
     app = cli.build_app(cli.build_parser().parse_args(["--speed", "5"]))
+    assert app.load_session()  # (the app would build it after its first paint: here, before the keys)
     clock = FakeClock()
     app.pacer.clock, app.pacer.sleep = clock, clock.sleep
     async with app.run_test(size=(120, 36)) as pilot:

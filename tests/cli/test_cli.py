@@ -150,8 +150,10 @@ def test_undo_memory_option_reaches_the_session():
     from tui_trainer.cli import build_app, build_parser
 
     app = build_app(build_parser().parse_args(["--undo-memory", "8"]))
+    assert app.session is None and app.load_session()  # (built after the first paint, or now)
     assert app.session.config.undo_memory == 8 * 2**20
-    assert build_app(build_parser().parse_args([])).session.config.undo_memory == 64 * 2**20
+    default = build_app(build_parser().parse_args([]))
+    assert default.load_session() and default.session.config.undo_memory == 64 * 2**20
 
 
 def test_dtype_auto_picks_float32_for_a_large_vocabulary(tmp_path):

@@ -1,7 +1,11 @@
 """Every bad argument or file, for the app and the headless command: one line on stderr, exit 2.
 
 The app case calls ``tui_trainer.cli.main`` with ``TrainerApp.run`` replaced by a trap, so a
-case that would start the app fails the test instead of opening a screen.
+case that would start the app fails the test instead of opening a screen. The app paints before it
+builds its session, so the trap does what the app does then, without a screen: it builds the
+session (``load_session``); an app that got one counts as started, one whose session could not be
+built ends as the app would, with the error ``main`` prints (tests/app/test_paint_first.py runs the
+real thing).
 """
 
 from __future__ import annotations
@@ -58,6 +62,17 @@ def files(tmp_path, monkeypatch):
     f["missing"] = tmp_path / "missing.txt"
     f["dir"] = tmp_path
     return f
+
+
+def trap(started: list):
+    """``TrainerApp.run`` without a screen: the session built as the app builds it after its first
+    paint; the app appended to ``started`` if it got one."""
+
+    def run(self, *args, **kwargs) -> None:
+        if self.load_session():
+            started.append(self)
+
+    return run
 
 
 # (argv after the command, expected words in the message, modes it applies to)
@@ -135,7 +150,7 @@ def _ids():
 )
 def test_bad_input_one_line_exit_2(mode, args, expect, files, capsys, monkeypatch):
     started = []
-    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", trap(started))
     argv = ([] if mode == APP else ["train"]) + [a.format(**files) for a in args]
     code = main(argv)
     out, err = capsys.readouterr()
@@ -152,7 +167,7 @@ def test_bad_input_one_line_exit_2(mode, args, expect, files, capsys, monkeypatc
 def test_good_input_starts_the_app(files, capsys, monkeypatch):
     """The trap works: a good command line reaches app.run."""
     started = []
-    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", trap(started))
     assert main(["--corpus", str(files["good"])]) == 0
     assert len(started) == 1 and started[0].session.data.n_positions == 4
 
@@ -186,7 +201,7 @@ def test_megabyte_text_with_a_50k_vocabulary_loads_with_progress(tmp_path, capsy
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(["<BOS>", "<EOS>", *words]), encoding="utf-8")
     started = []
-    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: started.append(self))
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", trap(started))
     t0 = time.perf_counter()
     assert main(["--corpus", str(corpus), "--vocab", f"@{vocab}"]) == 0
     elapsed = time.perf_counter() - t0
@@ -200,7 +215,7 @@ def test_megabyte_text_with_a_50k_vocabulary_loads_with_progress(tmp_path, capsy
 def test_progress_starts_one_character_above_the_threshold(capsys, monkeypatch):
     """Texts longer than PROGRESS_CHARS characters (a million: some 0.3 s of tokenizing) get the
     progress lines; one at the threshold does not (shown here with a threshold of a sentence)."""
-    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: None)
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", trap([]))
     text = "the cat sat. the dog sat."
     monkeypatch.setattr(inputs, "PROGRESS_CHARS", len(text))
     assert main(["--text", text]) == 0
@@ -212,7 +227,7 @@ def test_progress_starts_one_character_above_the_threshold(capsys, monkeypatch):
 
 
 def test_progress_is_silent_for_small_texts(capsys, monkeypatch):
-    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", lambda self, *a, **k: None)
+    monkeypatch.setattr(tui_trainer.app.TrainerApp, "run", trap([]))
     assert main(["--text", "the cat sat. the dog sat."]) == 0
     assert capsys.readouterr().err == ""
 

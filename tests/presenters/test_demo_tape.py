@@ -237,6 +237,7 @@ class _FakeClock:
 
 def make_app(argv: list[str]):
     app = cli.build_app(cli.build_parser().parse_args(argv))
+    assert app.load_session()  # (the app would build it after its first paint: here, before the keys)
     clock = _FakeClock()
     app.pacer.clock, app.pacer.sleep = clock, clock.sleep
     return app

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..inputs import positive_int
+from ..inputs import InputError, positive_int, read_text_file
 from ..keys import Beat, KeyScriptError, parse_script
 from .command import CommandLine, UsageError
-from .session import session_from_args
 from .values import key_delay, speed, undo_memory
 
 if TYPE_CHECKING:
@@ -73,15 +73,34 @@ def check_app_args(args: argparse.Namespace) -> list[Beat]:
         raise UsageError(str(e)) from None
 
 
+def check_files(args: argparse.Namespace) -> None:
+    """The text files the session will read (--corpus, --vocab @FILE) are there and are files: the
+    same one-line error reading them gives, before the app starts (their content is read, and
+    checked, with the session: after the first paint)."""
+    files = [(args.corpus, "corpus")]
+    if args.vocab is not None and args.vocab.startswith("@"):
+        files.append((args.vocab[1:], "vocabulary"))
+    for path, what in files:
+        if path is not None and not Path(path).is_file():
+            try:
+                read_text_file(path, what)  # (stops at "does not exist" or "is a directory")
+            except InputError as e:
+                raise UsageError(str(e)) from None
+
+
 def build_app(args: argparse.Namespace, app_class: type[TrainerApp] | None = None, **extra) -> TrainerApp:
     """The ``TrainerApp`` (or ``app_class``: lesson mode's) the app options describe (validated
-    first: ``UsageError``); ``extra`` goes to the app as it is (lesson mode passes its lesson)."""
+    first: ``UsageError``); ``extra`` goes to the app as it is (lesson mode passes its lesson).
+
+    The app gets a session factory, not a session: it paints its frame, then builds the session in
+    a thread (NumPy and ``core`` load there); what goes wrong then is a ``UsageError`` in its
+    ``startup_error`` (``main`` prints it). ``app.load_session()`` builds it at once instead."""
     keys = check_app_args(args)
-    session = session_from_args(args, undo_memory=args.undo_memory * 2**20)
+    check_files(args)
     from ..app import TrainerApp  # Textual loads only when the app starts
 
     return (app_class or TrainerApp)(
-        session,
+        session_factory=partial(_session, args),
         run_n=args.run_n,
         theme=args.theme,
         output_dir=args.output_dir,
@@ -92,6 +111,13 @@ def build_app(args: argparse.Namespace, app_class: type[TrainerApp] | None = Non
         speed=args.speed,
         **extra,
     )
+
+
+def _session(args: argparse.Namespace):
+    """The session the options describe (``UsageError`` if it cannot be built)."""
+    from .session import session_from_args
+
+    return session_from_args(args, undo_memory=args.undo_memory * 2**20)
 
 
 def run(line: CommandLine) -> TrainerApp:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..lesson import BUNDLED, LessonError, load_lesson
 from .app import build_app
 from .command import PROG, CommandLine, UsageError
 
@@ -34,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(line: CommandLine) -> TrainerApp:
     """The app in lesson mode (``main`` runs it)."""
+    from ..lesson import BUNDLED, LessonError, load_lesson  # (it loads NumPy: only for this command)
+
     line.check_first(USAGE)
     try:
         lesson = load_lesson(line.args.file or BUNDLED)
@@ -44,6 +45,10 @@ def run(line: CommandLine) -> TrainerApp:
             app_args.corpus = None if lesson.corpus is None else str(lesson.corpus)
         from ..lesson.app import LessonApp  # Textual loads only when the app starts
 
-        return build_app(app_args, LessonApp, lesson=lesson)
+        app = build_app(app_args, LessonApp, lesson=lesson)
     except LessonError as e:
         raise UsageError(str(e)) from None
+    # the lesson's scenes read the session from the start: it is built before the app starts
+    if not app.load_session():
+        raise app.startup_error
+    return app

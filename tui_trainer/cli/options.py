@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from core import OPTIMIZERS
-from core.config import FLOAT32_VOCAB
-from core.models import MODELS
-
 from ..inputs import non_negative_int, positive_float, positive_int
+from .names import FLOAT32_VOCAB, MODELS, OPTIMIZERS
 from .values import learning_rate, learning_rates, optimizer_names, tokens_spec, val_fraction
 
 

@@ -6,14 +6,9 @@ import argparse
 import sys
 from typing import TextIO
 
-import numpy as np
-
-from core import EOS, VocabError
-
 from ..inputs import non_negative_int, positive_int
 from .command import CommandLine, UsageError
 from .options import add_session_options
-from .session import session_from_args
 from .values import temperature
 
 
@@ -45,7 +40,12 @@ def run(line: CommandLine) -> int:
 
 def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Train ``--steps`` (or load), then print ``--samples`` texts."""
+    import numpy as np  # (NumPy and core load when a command runs: the app paints before they do)
+
+    from core import EOS, VocabError
     from core.generate import prompt_ids, sample
+
+    from .session import session_from_args
 
     out = out or sys.stdout
     session = session_from_args(args, undo_memory=0)

@@ -8,7 +8,6 @@ import sys
 
 from .app import check_app_args
 from .command import PROG, CommandLine, UsageError
-from .session import session_from_args
 from .values import port
 
 USAGE = f"{PROG} serve [--host H] [--port P] [app options]"
@@ -30,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(line: CommandLine) -> int:
     """Check the app's options here (not in the browser), then serve until interrupted."""
+    from .session import session_from_args
+
     args = line.args
     line.check_first(USAGE)
     app_args = line.app_args()

@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
-
-import numpy as np
-
-from core import ActionResult, Session
-from core.readout import reached_goal
-from core.runs import SweepRun
+from typing import TYPE_CHECKING, TextIO
 
 from ..inputs import non_negative_int
 from .command import CommandLine
 from .options import add_session_options
-from .session import session_from_args
+
+if TYPE_CHECKING:
+    from core import ActionResult, Session
+    from core.runs import SweepRun
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +34,10 @@ def run(line: CommandLine) -> int:
 
 def sweep_row(session: Session, result: ActionResult) -> dict:
     """One run of a sweep, as data: final and best loss, when total < 0.05 was reached, divergence."""
+    import numpy as np  # (NumPy and core load when a command runs: the app paints before they do)
+
+    from core.readout import reached_goal
+
     h = session.history
     total, mean = h.column("total_loss"), h.column("mean_loss")
     objective = mean if session.config.reduction == "mean" else total
@@ -58,6 +59,8 @@ def sweep_row(session: Session, result: ActionResult) -> dict:
 def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the sweep (``Session.sweep``, as the app's S: one branch per setting from the same
     start); --json prints each run's row as it finishes, the table waits for them all."""
+    from .session import session_from_args
+
     out = out or sys.stdout
     first = argparse.Namespace(**{**vars(args), "optimizer": args.optimizer[0], "lr": args.lr[0]})
     session = session_from_args(first, undo_memory=0)

@@ -6,16 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from core import Session
-from core.checkpoint import save_checkpoint
-
-from ..export import check_export_path, export_history, step_row
 from ..inputs import non_negative_int, positive_int
 from .command import PROG, CommandLine, UsageError
 from .options import add_session_options
-from .session import session_from_args
+
+if TYPE_CHECKING:
+    from core import Session
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +45,8 @@ def run(line: CommandLine) -> int:
 
 def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Train ``--steps`` and print the rows; 1 if training diverged, 2 if a file could not be written."""
+    from .session import session_from_args  # (NumPy and core load when a command runs: the app paints first)
+
     out = out or sys.stdout
     err = err or sys.stderr
     export, ckpt = _output_paths(args)
@@ -73,6 +73,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
 
 def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """--export's and --save-checkpoint's paths, checked before training (``UsageError``)."""
+    from ..export import check_export_path
+
     try:
         export = check_export_path(args.export) if args.export else None
     except ValueError as e:
@@ -95,6 +97,10 @@ def _breakpoint(expr: str, session: Session):
 
 def _write_files(session: Session, export: Path | None, ckpt: Path | None, err: TextIO) -> bool:
     """Write the history and the checkpoint asked for; False (and one line on ``err``) if one cannot be."""
+    from core.checkpoint import save_checkpoint
+
+    from ..export import export_history
+
     try:
         if export is not None:
             export_history(session, export)
@@ -146,6 +152,8 @@ class _Rows:
 
     def row(self, rec, extra: dict | None = None) -> None:
         if self.json:
+            from ..export import step_row
+
             self.out.write(json.dumps({**step_row(rec, self.session.config.reduction), **(extra or {})}) + "\n")
         elif extra or self.shown(rec.step):
             probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])

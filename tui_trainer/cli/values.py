@@ -3,14 +3,14 @@ whose one-line message argparse shows as it is."""
 
 from __future__ import annotations
 
-from core import OPTIMIZERS, check_lr
-from core.tokens import TokensError, parse_spec
-
 from ..inputs import InputError, bounded_float, non_negative_int
 from ..pace import MAX_SPEED
+from .names import OPTIMIZERS
 
 
 def learning_rate(text: str) -> float:
+    from core import check_lr  # (NumPy and core load here only when --lr is given)
+
     try:
         return check_lr(float(text))
     except ValueError as e:
@@ -64,6 +64,10 @@ def port(text: str) -> int:
 
 def tokens_spec(text: str) -> str:
     """``--tokens``: word, char, bpe or bpe:N (``core.tokens``), checked as it is read."""
+    if text == "word":  # (the default: no need to load core, and NumPy with it, before the first paint)
+        return text
+    from core.tokens import TokensError, parse_spec
+
     try:
         parse_spec(text)
     except TokensError as e:

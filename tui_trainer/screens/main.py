@@ -4,6 +4,10 @@ A key runs an action here (``keymap.bindings``); whether it may run now is the a
 (``TrainerApp.check_action``, asked through this screen's ``check_action``). The actions on the
 session itself (the phases, time travel, the settings, what the panes show) are here; runs,
 files, samples, the chain rule and key scripts have rooms of their own, which the app owns.
+
+The screen is painted before the session is there (``TrainerApp``'s ``session_factory``): what it
+imports at its top loads neither NumPy nor ``core``; the actions, which run once the session is
+there, import what they need from them (and the narration and dialogs that do) where they use it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from core import DEFAULT_LR, OPTIMIZERS
-from core.readout import n_positions
-
-from .. import narrate
 from ..keymap import bindings
 from ..widgets.context import ContextPane
 from ..widgets.footer import Footer
@@ -26,7 +26,6 @@ from ..widgets.logits import LogitsPane
 from ..widgets.losscurve import LossPane
 from ..widgets.softmax import SoftmaxPane
 from ..widgets.status import Narration, StatusBar
-from .timeline import BranchPicker, ForkForm
 
 #: Smallest usable terminal; below it the app shows a message instead of panes.
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -181,6 +180,9 @@ class MainScreen(Screen[None]):
 
     def action_branches(self) -> None:
         """B: the branch picker; the chosen branch's newest state."""
+        from .. import narrate
+        from .timeline import BranchPicker
+
         app = self.app
 
         def chosen(branch: int | None) -> None:
@@ -193,6 +195,9 @@ class MainScreen(Screen[None]):
     def action_fork(self) -> None:
         """F: a branch from the cursor with another optimizer or learning rate (the session's own
         rules check what is typed: ``Session.check_fork``)."""
+        from .. import narrate
+        from .timeline import ForkForm
+
         app, s = self.app, self.app.session
 
         def check(optimizer: str | None, lr: float | None) -> str | None:
@@ -210,6 +215,10 @@ class MainScreen(Screen[None]):
     # --- navigation and settings ---------------------------------------------------------
 
     def action_move(self, delta: int) -> None:
+        from core.readout import n_positions
+
+        from .. import narrate
+
         app = self.app
         if delta > 0 and app.player.release_wait():
             return
@@ -230,6 +239,10 @@ class MainScreen(Screen[None]):
         self.app.refresh_panes()
 
     def action_cycle_optimizer(self) -> None:
+        from core import DEFAULT_LR, OPTIMIZERS
+
+        from .. import narrate
+
         app, s = self.app, self.app.session
         names = list(OPTIMIZERS)
         name = names[(names.index(s.optimizer.name) + 1) % len(names)]
@@ -257,6 +270,8 @@ class MainScreen(Screen[None]):
             )
 
     def action_lr(self, direction: int) -> None:
+        from .. import narrate
+
         app, s = self.app, self.app.session
         cur = s.lr
         if direction > 0:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from core.frame import Frame
-
 from ..palette import Palette, palette
+
+if TYPE_CHECKING:
+    from core.frame import Frame  # (the panes are painted before NumPy and core load)
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 
-from core import BACKWARD
-from core.frame import Frame
-
 from ..palette import Palette
 from .base import Pane, fmt, fmt_delta, rendered_height
+
+if TYPE_CHECKING:
+    from core.frame import Frame
 
 
 class ContextPane(Pane):
@@ -127,6 +128,8 @@ def _shortened(info):
 
 def _phase_line(frame: Frame, ink: Palette) -> Text:
     """forward / gradients / stale flags, so the learner sees where in the step they are."""
+    from core import BACKWARD  # (a frame means core is loaded)
+
     t = Text()
     fresh = frame.fresh_forward
     t.append("forward ", style=ink.muted)

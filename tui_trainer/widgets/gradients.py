@@ -8,15 +8,17 @@ each tensor's update size, the learning rate and the largest changes.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.text import Text
 
-from core.frame import Frame, Gradients, UpdateView
-from core.readout import Change, Internals, ranked
-
 from .base import Pane, fmt, fmt_delta, hbar, rendered_height
 from .grid import Col, Grid
+
+if TYPE_CHECKING:
+    from core.frame import Frame, Gradients, UpdateView
+    from core.readout import Change, Internals
 
 HINT = "Press b: the backward pass sends the loss's gradient back through every layer."
 
@@ -135,6 +137,8 @@ class GradientPane(Pane):
             rows = max(rows, 1)
             if rows + 1 >= n_words:  # every word fits (the "... more" line is not needed)
                 rows = min(rows + 1, n_words)
+        from core.readout import ranked  # (a frame means core is loaded)
+
         order, hidden = ranked(abs(d), rows, info.target_id)
         if len(order) > rows:  # keep the target: drop the smallest other row
             order = [*order[: rows - 1], info.target_id]

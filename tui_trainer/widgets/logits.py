@@ -6,15 +6,17 @@ ones to the right, both on one scale (the largest |logit| shown).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
-from core.frame import Frame
-from core.readout import ranked
-
 from .base import Pane, fit_cells, hbar, hbar_left
 from .softmax import _rows_for
+
+if TYPE_CHECKING:
+    from core.frame import Frame
 
 
 class LogitsPane(Pane):
@@ -36,6 +38,8 @@ class LogitsPane(Pane):
         frame = self.frame
         if frame is None or frame.prediction is None:
             return Text(self.HINT, style=self.ink.muted)
+        from core.readout import ranked  # (a frame means core is loaded)
+
         row, target = frame.prediction.logits, frame.info.target_id
         order, hidden = ranked(row, _rows_for(self.content_size.height, len(row)), target)
         words = [frame.vocab[i] for i in order]

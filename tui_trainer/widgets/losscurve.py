@@ -6,7 +6,8 @@ progress table (P(target) at each position over the steps).
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.style import Style
 from rich.table import Table
@@ -14,12 +15,15 @@ from rich.text import Text
 from textual.color import Color
 from textual.reactive import reactive
 
-from core.frame import Frame
-from core.readout import progress_rows_of
-
 from ..palette import readable
 from .base import Pane, fmt
-from .chart import Chart, Legend, Marker, Series, joined, padded, scaled, value_range
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from core.frame import Frame
+
+    from .chart import Chart, Marker
 
 
 class LossPane(Pane):
@@ -57,8 +61,10 @@ class LossPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Loss curve"
-        self._losses: np.ndarray = np.zeros(0)
-        self._val: np.ndarray = np.zeros(0)
+        # (None until the first frame: the pane is painted before NumPy loads; the chart module,
+        # which needs NumPy, is imported when there is a curve to draw)
+        self._losses: np.ndarray | None = None
+        self._val: np.ndarray | None = None
         self._refs: list[tuple[str, float]] = []
         self._what = "total"
         self._current: float | None = None
@@ -67,9 +73,9 @@ class LossPane(Pane):
         self._step = 0
         self._cursor: int | None = None  # the step viewed, when looking back in time
         self._history = None
-        self._probs: np.ndarray = np.zeros((0, 0))
+        self._probs: np.ndarray | None = None
         self._words: list[str] = []
-        self._changes: np.ndarray = np.zeros(0, dtype=int)
+        self._changes: np.ndarray | None = None
         self._uniform = 0.0
         self._branch = 0  # the current branch's number
         self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
@@ -93,7 +99,7 @@ class LossPane(Pane):
 
     def _titles(self) -> None:
         scale = "log" if self.log_scale else "linear"
-        val = ", validation" if self._val.size else ""
+        val = ", validation" if self._val is not None and self._val.size else ""
         self.border_title = (
             "Training progress"
             if self.show_table
@@ -115,11 +121,13 @@ class LossPane(Pane):
 
     def render(self) -> Group | Text | Table:
         if self.show_table:
+            from core.readout import progress_rows_of
+
             self._rows = progress_rows_of(self._history, max(self.content_size.height - 2, 2)) if self._history else []
             return self._table()
         if self.show_positions:
             return self._positions()
-        if self._losses.size == 0:
+        if self._losses is None or self._losses.size == 0:
             return Text(
                 f"No steps yet: s takes one full step, r runs many. The {self._what} loss appears here.",
                 style=self.ink.muted,
@@ -135,6 +143,10 @@ class LossPane(Pane):
         """The loss curve (muted after the cursor), the validation loss, the other branches'
         curves and the baselines, on one step axis (the longest curve sets it); None when no
         value is finite."""
+        import numpy as np
+
+        from .chart import Chart, Legend, Series, joined, padded, scaled, value_range
+
         log = self.log_scale
         n_steps = max([len(self._losses)] + [len(c) for _, c in self._others])
         main = padded(scaled(self._losses, log), n_steps)
@@ -169,6 +181,10 @@ class LossPane(Pane):
     def _loss_markers(self) -> list[Marker]:
         """Overshoots (the loss rose: only for the total, as sampled batches wobble) as ▲, then
         the viewed step as ● (drawn over a ▲)."""
+        import numpy as np
+
+        from .chart import Marker
+
         marks = []
         if self._what == "total":
             marks = [Marker(int(i), "▲", self.ink.warn) for i in np.flatnonzero(np.diff(self._losses) > 0) + 1]
@@ -179,8 +195,12 @@ class LossPane(Pane):
     def _positions(self) -> Group | Text:
         """P(target) at each tracked position over the steps, a colour each, with a legend, the
         uniform guess 1/V, and ◆ where the learning rate or the optimizer changed."""
+        import numpy as np
+
+        from .chart import Chart, Legend, Marker, Series, scaled
+
         probs, ink, log = self._probs, self.ink, self.log_scale
-        if probs.shape[0] < 2:
+        if probs is None or probs.shape[0] < 2:
             return Text("Take a step: P(target) at each position is drawn here, one colour each.", style=ink.muted)
         keys = ["line", "val", "b1", "b2", "b3", "b4"]
         series = [

@@ -6,14 +6,16 @@ marked, a sum row, and the position's loss -log P(target).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from core.frame import Frame
-from core.readout import ranked
-
 from .base import Pane, fmt_big, fmt_delta, rendered_height
 from .grid import Col, Grid
+
+if TYPE_CHECKING:
+    from core.frame import Frame
 
 
 class SoftmaxPane(Pane):
@@ -33,6 +35,8 @@ class SoftmaxPane(Pane):
         frame = self.frame
         if frame is None or frame.prediction is None:
             return Text("Press f: softmax turns logits into probabilities that sum to 1.", style=self.ink.muted)
+        from core.readout import ranked  # (a frame means core is loaded)
+
         pr, info = frame.prediction, frame.info
         probs, target = pr.probs, info.target_id
         caption = _caption(info.target, float(probs[target]), pr.loss)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.visual import VisualType
 from textual.widgets import Static
 
-from core import perplexity
-from core.frame import Frame
-
 from ..pace import speed_text
 from ..palette import palette, readable_text
 from .base import fmt
+
+if TYPE_CHECKING:
+    from core.frame import Frame
 
 
 class StatusBar(Static):
@@ -49,6 +51,8 @@ class StatusBar(Static):
             *([(f"clip {frame.clip:g}  ", ink.text, 0)] if frame.clip is not None else []),
         ]
         if frame.total_loss is not None and frame.mean_loss is not None:
+            from core import perplexity  # (a frame means core is loaded)
+
             mean = frame.mean_loss
             if frame.full_batch:  # the lesson's total is over every position: it means something
                 parts.append((f"total {fmt(frame.total_loss, 4)} · ", ink.text, 0))
