@@ -246,6 +246,13 @@ KEYMAP: tuple[Entry, ...] = (
         "Samples",
     ),
     Entry(
+        "T",
+        "Tokens: the text's first lines as tokens with their ids; for BPE, ← → step through the merges.",
+        (_k("T", "tokens", tooltip="What a token is: words, characters or BPE pieces"),),
+        VISIBLE,
+        "Tokens",
+    ),
+    Entry(
         "k",
         "Gradient clipping on / off: a gradient longer than 1 is scaled to length 1 before the update.",
         (_k("k", "toggle_clip", tooltip="Clip the gradient norm at 1, or stop clipping"),),

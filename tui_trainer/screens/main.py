@@ -344,6 +344,15 @@ class MainScreen(Screen[None]):
     def action_chain(self) -> None:
         self.app.chain.open()
 
+    def action_tokens(self) -> None:
+        """T: the tokens view, read from the session's data (state down)."""
+        from core.tokenview import token_view  # (core loads after the first paint)
+
+        from .tokens import TokensScreen
+
+        data = self.app.session.data
+        self.app.push_screen(TokensScreen(lambda k: token_view(data, k)))
+
     def action_save_svg(self) -> None:
         self.app.files.save_svg()
 

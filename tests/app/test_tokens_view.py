@@ -1,0 +1,78 @@
+"""The tokens view (T): the lines as tokens with ids, and BPE's merges one at a time."""
+
+from conftest import text_of
+
+from core import Session
+from tui_trainer.app import TrainerApp
+from tui_trainer.screens.tokens import TokensScreen
+
+TEXT = "the cat sat on the mat. the cat ate the rat. a bat sat on a hat."
+
+
+def by_hand(words: list[str], merges) -> list[str]:
+    """BPE applied as the textbook does: each merge in turn, everywhere, left to right."""
+    out = []
+    for w in words:
+        sym = [" ", *w]
+        for m in merges:
+            i, new = 0, []
+            while i < len(sym):
+                if i + 1 < len(sym) and (sym[i], sym[i + 1]) == (m.left, m.right):
+                    new.append(m.left + m.right)
+                    i += 2
+                else:
+                    new.append(sym[i])
+                    i += 1
+            sym = new
+        out += sym
+    return out
+
+
+async def test_the_view_steps_through_the_merges_and_cuts_the_lines_again():
+    s = Session.create(tokens="bpe:10", text=TEXT)
+    merges = s.data.tokenizer.merges
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("T")
+        screen = app.screen
+        assert isinstance(screen, TokensScreen) and screen.view.merge == len(merges) == 10
+        await pilot.press("home")
+        assert screen.view.merge == 0 and screen.view.last is None
+        assert [t for t, _ in screen.view.lines[0]] == by_hand("the cat sat on the mat".split(), [])
+        for k in (1, 2, 3):
+            await pilot.press("right")
+            v = screen.view
+            assert v.merge == k and v.last == merges[k - 1]
+            assert [t for t, _ in v.lines[0]] == by_hand("the cat sat on the mat".split(), merges[:k])
+        await pilot.pause()
+        shown = text_of(screen.query_one("#tokens"))
+        m = merges[2]
+        assert "merge 3 of 10" in shown and f"→ {(m.left + m.right).replace(' ', '▁')!r}" in shown
+        assert f"({m.count:,} times)" in shown
+        await pilot.press("end")
+        v = screen.view
+        ids = [i for _, i in v.lines[0]]
+        assert ids == s.data.sentences[0]  # all merges: the tokens the model trains on, ids and all
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TokensScreen)
+
+
+async def test_words_show_their_ids_and_no_merges():
+    s = Session.create()
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("T")
+        v = app.screen.view
+        assert v.kind == "word" and v.merges == 0 and v.tokens_per_word == 1.0
+        assert v.lines == [[("we", 1), ("love", 2), ("deep", 3), ("learning", 4)]]
+        await pilot.pause()
+        assert "we₁ love₂ deep₃ learning₄" in text_of(app.screen.query_one("#tokens"))
+
+
+def test_snapshot_of_the_tokens_view_at_merge_3(snap_compare):
+    async def to_merge_3(pilot):
+        await pilot.press("T", "home", "right", "right", "right")
+        await pilot.pause()
+
+    app = TrainerApp(Session.create(tokens="bpe:10", text=TEXT))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=to_merge_3)
