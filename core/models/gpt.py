@@ -1,0 +1,306 @@
+"""A GPT: Karpathy's microgpt (2026), batched over windows and heads in NumPy.
+
+    x = rmsnorm(wte[token] + wpe[t])
+    per layer:  x = x + attn(rmsnorm(x));  x = x + mlp_fc2(relu(mlp_fc1(rmsnorm(x))))
+    logits = x @ lm_head.T
+
+``rmsnorm(x) = x / sqrt(mean(x²) + 1e-5)`` (no gain); no biases; every weight is stored (out, in)
+and applied as ``x @ W.T``. Attention is causal and multi-headed: ``q, k, v = h @ attn_wq.T, ...``;
+head ``i`` is columns ``i*hd … (i+1)*hd - 1`` (``hd = C / heads``); scores ``q·k / sqrt(hd)``, a key
+after its query set to -inf before the softmax; the heads' outputs joined in order go through
+``attn_wo``. Tensor names and shapes are microgpt's state_dict (4,192 parameters at V 27, C 16,
+block 16, one layer).
+
+The forward and backward passes are written side by side per op; the backward takes attention
+in llm.c's order (the weighted sum of V, the softmax, then q·k). Shapes: B windows, T positions,
+C embedding, H heads, hd = C/H, F = 4C, V vocabulary, L layers, N positions asked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..losses import softmax_cross_entropy
+from . import gpt_chain, windows
+from .base import Backward, Factors, Forward, LanguageModel
+
+EPS = 1e-5  # rmsnorm's epsilon, as microgpt's
+INIT_STD = 0.08  # every weight starts N(0, 0.08²), as microgpt's
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """Sizes of the GPT. The defaults are microgpt's (4,192 parameters)."""
+
+    vocab_size: int = 27
+    block: int = 16  # positions per window (--context)
+    embed: int = 16  # C
+    heads: int = 4
+    layers: int = 1
+    dtype: str = "float64"
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every tensor's name and shape, in microgpt's state_dict order."""
+        V, C = self.vocab_size, self.embed
+        out = {"wte": (V, C), "wpe": (self.block, C), "lm_head": (V, C)}
+        for i in range(self.layers):
+            for w in ("wq", "wk", "wv", "wo"):
+                out[f"layer{i}.attn_{w}"] = (C, C)
+            out[f"layer{i}.mlp_fc1"] = (4 * C, C)
+            out[f"layer{i}.mlp_fc2"] = (C, 4 * C)
+        return out
+
+    def validate(self) -> None:
+        for name in ("vocab_size", "block", "embed", "heads", "layers"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, not {v!r}")
+        if self.embed % self.heads:
+            raise ValueError(f"the embedding size {self.embed} is not divisible by {self.heads} heads")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be float32 or float64, not {self.dtype!r}")
+
+
+@dataclass(eq=False)
+class GPTForward(Forward):
+    """``inputs`` (B, T) are the windows' tokens; ``targets``, ``logits``, ``probs``, ``losses`` are
+    the N positions asked, cell ``cells[n]`` (= b*T + t) each. Per layer l (first axis L):"""
+
+    lengths: np.ndarray  # (B,) real cells of each window (the rest is padding)
+    cells: np.ndarray  # (N,) the cell of each position asked
+    emb: np.ndarray  # (B, T, C) wte[token] + wpe[t]
+    r_emb: np.ndarray  # (B, T, 1) 1/sqrt(mean(emb²) + eps)
+    stream: np.ndarray  # (L+1, B, T, C) the residual stream: [0] rmsnorm(emb), [l+1] after layer l
+    h_attn: np.ndarray  # (L, B, T, C) rmsnorm(stream[l]), attention's input
+    r_attn: np.ndarray  # (L, B, T, 1)
+    q: np.ndarray  # (L, B, H, T, hd)
+    k: np.ndarray  # (L, B, H, T, hd)
+    v: np.ndarray  # (L, B, H, T, hd)
+    scores: np.ndarray  # (L, B, H, T, T) q·k / sqrt(hd), -inf where the key is after the query
+    att: np.ndarray  # (L, B, H, T, T) A = softmax(scores) along keys; rows sum to 1
+    heads_out: np.ndarray  # (L, B, T, C) A @ v per head, joined in order
+    mid: np.ndarray  # (L, B, T, C) the stream after attention's residual
+    h_mlp: np.ndarray  # (L, B, T, C) rmsnorm(mid)
+    r_mlp: np.ndarray  # (L, B, T, 1)
+    relu: np.ndarray  # (L, B, T, F) relu(h_mlp @ mlp_fc1.T)
+
+
+def rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x * r, r)`` with ``r = 1/sqrt(mean(x²) + eps)`` over the last axis, (..., 1)."""
+    r = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS)  # (..., 1)
+    return x * r, r
+
+
+def rmsnorm_back(dy: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """dL/dx for ``y = rmsnorm(x)``: ``r * (dy - y * mean(dy * y))``."""
+    return r * (dy - y * np.mean(dy * y, axis=-1, keepdims=True))
+
+
+class GPTLanguageModel(LanguageModel):
+    """microgpt's GPT behind the model interface (``forward_at`` reads whole windows)."""
+
+    kind = "gpt"
+    #: the defaults a session takes for this model (``core.config``)
+    defaults: ClassVar[dict[str, int]] = {"context": 16, "embed_dim": 16}
+    layers = ("lm_head", "layer0.mlp", "layer0.attn", "embedding")  # (per instance: its layers)
+    layer_outputs = {"lm_head": "logits", "layer0.mlp": "x1", "layer0.attn": "mid0", "embedding": "x0"}
+
+    def __init__(self, config: GPTConfig, seed: int = 0) -> None:
+        config.validate()
+        super().__init__(config, config.shapes(), config.dtype)
+        L = config.layers
+        self.layers = ("lm_head", *(f"layer{i}.{part}" for i in reversed(range(L)) for part in ("mlp", "attn")))
+        self.layers += ("embedding",)
+        self.layer_outputs = {"lm_head": "logits", "embedding": "x0"}
+        for i in range(L):
+            self.layer_outputs |= {f"layer{i}.mlp": f"x{i + 1}", f"layer{i}.attn": f"mid{i}"}
+        # wq, wk, wv lie one after another in the flat buffer: one (3C, C) view applies all three
+        self._wqkv = [self._stacked(self.params, i) for i in range(L)]
+        self._gqkv = [self._stacked(self.grads, i) for i in range(L)]
+        self._masks: dict[int, np.ndarray] = {}
+        self.init(seed)
+
+    def _stacked(self, flat: np.ndarray, i: int) -> np.ndarray:
+        C = self.config.embed
+        start = self.slices[f"layer{i}.attn_wq"][0].start
+        return flat[start : start + 3 * C * C].reshape(3 * C, C)
+
+    @staticmethod
+    def _config(settings: Any, vocab_size: int, context: int) -> GPTConfig:
+        return GPTConfig(vocab_size, context, settings.embed_dim, settings.heads, settings.layers, settings.dtype)
+
+    @classmethod
+    def shapes_for(cls, settings: Any, vocab_size: int, context: int) -> dict[str, tuple[int, ...]]:
+        return cls._config(settings, vocab_size, context).shapes()
+
+    @classmethod
+    def build(cls, settings: Any, vocab_size: int, context: int) -> GPTLanguageModel:
+        return cls(cls._config(settings, vocab_size, context), seed=settings.seed)
+
+    def init(self, seed: int) -> None:
+        """Every tensor N(0, 0.08²), drawn in state_dict order from ``seed``."""
+        rng = np.random.default_rng(seed)
+        for name, (_, shape) in self.slices.items():
+            self.p[name][...] = rng.standard_normal(shape) * INIT_STD
+
+    def _mask(self, T: int) -> np.ndarray:
+        """(T, T): 0 where the key is at or before the query, -inf after it (added to the scores)."""
+        m = self._masks.get(T)
+        if m is None:
+            m = self._masks[T] = np.triu(np.full((T, T), -np.inf, dtype=self.dtype), k=1)
+        return m
+
+    # --- the session's hooks: windows ------------------------------------------------------------
+
+    def forward_at(self, data: Any, idx: np.ndarray | None = None) -> GPTForward:
+        """Positions ``idx`` of ``data`` (None: all), each read in its window (``core.models.windows``)."""
+        lay = windows.layout(data, self.config.block)
+        batch = windows.gather(lay, idx)
+        targets = data.targets if idx is None else data.targets[idx]
+        return self._run(batch.tokens, batch.lengths, batch.cells, targets)
+
+    def sample_batch(self, n_positions: int, size: int, rng: np.random.Generator) -> np.ndarray:
+        return windows.sample_chunks(n_positions, size, self.config.block, rng)
+
+    def next_logits(self, data: Any, sentence: list[int]) -> np.ndarray:
+        """The logits after ``sentence`` (``<BOS>`` first), read as training reads that position:
+        in its window (the sentence's last ``block``-aligned window)."""
+        n = len(sentence)
+        window = np.array([sentence[(n - 1) // self.config.block * self.config.block :]], dtype=np.intp)  # (1, T)
+        T = window.shape[1]
+        return self._run(window, np.array([T]), np.array([T - 1]), np.zeros(1, dtype=np.intp)).logits[0]
+
+    # --- forward ---------------------------------------------------------------------------------
+
+    def forward(self, inputs: np.ndarray, targets: np.ndarray) -> GPTForward:
+        """Windows ``inputs`` (B, T) of token ids, each read from position 0; ``targets`` (B, T) the
+        next token at each cell, or -1 where nothing is predicted. Rows: the predicted cells in order."""
+        inputs = np.atleast_2d(np.asarray(inputs, dtype=np.intp))
+        flat = np.asarray(targets, dtype=np.intp).reshape(-1)
+        cells = np.flatnonzero(flat >= 0)
+        lengths = np.full(inputs.shape[0], inputs.shape[1], dtype=np.intp)
+        return self._run(inputs, lengths, cells, flat[cells])
+
+    def _run(self, tokens: np.ndarray, lengths: np.ndarray, cells: np.ndarray, targets: np.ndarray) -> GPTForward:
+        cfg, p = self.config, self.p
+        B, T = tokens.shape
+        C, H, L = cfg.embed, cfg.heads, cfg.layers
+        hd, F = C // H, 4 * C
+        dt = self.dtype
+        stream = np.empty((L + 1, B, T, C), dt)
+        h_attn, mid, h_mlp, heads_out = (np.empty((L, B, T, C), dt) for _ in range(4))
+        r_attn, r_mlp = np.empty((L, B, T, 1), dt), np.empty((L, B, T, 1), dt)
+        q, k, v = (np.empty((L, B, H, T, hd), dt) for _ in range(3))
+        scores, att = np.empty((L, B, H, T, T), dt), np.empty((L, B, H, T, T), dt)
+        relu = np.empty((L, B, T, F), dt)
+        mask = self._mask(T)  # (T, T)
+        sqrt_hd = math.sqrt(hd)
+
+        emb = p["wte"][tokens] + p["wpe"][:T]  # (B, T, C)
+        stream[0], r_emb = rmsnorm(emb)  # (B, T, C), (B, T, 1)
+        x = stream[0]
+        for i in range(L):
+            h_attn[i], r_attn[i] = rmsnorm(x)  # (B, T, C)
+            qkv = h_attn[i] @ self._wqkv[i].T  # (B, T, 3C): q | k | v
+            q[i], k[i], v[i] = qkv.reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)  # 3 x (B, H, T, hd)
+            s = scores[i]
+            np.matmul(q[i], k[i].swapaxes(-1, -2), out=s)  # (B, H, T, T) q·k
+            s /= sqrt_hd
+            s += mask  # a key after its query: -inf
+            e = np.exp(s - s.max(axis=-1, keepdims=True))  # (B, H, T, T) masked cells: exactly 0
+            np.divide(e, e.sum(axis=-1, keepdims=True), out=att[i])  # A: each row sums to 1
+            y = att[i] @ v[i]  # (B, H, T, hd) the weighted sum of V
+            heads_out[i] = y.transpose(0, 2, 1, 3).reshape(B, T, C)  # heads joined in order
+            mid[i] = x + heads_out[i] @ p[f"layer{i}.attn_wo"].T  # (B, T, C) residual
+            h_mlp[i], r_mlp[i] = rmsnorm(mid[i])  # (B, T, C)
+            np.maximum(h_mlp[i] @ p[f"layer{i}.mlp_fc1"].T, 0.0, out=relu[i])  # (B, T, F)
+            stream[i + 1] = mid[i] + relu[i] @ p[f"layer{i}.mlp_fc2"].T  # (B, T, C) residual
+            x = stream[i + 1]
+        xr = x.reshape(B * T, C)[cells]  # (N, C) the cells asked
+        logits = xr @ p["lm_head"].T  # (N, V)
+        probs, losses = softmax_cross_entropy(logits, targets, np.arange(targets.shape[0]))  # (N, V), (N,)
+        return GPTForward(
+            tokens, targets, logits, probs, losses,
+            lengths, cells, emb, r_emb, stream, h_attn, r_attn, q, k, v, scores, att, heads_out,
+            mid, h_mlp, r_mlp, relu,
+        )  # fmt: skip
+
+    # --- backward --------------------------------------------------------------------------------
+
+    def backward(self, f: GPTForward, scale: float = 1.0) -> Backward:
+        """Gradients of ``scale`` x the summed loss over the positions asked, from scratch."""
+        cfg, p, g = self.config, self.p, self.g
+        B, T = f.inputs.shape
+        C, H, L = cfg.embed, cfg.heads, cfg.layers
+        hd, F, BT, N = C // H, 4 * C, B * T, f.targets.shape[0]
+        sqrt_hd = math.sqrt(hd)
+        # softmax + cross-entropy: dLoss/dlogits = P - onehot(target), per position
+        dlogits = f.probs.copy()  # (N, V)
+        dlogits[np.arange(N), f.targets] -= 1.0
+        # logits = x @ lm_head.T at the cells asked; the other cells get no gradient from the loss
+        np.dot(dlogits.T, f.stream[L].reshape(BT, C)[f.cells], out=g["lm_head"])  # (V, C)
+        g["lm_head"] *= scale
+        dx = np.zeros((BT, C), self.dtype)  # dL/d(stream[L])
+        dx[f.cells] = dlogits @ p["lm_head"]  # (N, C)
+        dx *= scale
+        upstream: dict[str, np.ndarray] = {"lm_head": dlogits}
+        dstream = np.empty((L + 1, B, T, C), self.dtype)
+        dmids, dzs = np.empty((L, B, T, C), self.dtype), np.empty((L, B, T, F), self.dtype)
+        dys, dqs, dks, dvs = (np.empty((L, B, H, T, hd), self.dtype) for _ in range(4))
+        dAs, dSs = np.empty((L, B, H, T, T), self.dtype), np.empty((L, B, H, T, T), self.dtype)
+        for i in reversed(range(L)):
+            dstream[i + 1] = dx.reshape(B, T, C)
+            upstream[f"layer{i}.mlp"] = dstream[i + 1]
+            # MLP: stream[i+1] = mid + relu(h_mlp @ fc1.T) @ fc2.T
+            a = f.relu[i].reshape(BT, F)
+            np.dot(dx.T, a, out=g[f"layer{i}.mlp_fc2"])  # (C, F)
+            dz = dx @ p[f"layer{i}.mlp_fc2"]  # (BT, F)
+            dz *= a > 0  # relu' (0 where the unit was off)
+            dzs[i] = dz.reshape(B, T, F)
+            h2 = f.h_mlp[i].reshape(BT, C)
+            np.dot(dz.T, h2, out=g[f"layer{i}.mlp_fc1"])  # (F, C)
+            dh2 = dz @ p[f"layer{i}.mlp_fc1"]  # (BT, C)
+            dmid = dx + rmsnorm_back(dh2, h2, f.r_mlp[i].reshape(BT, 1))  # (BT, C) residual + norm
+            dmids[i] = dmid.reshape(B, T, C)
+            upstream[f"layer{i}.attn"] = dmids[i]
+            # attention's output: mid = stream[i] + heads_out @ wo.T
+            np.dot(dmid.T, f.heads_out[i].reshape(BT, C), out=g[f"layer{i}.attn_wo"])  # (C, C)
+            dy = dys[i]
+            dy[...] = (dmid @ p[f"layer{i}.attn_wo"]).reshape(B, T, H, hd).transpose(0, 2, 1, 3)  # (B, H, T, hd)
+            A = f.att[i]  # (B, H, T, T)
+            # 1. the weighted sum of V: y = A @ v
+            np.matmul(dy, f.v[i].swapaxes(-1, -2), out=dAs[i])  # (B, H, T, T) dA
+            np.matmul(A.swapaxes(-1, -2), dy, out=dvs[i])  # (B, H, T, hd) dv
+            # 2. the softmax: dS = A ⊙ (dA - rowsum(A ⊙ dA)); masked cells have A = 0, so dS = 0
+            dS = dSs[i]
+            np.multiply(A, dAs[i] - (A * dAs[i]).sum(axis=-1, keepdims=True), out=dS)  # (B, H, T, T)
+            # 3. the scores: S = q·k / sqrt(hd)
+            draw = dS / sqrt_hd  # (B, H, T, T)
+            np.matmul(draw, f.k[i], out=dqs[i])  # (B, H, T, hd) dq
+            np.matmul(draw.swapaxes(-1, -2), f.q[i], out=dks[i])  # (B, H, T, hd) dk
+            dqkv = np.stack([dqs[i], dks[i], dvs[i]]).transpose(1, 3, 0, 2, 4).reshape(BT, 3 * C)  # (BT, 3C)
+            h = f.h_attn[i].reshape(BT, C)
+            np.dot(dqkv.T, h, out=self._gqkv[i])  # (3C, C): wq, wk, wv's gradients in place
+            dh = dqkv @ self._wqkv[i]  # (BT, C)
+            dx = dmid + rmsnorm_back(dh, h, f.r_attn[i].reshape(BT, 1))  # (BT, C) residual + norm
+        dstream[0] = dx.reshape(B, T, C)
+        upstream["embedding"] = dstream[0]
+        # x0 = rmsnorm(wte[token] + wpe[t])
+        demb = rmsnorm_back(dstream[0], f.stream[0], f.r_emb)  # (B, T, C)
+        gE = g["wte"]
+        gE[...] = 0.0
+        np.add.at(gE, f.inputs.reshape(-1), demb.reshape(BT, C))  # each cell adds to its token's row
+        g["wpe"][...] = 0.0
+        np.add.reduce(demb, axis=0, out=g["wpe"][:T])  # (T, C) summed over windows
+        pieces = {"dstream": dstream, "dmid": dmids, "dz": dzs, "dy": dys, "dA": dAs, "dS": dSs}
+        pieces |= {"dq": dqs, "dk": dks, "dv": dvs, "demb": demb}
+        return Backward(self.grads.copy(), upstream, self.slices, scale, pieces)
+
+    # --- the chain rule for one weight -----------------------------------------------------------
+
+    def chain_factors(self, f: GPTForward, b: Backward, tensor: str, index: tuple[int, ...]) -> Factors:
+        return gpt_chain.factors(self, f, b, tensor, index)
