@@ -34,7 +34,7 @@ def test_a_query_s_row_of_one_head_from_q_k_v_to_the_weighted_sum():
             # after b: dS = A ⊙ (dA - Σ A ⊙ dA), exactly 0 (never -0) where masked
             np.testing.assert_allclose(r.dS, r.att * (r.dA - (r.att * r.dA).sum()), rtol=1e-12, atol=1e-18)
             assert all(math.copysign(1.0, x) == 1.0 for x in r.dS[r.mask])
-            assert (math.isnan(r.previous) if i == 0 else r.previous == r.att[i - 1])
+            assert math.isnan(r.previous) if i == 0 else r.previous == r.att[i - 1]
             assert 0.0 <= r.entropy <= math.log(i + 1) + 1e-12
     assert attention_row(Session.create().compute_forward(), 0, 0, 0) is None  # the MLP has none
 
