@@ -73,31 +73,58 @@ class GPTForward(Forward):
     lengths: np.ndarray  # (B,) real cells of each window (the rest is padding)
     cells: np.ndarray  # (N,) the cell of each position asked
     emb: np.ndarray  # (B, T, C) wte[token] + wpe[t]
-    r_emb: np.ndarray  # (B, T, 1) 1/sqrt(mean(emb²) + eps)
+    rms_emb: np.ndarray  # (B, T, 1) sqrt(mean(emb²) + eps)
     stream: np.ndarray  # (L+1, B, T, C) the residual stream: [0] rmsnorm(emb), [l+1] after layer l
     h_attn: np.ndarray  # (L, B, T, C) rmsnorm(stream[l]), attention's input
-    r_attn: np.ndarray  # (L, B, T, 1)
-    q: np.ndarray  # (L, B, H, T, hd)
-    k: np.ndarray  # (L, B, H, T, hd)
-    v: np.ndarray  # (L, B, H, T, hd)
+    rms_attn: np.ndarray  # (L, B, T, 1)
+    qkv: np.ndarray  # (L, B, T, 3C) h_attn @ [wq; wk; wv].T: q, k, v side by side (views below)
     scores: np.ndarray  # (L, B, H, T, T) q·k / sqrt(hd), -inf where the key is after the query
     att: np.ndarray  # (L, B, H, T, T) A = softmax(scores) along keys; rows sum to 1
     heads_out: np.ndarray  # (L, B, T, C) A @ v per head, joined in order
     mid: np.ndarray  # (L, B, T, C) the stream after attention's residual
     h_mlp: np.ndarray  # (L, B, T, C) rmsnorm(mid)
-    r_mlp: np.ndarray  # (L, B, T, 1)
+    rms_mlp: np.ndarray  # (L, B, T, 1)
     relu: np.ndarray  # (L, B, T, F) relu(h_mlp @ mlp_fc1.T)
+
+    def _heads(self, part: int) -> np.ndarray:
+        L, B, T, C3 = self.qkv.shape
+        H = self.scores.shape[2]
+        return self.qkv.reshape(L, B, T, 3, H, C3 // 3 // H)[:, :, :, part].transpose(0, 1, 3, 2, 4)
+
+    @property
+    def q(self) -> np.ndarray:
+        """(L, B, H, T, hd): head i is columns i*hd … (i+1)*hd - 1 of h_attn @ attn_wq.T."""
+        return self._heads(0)
+
+    @property
+    def k(self) -> np.ndarray:
+        """(L, B, H, T, hd)"""
+        return self._heads(1)
+
+    @property
+    def v(self) -> np.ndarray:
+        """(L, B, H, T, hd)"""
+        return self._heads(2)
 
 
 def rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(x * r, r)`` with ``r = 1/sqrt(mean(x²) + eps)`` over the last axis, (..., 1)."""
-    r = 1.0 / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS)  # (..., 1)
-    return x * r, r
+    """``(x / rms, rms)`` with ``rms = sqrt(mean(x²) + eps)`` over the last axis, (..., 1).
+    (ufuncs' own reduce: ``np.mean`` costs more than the arithmetic at these sizes)"""
+    rms = np.add.reduce(x * x, axis=-1, keepdims=True)  # (..., 1)
+    rms *= 1.0 / x.shape[-1]
+    rms += EPS
+    np.sqrt(rms, out=rms)
+    return x / rms, rms
 
 
-def rmsnorm_back(dy: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """dL/dx for ``y = rmsnorm(x)``: ``r * (dy - y * mean(dy * y))``."""
-    return r * (dy - y * np.mean(dy * y, axis=-1, keepdims=True))
+def rmsnorm_back(dy: np.ndarray, y: np.ndarray, rms: np.ndarray) -> np.ndarray:
+    """dL/dx for ``y = rmsnorm(x)``: ``(dy - y * mean(dy * y)) / rms``."""
+    m = np.add.reduce(dy * y, axis=-1, keepdims=True)  # (..., 1)
+    m *= 1.0 / y.shape[-1]
+    out = y * m
+    np.subtract(dy, out, out=out)
+    out /= rms
+    return out
 
 
 class GPTLanguageModel(LanguageModel):
@@ -122,6 +149,7 @@ class GPTLanguageModel(LanguageModel):
         self._wqkv = [self._stacked(self.params, i) for i in range(L)]
         self._gqkv = [self._stacked(self.grads, i) for i in range(L)]
         self._masks: dict[int, np.ndarray] = {}
+        self._aranges: dict[int, np.ndarray] = {}
         self.init(seed)
 
     def _stacked(self, flat: np.ndarray, i: int) -> np.ndarray:
@@ -181,11 +209,16 @@ class GPTLanguageModel(LanguageModel):
         next token at each cell, or -1 where nothing is predicted. Rows: the predicted cells in order."""
         inputs = np.atleast_2d(np.asarray(inputs, dtype=np.intp))
         flat = np.asarray(targets, dtype=np.intp).reshape(-1)
-        cells = np.flatnonzero(flat >= 0)
         lengths = np.full(inputs.shape[0], inputs.shape[1], dtype=np.intp)
+        if np.all(flat >= 0):
+            return self._run(inputs, lengths, None, flat)
+        cells = np.flatnonzero(flat >= 0)
         return self._run(inputs, lengths, cells, flat[cells])
 
-    def _run(self, tokens: np.ndarray, lengths: np.ndarray, cells: np.ndarray, targets: np.ndarray) -> GPTForward:
+    def _run(
+        self, tokens: np.ndarray, lengths: np.ndarray, cells: np.ndarray | None, targets: np.ndarray
+    ) -> GPTForward:
+        """The forward pass of windows ``tokens`` (B, T) at ``cells`` (None: every cell, in order)."""
         cfg, p = self.config, self.p
         B, T = tokens.shape
         C, H, L = cfg.embed, cfg.heads, cfg.layers
@@ -193,41 +226,55 @@ class GPTLanguageModel(LanguageModel):
         dt = self.dtype
         stream = np.empty((L + 1, B, T, C), dt)
         h_attn, mid, h_mlp, heads_out = (np.empty((L, B, T, C), dt) for _ in range(4))
-        r_attn, r_mlp = np.empty((L, B, T, 1), dt), np.empty((L, B, T, 1), dt)
-        q, k, v = (np.empty((L, B, H, T, hd), dt) for _ in range(3))
+        rms_attn, rms_mlp = np.empty((L, B, T, 1), dt), np.empty((L, B, T, 1), dt)
+        qkv = np.empty((L, B, T, 3 * C), dt)
         scores, att = np.empty((L, B, H, T, T), dt), np.empty((L, B, H, T, T), dt)
         relu = np.empty((L, B, T, F), dt)
         mask = self._mask(T)  # (T, T)
-        sqrt_hd = math.sqrt(hd)
+        inv_sqrt_hd = 1.0 / math.sqrt(hd)
 
-        emb = p["wte"][tokens] + p["wpe"][:T]  # (B, T, C)
-        stream[0], r_emb = rmsnorm(emb)  # (B, T, C), (B, T, 1)
+        emb = p["wte"][tokens]  # (B, T, C)
+        emb += p["wpe"][:T]
+        stream[0], rms_emb = rmsnorm(emb)  # (B, T, C), (B, T, 1)
         x = stream[0]
         for i in range(L):
-            h_attn[i], r_attn[i] = rmsnorm(x)  # (B, T, C)
-            qkv = h_attn[i] @ self._wqkv[i].T  # (B, T, 3C): q | k | v
-            q[i], k[i], v[i] = qkv.reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)  # 3 x (B, H, T, hd)
+            h_attn[i], rms_attn[i] = rmsnorm(x)  # (B, T, C)
+            np.matmul(h_attn[i], self._wqkv[i].T, out=qkv[i])  # (B, T, 3C): q | k | v
+            q, k, v = qkv[i].reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)  # 3 x (B, H, T, hd) views
             s = scores[i]
-            np.matmul(q[i], k[i].swapaxes(-1, -2), out=s)  # (B, H, T, T) q·k
-            s /= sqrt_hd
+            np.matmul(q, k.swapaxes(-1, -2), out=s)  # (B, H, T, T) q·k
+            s *= inv_sqrt_hd  # / sqrt(hd)
             s += mask  # a key after its query: -inf
-            e = np.exp(s - s.max(axis=-1, keepdims=True))  # (B, H, T, T) masked cells: exactly 0
-            np.divide(e, e.sum(axis=-1, keepdims=True), out=att[i])  # A: each row sums to 1
-            y = att[i] @ v[i]  # (B, H, T, hd) the weighted sum of V
+            e = s - np.maximum.reduce(s, axis=-1, keepdims=True)  # (B, H, T, T)
+            np.exp(e, out=e)  # masked cells: exactly 0
+            np.divide(e, np.add.reduce(e, axis=-1, keepdims=True), out=att[i])  # A: each row sums to 1
+            y = att[i] @ v  # (B, H, T, hd) the weighted sum of V
             heads_out[i] = y.transpose(0, 2, 1, 3).reshape(B, T, C)  # heads joined in order
-            mid[i] = x + heads_out[i] @ p[f"layer{i}.attn_wo"].T  # (B, T, C) residual
-            h_mlp[i], r_mlp[i] = rmsnorm(mid[i])  # (B, T, C)
-            np.maximum(h_mlp[i] @ p[f"layer{i}.mlp_fc1"].T, 0.0, out=relu[i])  # (B, T, F)
-            stream[i + 1] = mid[i] + relu[i] @ p[f"layer{i}.mlp_fc2"].T  # (B, T, C) residual
+            np.matmul(heads_out[i], p[f"layer{i}.attn_wo"].T, out=mid[i])  # (B, T, C)
+            mid[i] += x  # residual
+            h_mlp[i], rms_mlp[i] = rmsnorm(mid[i])  # (B, T, C)
+            np.matmul(h_mlp[i], p[f"layer{i}.mlp_fc1"].T, out=relu[i])  # (B, T, F)
+            np.maximum(relu[i], 0.0, out=relu[i])  # relu
             x = stream[i + 1]
-        xr = x.reshape(B * T, C)[cells]  # (N, C) the cells asked
+            np.matmul(relu[i], p[f"layer{i}.mlp_fc2"].T, out=x)  # (B, T, C)
+            x += mid[i]  # residual
+        xr = x.reshape(B * T, C) if cells is None else x.reshape(B * T, C)[cells]  # (N, C) the cells asked
         logits = xr @ p["lm_head"].T  # (N, V)
-        probs, losses = softmax_cross_entropy(logits, targets, np.arange(targets.shape[0]))  # (N, V), (N,)
+        N = targets.shape[0]
+        probs, losses = softmax_cross_entropy(logits, targets, self._rows(N))  # (N, V), (N,)
         return GPTForward(
             tokens, targets, logits, probs, losses,
-            lengths, cells, emb, r_emb, stream, h_attn, r_attn, q, k, v, scores, att, heads_out,
-            mid, h_mlp, r_mlp, relu,
+            lengths, self._rows(B * T) if cells is None else cells, emb, rms_emb, stream, h_attn, rms_attn,
+            qkv, scores, att, heads_out, mid, h_mlp, rms_mlp, relu,
         )  # fmt: skip
+
+    def _rows(self, n: int) -> np.ndarray:
+        """``np.arange(n)``, cached (read-only)."""
+        r = self._aranges.get(n)
+        if r is None:
+            r = self._aranges[n] = np.arange(n)
+            r.flags.writeable = False
+        return r
 
     # --- backward --------------------------------------------------------------------------------
 
@@ -237,67 +284,77 @@ class GPTLanguageModel(LanguageModel):
         B, T = f.inputs.shape
         C, H, L = cfg.embed, cfg.heads, cfg.layers
         hd, F, BT, N = C // H, 4 * C, B * T, f.targets.shape[0]
-        sqrt_hd = math.sqrt(hd)
+        dt = self.dtype
+        every = f.cells is self._aranges.get(BT)  # every cell asked, in order: no gather, no scatter
         # softmax + cross-entropy: dLoss/dlogits = P - onehot(target), per position
         dlogits = f.probs.copy()  # (N, V)
-        dlogits[np.arange(N), f.targets] -= 1.0
+        dlogits[self._rows(N), f.targets] -= 1.0
         # logits = x @ lm_head.T at the cells asked; the other cells get no gradient from the loss
-        np.dot(dlogits.T, f.stream[L].reshape(BT, C)[f.cells], out=g["lm_head"])  # (V, C)
+        xL = f.stream[L].reshape(BT, C)
+        np.dot(dlogits.T, xL if every else xL[f.cells], out=g["lm_head"])  # (V, C)
         g["lm_head"] *= scale
-        dx = np.zeros((BT, C), self.dtype)  # dL/d(stream[L])
-        dx[f.cells] = dlogits @ p["lm_head"]  # (N, C)
+        if every:
+            dx = dlogits @ p["lm_head"]  # (BT, C) dL/d(stream[L])
+        else:
+            dx = np.zeros((BT, C), dt)
+            dx[f.cells] = dlogits @ p["lm_head"]  # (N, C)
         dx *= scale
         upstream: dict[str, np.ndarray] = {"lm_head": dlogits}
-        dstream = np.empty((L + 1, B, T, C), self.dtype)
-        dmids, dzs = np.empty((L, B, T, C), self.dtype), np.empty((L, B, T, F), self.dtype)
-        dys, dqs, dks, dvs = (np.empty((L, B, H, T, hd), self.dtype) for _ in range(4))
-        dAs, dSs = np.empty((L, B, H, T, T), self.dtype), np.empty((L, B, H, T, T), self.dtype)
+        dstream = np.empty((L + 1, B, T, C), dt)
+        dmids, dzs = np.empty((L, B, T, C), dt), np.empty((L, B, T, F), dt)
+        dys = np.empty((L, B, H, T, hd), dt)
+        dqkvs = np.empty((L, B, T, 3 * C), dt)  # dq | dk | dv side by side, as qkv
+        dAs, dSs = np.empty((L, B, H, T, T), dt), np.empty((L, B, H, T, T), dt)
         for i in reversed(range(L)):
             dstream[i + 1] = dx.reshape(B, T, C)
             upstream[f"layer{i}.mlp"] = dstream[i + 1]
             # MLP: stream[i+1] = mid + relu(h_mlp @ fc1.T) @ fc2.T
             a = f.relu[i].reshape(BT, F)
             np.dot(dx.T, a, out=g[f"layer{i}.mlp_fc2"])  # (C, F)
-            dz = dx @ p[f"layer{i}.mlp_fc2"]  # (BT, F)
+            dz = dzs[i].reshape(BT, F)
+            np.dot(dx, p[f"layer{i}.mlp_fc2"], out=dz)  # (BT, F)
             dz *= a > 0  # relu' (0 where the unit was off)
-            dzs[i] = dz.reshape(B, T, F)
             h2 = f.h_mlp[i].reshape(BT, C)
             np.dot(dz.T, h2, out=g[f"layer{i}.mlp_fc1"])  # (F, C)
-            dh2 = dz @ p[f"layer{i}.mlp_fc1"]  # (BT, C)
-            dmid = dx + rmsnorm_back(dh2, h2, f.r_mlp[i].reshape(BT, 1))  # (BT, C) residual + norm
-            dmids[i] = dmid.reshape(B, T, C)
-            upstream[f"layer{i}.attn"] = dmids[i]
+            dmid = dmids[i].reshape(BT, C)
+            np.add(dx, rmsnorm_back(dz @ p[f"layer{i}.mlp_fc1"], h2, f.rms_mlp[i].reshape(BT, 1)), out=dmid)
+            upstream[f"layer{i}.attn"] = dmids[i]  # (residual + norm)
             # attention's output: mid = stream[i] + heads_out @ wo.T
             np.dot(dmid.T, f.heads_out[i].reshape(BT, C), out=g[f"layer{i}.attn_wo"])  # (C, C)
             dy = dys[i]
             dy[...] = (dmid @ p[f"layer{i}.attn_wo"]).reshape(B, T, H, hd).transpose(0, 2, 1, 3)  # (B, H, T, hd)
             A = f.att[i]  # (B, H, T, T)
+            q, k, v = f.qkv[i].reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)  # 3 x (B, H, T, hd)
+            dq, dk, dv = dqkvs[i].reshape(B, T, 3, H, hd).transpose(2, 0, 3, 1, 4)  # views into dqkvs
             # 1. the weighted sum of V: y = A @ v
-            np.matmul(dy, f.v[i].swapaxes(-1, -2), out=dAs[i])  # (B, H, T, T) dA
-            np.matmul(A.swapaxes(-1, -2), dy, out=dvs[i])  # (B, H, T, hd) dv
+            dA = dAs[i]
+            np.matmul(dy, v.swapaxes(-1, -2), out=dA)  # (B, H, T, T)
+            np.matmul(A.swapaxes(-1, -2), dy, out=dv)  # (B, H, T, hd)
             # 2. the softmax: dS = A ⊙ (dA - rowsum(A ⊙ dA)); masked cells have A = 0, so dS = 0
             dS = dSs[i]
-            np.multiply(A, dAs[i] - (A * dAs[i]).sum(axis=-1, keepdims=True), out=dS)  # (B, H, T, T)
+            np.multiply(A, dA, out=dS)
+            np.subtract(dA, np.add.reduce(dS, axis=-1, keepdims=True), out=dS)
+            dS *= A  # (B, H, T, T)
             # 3. the scores: S = q·k / sqrt(hd)
-            draw = dS / sqrt_hd  # (B, H, T, T)
-            np.matmul(draw, f.k[i], out=dqs[i])  # (B, H, T, hd) dq
-            np.matmul(draw.swapaxes(-1, -2), f.q[i], out=dks[i])  # (B, H, T, hd) dk
-            dqkv = np.stack([dqs[i], dks[i], dvs[i]]).transpose(1, 3, 0, 2, 4).reshape(BT, 3 * C)  # (BT, 3C)
+            draw = dS * (1.0 / math.sqrt(hd))  # (B, H, T, T)
+            np.matmul(draw, k, out=dq)  # (B, H, T, hd)
+            np.matmul(draw.swapaxes(-1, -2), q, out=dk)  # (B, H, T, hd)
+            dqkv = dqkvs[i].reshape(BT, 3 * C)
             h = f.h_attn[i].reshape(BT, C)
             np.dot(dqkv.T, h, out=self._gqkv[i])  # (3C, C): wq, wk, wv's gradients in place
-            dh = dqkv @ self._wqkv[i]  # (BT, C)
-            dx = dmid + rmsnorm_back(dh, h, f.r_attn[i].reshape(BT, 1))  # (BT, C) residual + norm
+            dx = rmsnorm_back(dqkv @ self._wqkv[i], h, f.rms_attn[i].reshape(BT, 1))  # (BT, C)
+            dx += dmid  # residual
         dstream[0] = dx.reshape(B, T, C)
         upstream["embedding"] = dstream[0]
         # x0 = rmsnorm(wte[token] + wpe[t])
-        demb = rmsnorm_back(dstream[0], f.stream[0], f.r_emb)  # (B, T, C)
+        demb = rmsnorm_back(dstream[0], f.stream[0], f.rms_emb)  # (B, T, C)
         gE = g["wte"]
         gE[...] = 0.0
         np.add.at(gE, f.inputs.reshape(-1), demb.reshape(BT, C))  # each cell adds to its token's row
-        g["wpe"][...] = 0.0
+        g["wpe"][T:] = 0.0
         np.add.reduce(demb, axis=0, out=g["wpe"][:T])  # (T, C) summed over windows
         pieces = {"dstream": dstream, "dmid": dmids, "dz": dzs, "dy": dys, "dA": dAs, "dS": dSs}
-        pieces |= {"dq": dqs, "dk": dks, "dv": dvs, "demb": demb}
+        pieces |= {"dqkv": dqkvs, "demb": demb}
         return Backward(self.grads.copy(), upstream, self.slices, scale, pieces)
 
     # --- the chain rule for one weight -----------------------------------------------------------

@@ -68,15 +68,15 @@ def factors(model: GPTLanguageModel, f: GPTForward, b: Backward, tensor: str, in
     h, e = divmod(i, hd)
     inp = cells(f.h_attn[l], j)
     if name == "attn_wq":  # through the scores and the softmax, per query
-        through = P["dS"][l, :, h] @ f.k[l, :, h, :, e][..., None]  # (B, T, 1) Σ_t dS[p, t] k[t, e]
+        through = P["dS"][l, :, h] @ f.k[l, :, h, :, e, None]  # (B, T, 1) Σ_t dS[p, t] k[t, e]
         names = ((per_layer("h_attn"), j), (per_layer("dS·k"), i))
         scale = 1.0 / math.sqrt(hd)
     elif name == "attn_wk":  # through the scores and the softmax, per key
-        through = P["dS"][l, :, h].swapaxes(-1, -2) @ f.q[l, :, h, :, e][..., None]  # (B, T, 1)
+        through = P["dS"][l, :, h].swapaxes(-1, -2) @ f.q[l, :, h, :, e, None]  # (B, T, 1)
         names = ((per_layer("h_attn"), j), (per_layer("dSᵀ·q"), i))
         scale = 1.0 / math.sqrt(hd)
     elif name == "attn_wv":  # through the weighted sum of V, per key
-        through = f.att[l, :, h].swapaxes(-1, -2) @ P["dy"][l, :, h, :, e][..., None]  # (B, T, 1)
+        through = f.att[l, :, h].swapaxes(-1, -2) @ P["dy"][l, :, h, :, e, None]  # (B, T, 1)
         names = ((per_layer("h_attn"), j), (per_layer("Aᵀ·dy"), i))
         scale = 1.0
     else:

@@ -29,17 +29,19 @@ class Layout:
     start: np.ndarray
     length: np.ndarray
     tokens: np.ndarray
+    #: every window, whole (``gather(layout, None)``), once asked
+    every: Batch | None = None
 
 
 @dataclass(frozen=True)
 class Batch:
     """Windows to run: ``tokens`` (B, T) (cells past a window's end are padding, never read by an
     earlier cell), ``lengths`` (B,) the real cells of each, ``cells`` (N,) the flat index ``b*T + t``
-    of each requested position, in the order asked."""
+    of each requested position, in the order asked (None: every cell, in order)."""
 
     tokens: np.ndarray
     lengths: np.ndarray
-    cells: np.ndarray
+    cells: np.ndarray | None
 
 
 #: layouts by dataset and block (a dataset never changes: each is found once)
@@ -71,6 +73,14 @@ def _layout(sentence_of: np.ndarray, index: np.ndarray, tokens: np.ndarray, bloc
 
 def gather(lay: Layout, idx: np.ndarray | None) -> Batch:
     """The windows positions ``idx`` sit in (None: every window, whole), in dataset order."""
+    if idx is None:  # the same every step of a full batch: made once
+        if lay.every is None:
+            object.__setattr__(lay, "every", _gather(lay, None))
+        return lay.every
+    return _gather(lay, idx)
+
+
+def _gather(lay: Layout, idx: np.ndarray | None) -> Batch:
     if idx is None:
         wins = np.arange(lay.start.shape[0])
         need = lay.length
@@ -86,10 +96,10 @@ def gather(lay: Layout, idx: np.ndarray | None) -> Batch:
     real = np.arange(T) < need[:, None]  # (B, T)
     tokens = np.where(real, lay.tokens[np.minimum(pos, lay.tokens.shape[0] - 1)], 0)  # padding: token 0
     if idx is None:
-        cells = lay.window * T + lay.offset
+        cells = None if int(need.min()) == T else lay.window * T + lay.offset
     else:
         cells = cells_w * T + cells_t
-    return Batch(tokens, need.astype(np.intp), cells.astype(np.intp))
+    return Batch(tokens, need.astype(np.intp), None if cells is None else cells.astype(np.intp))
 
 
 def sample_chunks(n_positions: int, size: int, block: int, rng: np.random.Generator) -> np.ndarray:
