@@ -102,7 +102,8 @@ class TorchRun:
     def __init__(self, s: Session, optimizer: str, lr: float, tmp: Path) -> None:
         self.P = torch_params(save_checkpoint(s, tmp / "step0.npz"))
         b = gather(layout(s.data, s.model.config.block), None)
-        self.tokens, self.cells = torch.from_numpy(b.tokens), torch.from_numpy(b.cells)
+        cells = np.arange(b.tokens.size) if b.cells is None else b.cells  # None: every cell
+        self.tokens, self.cells = torch.from_numpy(b.tokens), torch.from_numpy(cells)
         self.targets = torch.from_numpy(s.data.targets)
         n = s.data.n_positions
         self.scale = 1.0 / n if s.config.reduction == "mean" else 1.0
