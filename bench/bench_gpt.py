@@ -2,6 +2,7 @@
 
     python bench/bench_gpt.py                # speed (3 runs) and the loss comparison
     python bench/bench_gpt.py --runs 1 --no-compare
+    python bench/bench_gpt.py --corpus FILE      # also steps/s on a text's sampled batches
 
 Speed, at the lesson's size (the lesson sentence, V 12, C 16, 4 heads, 1 layer, block 16, float64,
 one thread): train steps/s of the core (forward_at, backward, SGD), ``Session.train_step`` (history,
@@ -14,6 +15,11 @@ Exactness (what a PyTorch user checks): from the same step-0 checkpoint (written
 ``core.checkpoint`` and read back here with NumPy alone), 30 steps of SGD and 30 of Adam, on the
 lesson and on a three-sentence text (windows of different lengths: padding), give the same loss
 at every step to 1e-9 relative; the maximum relative difference is printed.
+
+With ``--corpus`` (bench_corpus.py's default: the licence texts, 300 KB, V 2,370, float32 as
+``--dtype auto`` picks): the core's step and torch's on the same sampled batches (the windows the
+session's batches of 512 positions gather, cycled), and ``Session.train_step`` (with its history and
+a validation loss every 10 steps).
 
 PyTorch is optional (``pip install torch==2.13.0``, never a bare ``torch``): without it only our
 figures are printed.
@@ -56,15 +62,16 @@ TRAIN_STEPS = 2000
 # --- the same model in PyTorch -----------------------------------------------------------------
 
 
-def torch_params(path: Path) -> dict:
-    """The tensors of a checkpoint, cut with NumPy alone from its header, as float64 leaves."""
+def torch_params(path: Path, dtype=None) -> dict:
+    """The tensors of a checkpoint, cut with NumPy alone from its header, as leaves (float64)."""
     with np.load(path) as z:
         header = json.loads(z["header"].tobytes().decode())
         flat = z["params"]
     out, offset = {}, 0
     for name, shape in header["tensors"]:
         n = int(np.prod(shape))
-        out[name] = torch.tensor(flat[offset : offset + n].reshape(shape), dtype=torch.float64, requires_grad=True)
+        t = flat[offset : offset + n].reshape(shape)
+        out[name] = torch.tensor(t, dtype=dtype or torch.float64, requires_grad=True)
         offset += n
     return out
 
@@ -177,6 +184,50 @@ def speed_run(seconds: float, rounds: int, tmp: Path) -> dict[str, float]:
     return out
 
 
+def corpus_run(path: Path, seconds: float, rounds: int, tmp: Path) -> dict[str, float]:
+    """Steps/s on a text's sampled batches: the core and torch on the same ones, and the session."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    s = Session.create(model="gpt", text=text, dtype="float32", undo_memory=0)
+    m, opt, data = s.model, s.optimizer, s.data
+    lay = layout(data, m.config.block)
+    batches = [s.batch(k) for k in range(20)]
+    state = {"k": 0}
+
+    def core():
+        idx = batches[state["k"] % 20]
+        state["k"] += 1
+        f = m.forward_at(data, idx)
+        opt.step(m.params, m.backward(f, 1.0 / f.targets.shape[0]).grads, s.lr)
+
+    sess = Session.create(model="gpt", text=text, dtype="float32", undo_memory=0)
+    contenders = {"core": core, "session": sess.train_step}
+    if torch is not None:
+        P = torch_params(save_checkpoint(s, tmp / "corpus0.npz"), torch.float32)
+        tb = []
+        for idx in batches:
+            b = gather(lay, idx)
+            cells = np.arange(b.tokens.size) if b.cells is None else b.cells
+            tb.append((torch.from_numpy(b.tokens), torch.from_numpy(cells), torch.from_numpy(data.targets[idx])))
+        topt = torch.optim.SGD(list(P.values()), lr=s.lr)
+        tstate = {"k": 0}
+
+        def torch_step():
+            tokens, cells, targets = tb[tstate["k"] % 20]
+            tstate["k"] += 1
+            topt.zero_grad(set_to_none=True)
+            torch_loss(P, tokens, cells, targets, s.config.heads, s.config.layers, 1.0 / targets.shape[0]).backward()
+            topt.step()
+
+        contenders["torch"] = torch_step
+    rates: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(rounds):
+        for k, fn in contenders.items():
+            best_rate(fn, seconds, rates[k])
+    out = {k: max(v) for k, v in rates.items()}
+    out |= {"vocab": len(s.vocab), "positions": data.n_positions, "cells": int(gather(lay, batches[0]).tokens.size)}
+    return out
+
+
 # --- the same losses ---------------------------------------------------------------------------
 
 
@@ -198,6 +249,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=0.5, help="per round and contender")
     ap.add_argument("--no-compare", action="store_true")
+    ap.add_argument("--corpus", type=Path, default=None, help="also steps/s on this text's sampled batches")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed'}; {blas_info()}")
@@ -220,6 +272,15 @@ def main(argv=None) -> int:
             cells.append(f"{t:8.0f}" if t else f"{'-':>8}")
             cells += [f"{r[k] / t:6.2f}x" if t else f"{'-':>7}" for k in ("core", "session", "train")]
             print(" ".join(cells), flush=True)
+        if args.corpus is not None:
+            r = corpus_run(args.corpus, max(args.seconds, 1.0), args.rounds, tmp)
+            print(f"corpus {args.corpus.name}: V {r['vocab']:,}, {r['positions']:,} positions, float32; a batch of")
+            print(f"512 positions runs {r['cells']} cells of windows. steps/s:")
+            t = r.get("torch")
+            line = f"  core {r['core']:.1f}  session {r['session']:.1f}"
+            if t:
+                line += f"  torch {t:.1f}  core/torch {r['core'] / t:.2f}x  session/torch {r['session'] / t:.2f}x"
+            print(line, flush=True)
     return 0
 
 
