@@ -323,7 +323,7 @@ class GPTLanguageModel(LanguageModel):
             dx = dlogits @ p["lm_head"]  # (BT, C) dL/d(stream[L])
         else:
             dx = np.zeros((BT, C), dt)
-            dx[f.cells] = dlogits @ p["lm_head"]  # (N, C)
+            np.add.at(dx, f.cells, dlogits @ p["lm_head"])  # (N, C) (a position asked twice counts twice)
         dx *= scale
         upstream: dict[str, np.ndarray] = {"lm_head": dlogits}
         dstream = np.empty((L + 1, B, T, C), dt)
