@@ -126,6 +126,19 @@ def rowsum(a: np.ndarray, ones: np.ndarray) -> np.ndarray:
     return a @ ones
 
 
+def add_rows(out: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
+    """``out`` = 0, then ``out[ids[n]] += rows[n]`` for every n: by sorting ids and summing each
+    run (``np.add.reduceat``) when there are many (``np.add.at`` takes ~0.4 us a row)."""
+    out[...] = 0.0
+    if ids.shape[0] <= 64:
+        np.add.at(out, ids, rows)
+        return
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # each id's first row
+    out[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+
+
 def rmsnorm(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x / rms, rms)`` with ``rms = sqrt(mean(x²) + eps)`` over the last axis, (..., 1).
     (ufuncs' own reduce: ``np.mean`` costs more than the arithmetic at these sizes)"""
@@ -323,7 +336,10 @@ class GPTLanguageModel(LanguageModel):
             dx = dlogits @ p["lm_head"]  # (BT, C) dL/d(stream[L])
         else:
             dx = np.zeros((BT, C), dt)
-            np.add.at(dx, f.cells, dlogits @ p["lm_head"])  # (N, C) (a position asked twice counts twice)
+            if np.unique(f.cells).shape[0] == N:  # (np.add.at costs ten times more)
+                dx[f.cells] = dlogits @ p["lm_head"]  # (N, C)
+            else:  # a position asked twice counts twice
+                np.add.at(dx, f.cells, dlogits @ p["lm_head"])
         dx *= scale
         upstream: dict[str, np.ndarray] = {"lm_head": dlogits}
         dstream = np.empty((L + 1, B, T, C), dt)
@@ -374,9 +390,7 @@ class GPTLanguageModel(LanguageModel):
         upstream["embedding"] = dstream[0]
         # x0 = rmsnorm(wte[token] + wpe[t])
         demb = rmsnorm_back(dstream[0], f.stream[0], f.rms_emb)  # (B, T, C)
-        gE = g["wte"]
-        gE[...] = 0.0
-        np.add.at(gE, f.inputs.reshape(-1), demb.reshape(BT, C))  # each cell adds to its token's row
+        add_rows(g["wte"], f.inputs.reshape(-1), demb.reshape(BT, C))  # each cell adds to its token's row
         g["wpe"][T:] = 0.0
         np.add.reduce(demb, axis=0, out=g["wpe"][:T])  # (T, C) summed over windows
         pieces = {"dstream": dstream, "dmid": dmids, "dz": dzs, "dy": dys, "dA": dAs, "dS": dSs}

@@ -281,3 +281,17 @@ def test_a_text_larger_than_a_batch_trains_on_windows():
     r = s.run(20)
     assert r.ok and len(s.forward_result.targets) == 64
     assert np.isfinite(s.history[-1].val_loss) or np.isnan(s.history[-1].val_loss)
+
+
+def test_add_rows_sums_rows_by_id_as_np_add_at_does():
+    from core.models.gpt import add_rows
+
+    rng = np.random.default_rng(0)
+    for n in (5, 64, 65, 1500):
+        ids = rng.integers(0, 40, n)
+        rows = rng.standard_normal((n, 8))
+        got = np.full((40, 8), np.nan)  # every entry is written (0 where no id is)
+        add_rows(got, ids, rows)
+        want = np.zeros((40, 8))
+        np.add.at(want, ids, rows)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
