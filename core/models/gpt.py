@@ -166,7 +166,7 @@ class GPTLanguageModel(LanguageModel):
     #: the defaults a session takes for this model (``core.config``)
     defaults: ClassVar[dict[str, int]] = {"context": 16, "embed_dim": 16}
     layers = ("lm_head", "layer0.mlp", "layer0.attn", "embedding")  # (per instance: its layers)
-    layer_outputs = {"lm_head": "logits", "layer0.mlp": "x1", "layer0.attn": "mid0", "embedding": "x0"}
+    layer_outputs = {"lm_head": "logits", "layer0.mlp": "stream[1]", "layer0.attn": "mid[0]", "embedding": "stream[0]"}
 
     def __init__(self, config: GPTConfig, seed: int = 0) -> None:
         config.validate()
@@ -174,14 +174,15 @@ class GPTLanguageModel(LanguageModel):
         L = config.layers
         self.layers = ("lm_head", *(f"layer{i}.{part}" for i in reversed(range(L)) for part in ("mlp", "attn")))
         self.layers += ("embedding",)
-        self.layer_outputs = {"lm_head": "logits", "embedding": "x0"}
+        self.layer_outputs = {"lm_head": "logits", "embedding": "stream[0]"}  # GPTForward's fields
         for i in range(L):
-            self.layer_outputs |= {f"layer{i}.mlp": f"x{i + 1}", f"layer{i}.attn": f"mid{i}"}
+            self.layer_outputs |= {f"layer{i}.mlp": f"stream[{i + 1}]", f"layer{i}.attn": f"mid[{i}]"}
         # wq, wk, wv lie one after another in the flat buffer: one (3C, C) view applies all three
         self._wqkv = [self._stacked(self.params, i) for i in range(L)]
         self._gqkv = [self._stacked(self.grads, i) for i in range(L)]
         self._masks: dict[int, np.ndarray] = {}
         self._aranges: dict[int, np.ndarray] = {}
+        self._ones_by_T: dict[int, np.ndarray] = {}
         self.init(seed)
 
     def _stacked(self, flat: np.ndarray, i: int) -> np.ndarray:
@@ -302,9 +303,9 @@ class GPTLanguageModel(LanguageModel):
 
     def _ones(self, T: int) -> np.ndarray:
         """(T, 1) ones: ``rowsum``'s."""
-        o = self._masks.get(-T)
+        o = self._ones_by_T.get(T)
         if o is None:
-            o = self._masks[-T] = np.ones((T, 1), dtype=self.dtype)
+            o = self._ones_by_T[T] = np.ones((T, 1), dtype=self.dtype)
         return o
 
     def _rows(self, n: int) -> np.ndarray:
