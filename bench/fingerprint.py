@@ -9,6 +9,10 @@ of 300 words in 64-position batches, float64 with SGD and float32 with Adam. Eac
 steps and a backward pass, then goes to step 37 and undoes twice; every parameter, result,
 update and history column is hashed. Compare hashes made with the same number of BLAS
 threads (with two threads OpenBLAS's results varied between runs on these machines).
+
+A second line hashes GPT sessions the same way (``--model gpt``: the lesson with SGD, two layers
+with Adam and clipping, the generated text in 64-position batches), when the checkout has the GPT;
+the first line stays comparable with checkouts from before it.
 """
 
 from __future__ import annotations
@@ -32,11 +36,8 @@ def text() -> str:
 
 
 def main() -> None:
-    h = hashlib.sha256()
-
-    def add(*arrays) -> None:
-        for a in arrays:
-            h.update(np.ascontiguousarray(np.asarray(a, dtype=np.float64)).tobytes())
+    import core
+    from core.models import MODELS
 
     t = text()
     runs = [
@@ -46,6 +47,23 @@ def main() -> None:
         dict(text=t, batch_positions=64, dtype="float64"),
         dict(text=t, batch_positions=64, dtype="float32", optimizer="adam"),
     ]
+    print(f"{fingerprint(runs)}  ({Path(core.__file__).parent})")
+    if "gpt" in MODELS:
+        gpt = [
+            dict(model="gpt"),
+            dict(model="gpt", layers=2, optimizer="adam", clip=0.5),
+            dict(model="gpt", text=t, batch_positions=64, context=8, dtype="float64"),
+        ]
+        print(f"{fingerprint(gpt)}  (gpt)")
+
+
+def fingerprint(runs: list[dict]) -> str:
+    h = hashlib.sha256()
+
+    def add(*arrays) -> None:
+        for a in arrays:
+            h.update(np.ascontiguousarray(np.asarray(a, dtype=np.float64)).tobytes())
+
     for kw in runs:
         s = Session.create(**kw)
         s.run(150)
@@ -61,9 +79,7 @@ def main() -> None:
         s.undo()
         s.undo()
         add(s.model.params)
-    import core
-
-    print(f"{h.hexdigest()}  ({Path(core.__file__).parent})")
+    return h.hexdigest()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,16 @@ MIN_LR = 1e-12
 FLOAT32_VOCAB = 2_000
 
 
+class ModelDefault(int):
+    """A size the config took from its model's defaults rather than from its caller: an int that
+    remembers it, so ``replace(config, model="gpt")`` takes the GPT's default and not the MLP's."""
+
+
+#: sizes whose default depends on the model (``LanguageModel.defaults``), and the default of any
+#: model without its own (the lesson's MLP: 4 tokens of context, embeddings of 8)
+MODEL_SIZES = {"context": 4, "embed_dim": 8}
+
+
 def auto_dtype(vocab_size: int) -> str:
     """The dtype ``--dtype auto`` means: float64 (the lesson's exact numbers) for small
     vocabularies, float32 from ``FLOAT32_VOCAB`` words on."""
@@ -45,10 +55,14 @@ class SessionConfig:
     tokens: str = "word"
     #: the model's kind (``core.models.MODELS``): "mlp", the lesson's
     model: str = "mlp"
-    context: int = 4
-    embed_dim: int = 8
-    hidden1: int = 16
+    #: tokens of context (the GPT's block); None: the model's default (MLP 4, GPT 16)
+    context: int | None = None
+    #: embedding size; None: the model's default (MLP 8, GPT 16)
+    embed_dim: int | None = None
+    hidden1: int = 16  # the MLP's
     hidden2: int = 16
+    layers: int = 1  # the GPT's
+    heads: int = 4
     dtype: str = "float64"
     optimizer: str = "sgd"
     lr: float | None = None
@@ -65,11 +79,25 @@ class SessionConfig:
     val_every: int = 10
     divergence_loss: float = 50.0  # mean loss per position that counts as diverged
 
+    def __post_init__(self) -> None:
+        # a size left unset (or set by default for another model) takes this model's default
+        model = MODELS.get(self.model)
+        own = model.defaults if model is not None else {}
+        for name, fallback in MODEL_SIZES.items():
+            v = getattr(self, name)
+            if v is None or isinstance(v, ModelDefault):
+                object.__setattr__(self, name, ModelDefault(own.get(name, fallback)))
+
     def validate(self) -> None:
         """Raise ``ValueError`` with a user-facing message for a bad setting."""
         parse_spec(self.tokens)  # (a TokensError is a ValueError, with the message)
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
+        for name in ("layers", "heads"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
+        if self.model == "gpt" and self.embed_dim % self.heads:
+            raise ValueError(f"the embedding size {self.embed_dim} is not divisible by {self.heads} heads")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
         if self.lr is not None:

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from .base import Backward, Factors, Forward, LanguageModel, Tensors
+from .gpt import GPTConfig, GPTForward, GPTLanguageModel
 from .mlp import BACKWARD_ORDER, MLPForward, MLPLanguageModel, ModelConfig
 
 #: every model by the name checkpoints and ``--model`` use
-MODELS: dict[str, type[LanguageModel]] = {MLPLanguageModel.kind: MLPLanguageModel}
+MODELS: dict[str, type[LanguageModel]] = {m.kind: m for m in (MLPLanguageModel, GPTLanguageModel)}
 
 __all__ = [
     "BACKWARD_ORDER",
@@ -17,6 +18,9 @@ __all__ = [
     "Backward",
     "Factors",
     "Forward",
+    "GPTConfig",
+    "GPTForward",
+    "GPTLanguageModel",
     "LanguageModel",
     "MLPForward",
     "MLPLanguageModel",

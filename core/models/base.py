@@ -165,6 +165,9 @@ class LanguageModel(ABC):
     layers: ClassVar[tuple[str, ...]]
     #: each layer's output, by the name its intermediate has in ``Forward`` (what dL/d... is of)
     layer_outputs: ClassVar[dict[str, str]]
+    #: ``SessionConfig`` fields left unset take these for this model (``core.config``), e.g. the
+    #: GPT's context 16; the MLP's are the config's own
+    defaults: ClassVar[dict[str, int]] = {}
 
     def __init__(self, config: Any, shapes: dict[str, tuple[int, ...]], dtype: str) -> None:
         self.config = config

@@ -8,6 +8,6 @@ from __future__ import annotations
 #: ``core.OPTIMIZERS``
 OPTIMIZERS = ("sgd", "momentum", "adam")
 #: ``core.models.MODELS``' names
-MODELS = ("mlp",)
+MODELS = ("mlp", "gpt")
 #: ``core.config.FLOAT32_VOCAB``
 FLOAT32_VOCAB = 2_000

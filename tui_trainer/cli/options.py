@@ -72,12 +72,26 @@ def _add_model_options(m) -> None:
         "--model",
         choices=tuple(MODELS),
         default="mlp",
-        help="the model: mlp, the lesson's feed-forward model (default)",
+        help="the model: mlp, the lesson's feed-forward model (default); gpt, microgpt's transformer",
     )
-    m.add_argument("--context", type=positive_int, default=4, metavar="K", help="tokens of context (default 4)")
-    m.add_argument("--embed", type=positive_int, default=8, metavar="D", help="embedding size (default 8)")
-    m.add_argument("--hidden", type=positive_int, default=16, metavar="H", help="layer1 width (default 16)")
-    m.add_argument("--hidden2", type=positive_int, default=None, metavar="H", help="layer2 width (default: --hidden)")
+    m.add_argument(
+        "--context",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="tokens of context: the mlp's window (default 4), the gpt's block (default 16)",
+    )
+    m.add_argument(
+        "--embed", type=positive_int, default=None, metavar="D", help="embedding size (default: mlp 8, gpt 16)"
+    )
+    m.add_argument("--layers", type=positive_int, default=1, metavar="L", help="gpt: transformer layers (default 1)")
+    m.add_argument(
+        "--heads", type=positive_int, default=4, metavar="H", help="gpt: attention heads, dividing --embed (default 4)"
+    )
+    m.add_argument("--hidden", type=positive_int, default=16, metavar="H", help="mlp: layer1 width (default 16)")
+    m.add_argument(
+        "--hidden2", type=positive_int, default=None, metavar="H", help="mlp: layer2 width (default: --hidden)"
+    )
     m.add_argument(
         "--dtype",
         choices=("auto", "float64", "float32"),

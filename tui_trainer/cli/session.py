@@ -28,7 +28,9 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         if text is not None and not text.strip():
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
-        data = load_dataset(text, vocab, args.context, args.eos, args.unk, tokens=args.tokens)
+        # sizes not given take the model's defaults (the gpt's context and embedding are 16)
+        sizes = SessionConfig(model=args.model, context=args.context, embed_dim=args.embed)
+        data = load_dataset(text, vocab, sizes.context, args.eos, args.unk, tokens=args.tokens)
         config = SessionConfig(
             text=text,
             vocab=vocab,
@@ -40,6 +42,8 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
             embed_dim=args.embed,
             hidden1=args.hidden,
             hidden2=args.hidden2 or args.hidden,
+            layers=args.layers,
+            heads=args.heads,
             dtype=auto_dtype(len(data.vocab)) if args.dtype == "auto" else args.dtype,
             optimizer=args.optimizer,
             lr=args.lr,

@@ -53,7 +53,8 @@ def render_chain(view: ChainView, ink: Palette) -> Text:
     c, words, probe = view.terms, view.words, view.probe
     t = Text()
     idx = ",".join(map(str, c.index))
-    formula = " × ".join(FACTOR[k].format(i) for k, i in c.factors)
+    # a factor another model names (the GPT's h_attn, dS·k, ...) is written by its own name
+    formula = " × ".join(FACTOR.get(k, k + "[p,{}]").format(i) for k, i in c.factors)
     scale = f" × {c.scale:g}" if c.scale != 1.0 else ""
     t.append(f"{c.tensor}[{idx}]", style=ink.strong)
     t.append(f": dL/dw = Σ_p {formula}{scale}\n\n")
