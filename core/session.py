@@ -202,7 +202,7 @@ class Session:
         if n <= self.config.batch_positions:
             return self._all_positions
         rng = np.random.default_rng((self.config.seed, self.step if step is None else step))
-        return self.model.sample_batch(n, self.config.batch_positions, rng)
+        return self.model.sample_batch(self.data, self.config.batch_positions, rng)
 
     # --- the phases -------------------------------------------------------------------
 

@@ -229,10 +229,9 @@ class LanguageModel(ABC):
         window = np.array([([sentence[0]] * k + sentence)[-k:]], dtype=np.intp)  # (1, k)
         return self.forward(window, np.zeros(1, dtype=np.intp)).logits[0]
 
-    def sample_batch(self, n_positions: int, size: int, rng: np.random.Generator) -> np.ndarray:
-        """``size`` of ``n_positions`` dataset positions to train on, sorted (a transformer would
-        pick whole windows)."""
-        return np.sort(rng.choice(n_positions, size=size, replace=False))
+    def sample_batch(self, data: Any, size: int, rng: np.random.Generator) -> np.ndarray:
+        """``size`` positions of ``data`` to train on, sorted (a transformer picks whole windows)."""
+        return np.sort(rng.choice(data.n_positions, size=size, replace=False))
 
     @abstractmethod
     def forward(self, inputs: np.ndarray, targets: np.ndarray) -> Forward:

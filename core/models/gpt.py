@@ -224,8 +224,9 @@ class GPTLanguageModel(LanguageModel):
         targets = data.targets if idx is None else data.targets[idx]
         return self._run(batch.tokens, batch.lengths, batch.cells, targets)
 
-    def sample_batch(self, n_positions: int, size: int, rng: np.random.Generator) -> np.ndarray:
-        return windows.sample_chunks(n_positions, size, self.config.block, rng)
+    def sample_batch(self, data: Any, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Whole windows, drawn without replacement until ``size`` positions (the last one cut short)."""
+        return windows.sample_windows(windows.layout(data, self.config.block), size, rng)
 
     def next_logits(self, data: Any, sentence: list[int]) -> np.ndarray:
         """The logits after ``sentence`` (``<BOS>`` first), read as training reads that position:

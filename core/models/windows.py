@@ -102,22 +102,15 @@ def _gather(lay: Layout, idx: np.ndarray | None) -> Batch:
     return Batch(tokens, need.astype(np.intp), None if cells is None else cells.astype(np.intp))
 
 
-def sample_chunks(n_positions: int, size: int, block: int, rng: np.random.Generator) -> np.ndarray:
-    """``size`` positions in runs of ``block`` consecutive ones (chunks aligned at multiples of
-    ``block``, drawn without replacement), sorted. A run covers at most a window and the start of
-    the next within a sentence, so the windows gathered for it are mostly the positions asked
-    (the session gives a model the number of positions, not the dataset: whole windows exactly
-    would need the dataset here)."""
-    n_chunks = -(-n_positions // block)
-    order = rng.permutation(n_chunks)
-    sizes = np.minimum(block, n_positions - order * block)  # (n_chunks,) the last chunk may be short
-    k = min(int(np.searchsorted(np.cumsum(sizes), size)) + 1, n_chunks)  # chunks to reach ``size``
-    chosen = np.sort(order[:k])
-    pos = (chosen[:, None] * block + np.arange(block)).ravel()
-    pos = pos[pos < n_positions]
-    if pos.shape[0] > size:  # trim the last chunk drawn, at its end
-        last = int(order[k - 1]) * block
-        tail = min(last + block, n_positions)
-        drop = pos.shape[0] - size
-        pos = pos[(pos < tail - drop) | (pos >= tail)]
-    return pos
+def sample_windows(lay: Layout, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` positions as whole windows drawn without replacement (the last one drawn cut short
+    at its end, so the batch has exactly ``size``; a window's start is what its cells read first),
+    sorted."""
+    order = rng.permutation(lay.start.shape[0])
+    reach = np.cumsum(lay.length[order])
+    k = min(int(np.searchsorted(reach, size)) + 1, order.shape[0])  # windows to reach ``size``
+    chosen = order[:k]
+    take = lay.length[chosen].copy()
+    take[-1] -= max(0, int(reach[k - 1]) - size)  # (the last window: only as much as is missing)
+    pos = np.concatenate([np.arange(a, a + t) for a, t in zip(lay.start[chosen], take, strict=True)])
+    return np.sort(pos)

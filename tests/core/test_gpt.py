@@ -19,7 +19,7 @@ from core.data import dataset_from_text
 from core.generate import sample
 from core.gradcheck import gradcheck
 from core.models import MODELS, GPTConfig, GPTLanguageModel
-from core.models.windows import gather, layout, sample_chunks
+from core.models.windows import gather, layout, sample_windows
 from core.readout import chain_terms
 
 
@@ -187,11 +187,19 @@ def gradcheck_at(m: GPTLanguageModel, data, idx, eps: float = 1e-6) -> list[floa
     return out
 
 
-def test_batches_are_runs_of_consecutive_positions():
+def test_batches_are_whole_windows():
     rng = np.random.default_rng(0)
-    for n, size, block in [(100, 32, 16), (1000, 512, 16), (37, 20, 6), (50, 7, 16)]:
-        pos = sample_chunks(n, size, block, rng)
-        assert pos.shape == (size,) and np.all(np.diff(pos) > 0) and 0 <= pos[0] and pos[-1] < n
+    text = "\n".join(" ".join(f"w{(i * 7 + j) % 13}" for j in range(i % 23 + 1)) for i in range(60))
+    data = dataset_from_text(text, context_size=4)
+    for size, block in [(32, 16), (100, 6), (7, 16), (200, 4)]:
+        lay = layout(data, block)
+        pos = sample_windows(lay, size, rng)
+        assert pos.shape == (size,) and np.all(np.diff(pos) > 0) and 0 <= pos[0] and pos[-1] < data.n_positions
+        wins, counts = np.unique(lay.window[pos], return_counts=True)
+        short = counts < lay.length[wins]
+        assert short.sum() <= 1  # every window whole but the last one drawn ...
+        for w in wins[short]:  # ... which is its first cells (a window is read from its start)
+            assert np.array_equal(np.sort(lay.offset[pos[lay.window[pos] == w]]), np.arange(counts[wins == w][0]))
     data = dataset_from_text("a b c. d e f g h. i j k l m n o p q r s", context_size=4)
     batch = gather(layout(data, 4), np.arange(4, 8))
     assert batch.tokens.shape[0] == 2  # positions 4..7 span the second sentence's first window and the next's
