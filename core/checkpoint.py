@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomic
+from .files import FileTooLargeError, NotRegularFileError, read_regular, write_atomic
 from .history import SCALARS, History
 from .optim import OPTIMIZERS
 from .session import Session, SessionConfig
@@ -39,6 +39,8 @@ FORMAT = "tui-trainer-checkpoint"
 VERSION = 2
 #: version 1 kept one record per update (step s: the loss before update s); still read
 READABLE = (1, 2)
+#: Largest checkpoint read: 20,000,000 parameters with Adam's two arrays, and a long history.
+MAX_CHECKPOINT_BYTES = 1 << 30
 
 
 class CheckpointError(ValueError):
@@ -114,8 +116,11 @@ def load_checkpoint(path: str | os.PathLike, **overrides) -> Session:
     """
     name = Path(path).name
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, MAX_CHECKPOINT_BYTES)
+    except NotRegularFileError as e:
+        raise CheckpointError(f"cannot read checkpoint {name}: it is not a regular file ({e.kind})") from None
+    except FileTooLargeError:
+        raise CheckpointError(f"cannot read checkpoint {name}: larger than {MAX_CHECKPOINT_BYTES >> 20} MB") from None
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
     try:

@@ -8,6 +8,7 @@ Files are written in threads (a long history takes seconds to format) under a fr
 from __future__ import annotations
 
 import io
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -157,11 +158,11 @@ class FileActions:
         directory). It must have this session's vocabulary; on any error the session is untouched."""
         app = self.app
         if path is None:
-            found = sorted(self.output_dir.glob("tui-trainer-step-*.npz"), key=lambda p: p.stat().st_mtime)
-            if not found:
+            found = newest_checkpoint(self.output_dir)
+            if found is None:
                 app.say(f"No checkpoint (tui-trainer-step-*.npz) in {self.output_dir}: press c to save one.")
                 return
-            path = str(found[-1])
+            path = str(found)
         try:
             session = load_checkpoint(path, undo_memory=app.session.config.undo_memory)
         except CheckpointError as e:
@@ -204,3 +205,17 @@ class FileActions:
         writers = [w for w in self.app.workers if w.group in groups]
         if writers:  # (an empty list would wait for every worker)
             await self.app.workers.wait_for_complete(writers)
+
+
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The newest regular ``tui-trainer-step-*.npz`` in ``folder``: a FIFO, a device or a dangling
+    symlink of that name is passed over (opening a FIFO would freeze the app)."""
+    found = []
+    for p in folder.glob("tui-trainer-step-*.npz"):
+        try:
+            st = p.stat()
+        except OSError:  # a dangling symlink, or gone since the listing
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found.append((st.st_mtime, p))
+    return max(found)[1] if found else None

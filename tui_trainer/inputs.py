@@ -15,6 +15,7 @@ from typing import TextIO
 
 from core.config import SessionConfig
 from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
+from core.files import FileTooLargeError, NotRegularFileError, read_regular
 from core.models import MODELS
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
@@ -24,6 +25,17 @@ MAX_PARAMETERS = 20_000_000
 PROGRESS_CHARS = 1_000_000
 
 
+#: What ``core.files.NotRegularFileError.kind`` means, after "... is".
+KIND_NAMES = {
+    "directory": "a directory",
+    "fifo": "a FIFO (a named pipe), not a regular file",
+    "character_device": "a device, not a regular file",
+    "block_device": "a device, not a regular file",
+    "socket": "a socket, not a regular file",
+    "other": "not a regular file",
+}
+
+
 class InputError(argparse.ArgumentTypeError, ValueError):
     """A bad argument or file; the message is one line, fit for stderr.
 
@@ -31,19 +43,22 @@ class InputError(argparse.ArgumentTypeError, ValueError):
 
 
 def read_text_file(path: str | os.PathLike, what: str = "corpus") -> str:
-    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it."""
+    """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it.
+
+    Only a regular file is opened (a FIFO would wait for a writer forever), and never more than
+    ``MAX_TEXT_CHARS`` bytes of it are read."""
     p = Path(path)
+    if not str(path):
+        raise InputError(f"the {what} file name is empty")
     if not p.exists():
         raise InputError(f"{what} file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise InputError(f"{what} file {str(p)!r} is a directory")
     try:
-        size = p.stat().st_size
-        if size > MAX_TEXT_CHARS:
-            raise InputError(
-                f"{what} file {str(p)!r} is {size / 1e6:.1f} MB; the limit is {MAX_TEXT_CHARS / 1e6:.0f} MB"
-            )
-        raw = p.read_bytes()
+        raw = read_regular(p, MAX_TEXT_CHARS)
+    except NotRegularFileError as e:
+        raise InputError(f"{what} file {str(p)!r} is {KIND_NAMES.get(e.kind, KIND_NAMES['other'])}") from None
+    except FileTooLargeError as e:
+        size = "larger than that" if e.size is None else f"{e.size / 1e6:.1f} MB"
+        raise InputError(f"{what} file {str(p)!r} is {size}; the limit is {MAX_TEXT_CHARS / 1e6:.0f} MB") from None
     except PermissionError:
         raise InputError(f"{what} file {str(p)!r} cannot be read (permission denied)") from None
     except OSError as e:
