@@ -170,3 +170,13 @@ def check_model_size(config: SessionConfig, vocab_size: int, context: int) -> in
             f"the limit is {MAX_PARAMETERS:,}: use a smaller model (--embed, --hidden, --context) or vocabulary"
         )
     return n
+
+
+def check_sizes_early(args: argparse.Namespace, vocab: tuple[str, ...] | None) -> None:
+    """``check_model_size`` with the fewest words the vocabulary can have, before the text is
+    tokenized: the data holds --context ids per position, so a context of 50,000,000 would take
+    gigabytes before the model's size was checked (and 10**26 would overflow)."""
+    sizes = {"context": args.context, "embed_dim": args.embed, "hidden1": args.hidden}
+    sizes["hidden2"] = args.hidden2 or args.hidden
+    config = SessionConfig(model=args.model, **sizes)
+    check_model_size(config, len(vocab) if vocab else 3, args.context)  # (<BOS>, <EOS> and a word)

@@ -52,7 +52,7 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     export, ckpt = _output_paths(args)
     # no going back in time headless: the timeline keeps no checkpoints
     session = session_from_args(args, undo_memory=0)
-    until = _breakpoint(args.until, session) if args.until else None
+    until = _breakpoint(args.until, session) if args.until is not None else None
     rows = _Rows(session, args, out)
     rows.header()
     result = session.run(args.steps, on_step=rows.on_step, until=until)
@@ -73,11 +73,14 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
 
 def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """--export's and --save-checkpoint's paths, checked before training (``UsageError``)."""
+    for option, value in (("--export", args.export), ("--save-checkpoint", args.save_checkpoint)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: the file name is empty")
     try:
-        export = check_export_path(args.export) if args.export else None
+        export = check_export_path(args.export) if args.export is not None else None
     except ValueError as e:
         raise UsageError(str(e)) from None
-    ckpt = Path(args.save_checkpoint) if args.save_checkpoint else None
+    ckpt = Path(args.save_checkpoint) if args.save_checkpoint is not None else None
     if ckpt is not None and (ckpt.is_dir() or not (ckpt.parent if str(ckpt.parent) else Path(".")).is_dir()):
         raise UsageError(f"cannot save a checkpoint to {str(ckpt)!r}: no such directory, or it is one")
     return export, ckpt
