@@ -19,6 +19,7 @@ from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.files import write_atomic
 
+from . import narrate
 from .export import free_stem, history_csv, history_json, stem
 
 
@@ -179,9 +180,11 @@ class FileActions:
         app.session = session
         app.position = 0
         app.refresh_panes()
+        d = session.divergence  # (a checkpoint of NaN parameters starts diverged)
         app.say(
             f"Loaded {path}: step {session.step}, {session.optimizer.name} lr {session.lr:g}. "
-            "Press f to look; z goes back to the session you had."
+            + (f"It has diverged: {narrate.cause(d)}. " if d is not None else "")
+            + "Press f to look; z goes back to the session you had."
         )
 
     def undo_load(self) -> bool:

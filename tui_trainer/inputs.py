@@ -13,14 +13,16 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from core.checkpoint_read import MAX_PARAMETERS as CHECKPOINT_MAX_PARAMETERS
 from core.config import SessionConfig
 from core.data import MAX_TEXT_CHARS, Dataset, dataset_from_text
 from core.files import FileTooLargeError, NotRegularFileError, read_regular
 from core.models import MODELS
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
-#: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.
-MAX_PARAMETERS = 20_000_000
+#: 40 bytes each in float64): beyond it a step takes seconds and memory runs out. (The same
+#: limit as a checkpoint's.)
+MAX_PARAMETERS = CHECKPOINT_MAX_PARAMETERS
 #: Texts longer than this (in characters, about 0.3 s of tokenizing each) get a progress line on stderr.
 PROGRESS_CHARS = 1_000_000
 

@@ -55,6 +55,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     until = _breakpoint(args.until, session) if args.until is not None else None
     rows = _Rows(session, args, out)
     rows.header()
+    if session.divergence is not None:  # a checkpoint that starts diverged (NaN parameters)
+        return _diverged_at_start(session, until, rows, export, ckpt, err)
     result = session.run(args.steps, on_step=rows.on_step, until=until)
     if not session.history:  # --steps 0: measure the untrained model
         session.forward()
@@ -69,6 +71,18 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         return 1
     rows.summary()
     return 0
+
+
+def _diverged_at_start(session: Session, until, rows: _Rows, export: Path | None, ckpt: Path | None, err) -> int:
+    """No step from a diverged state: its row (with the --until condition that holds), why, exit 1."""
+    from .. import narrate  # (imports Textual: only when needed)
+
+    rows.last(until.check(session) if until is not None else None)
+    if not _write_files(session, export, ckpt, err):
+        return 2
+    d = session.divergence
+    print(f"{PROG}: the loaded state has diverged (step {d.step}: {narrate.cause(d)}): no step was run", file=err)
+    return 1
 
 
 def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:

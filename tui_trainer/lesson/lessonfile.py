@@ -153,6 +153,8 @@ def load_lesson(path: str | Path) -> Lesson:
         raise LessonError(path, "not a UTF-8 text file") from None
     except tomllib.TOMLDecodeError as e:
         raise LessonError(path, f"not valid TOML: {e}") from None
+    except RecursionError:  # (tomllib parses nested arrays and tables recursively)
+        raise LessonError(path, "nested too deeply to be a lesson file") from None
     unknown = set(doc) - {"lesson", "scene"}
     if unknown:
         raise LessonError(path, f"unknown table or key {sorted(unknown)[0]!r} (a lesson has [lesson] and [[scene]])")
@@ -173,7 +175,7 @@ def load_lesson(path: str | Path) -> Lesson:
         if not corpus.is_file():
             raise LessonError(path, f"[lesson] corpus {corpus_name!r} is not a file (paths are relative to the lesson)")
     scenes = doc.get("scene")
-    if scenes is None:
+    if scenes is None or scenes == []:
         raise LessonError(path, "no scenes: add [[scene]] tables")
     if not isinstance(scenes, list) or not all(isinstance(s, dict) for s in scenes):
         raise LessonError(path, "scene must be an array of tables: [[scene]]")
