@@ -34,7 +34,7 @@ from core import ActionResult, Session
 from core.frame import Frame, build_frame
 from core.readout import n_positions
 
-from . import narrate
+from . import narrate, termguard
 from .chainrule import ChainRule
 from .files import FileActions
 from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN
@@ -90,6 +90,7 @@ class TrainerApp(App[int]):
         speed: float | None = None,
     ) -> None:
         super().__init__()
+        termguard.install()  # before the driver starts: Textual 8.2.8 crashes on some terminal input
         self.session = session or Session.create()
         self.run_n = run_n
         #: where ctrl+s, e and c write their files (and C looks for checkpoints)
@@ -177,6 +178,9 @@ class TrainerApp(App[int]):
         """Run ``callback(*args)`` on the UI thread, without waiting for it (unlike
         ``call_from_thread``): the UI may be waiting for this thread, e.g. when quitting."""
         self.post_message(UiCall(callback, args))
+
+    def on_input_garbled(self, message: termguard.InputGarbled) -> None:
+        self.say(message.text)
 
     def on_ui_call(self, message: UiCall) -> None:
         message.callback(*message.args)
