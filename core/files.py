@@ -97,3 +97,34 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def claim_names(directory: str | os.PathLike, base: str, suffixes: tuple[str, ...]) -> list[Path]:
+    """Free names for one save, claimed: ``directory/base`` + each suffix, else ``base-2``, ``base-3``...
+    The first stem whose files of every suffix do not exist yet is taken by creating each one empty
+    with O_CREAT|O_EXCL, so two processes saving into one directory at once never get the same
+    name (a check for a free name, then a write, let one overwrite the other). ``write_atomic``
+    then replaces each claim with its content; ``release`` removes the claims not written."""
+    directory, n = Path(directory), 1
+    while True:
+        stem = base if n == 1 else f"{base}-{n}"
+        made: list[Path] = []
+        try:
+            for suffix in suffixes:
+                p = directory / (stem + suffix)
+                os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                made.append(p)
+            return made
+        except FileExistsError:
+            release(made)
+            n += 1
+
+
+def release(claims: list[Path]) -> None:
+    """Remove claimed names that are still empty (their save failed)."""
+    for p in claims:
+        try:
+            if p.stat().st_size == 0:
+                p.unlink()
+        except OSError:
+            pass

@@ -36,8 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop at the first step where a condition holds, e.g. 'p(learning)>0.9' or 'total<0.05,loss_up' "
         "(comma = or; see the README for every condition)",
     )
-    t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
-    t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
+    replaced = "an existing FILE is replaced"
+    t.add_argument("--export", metavar="FILE", help=f"write the training history to FILE (.json or .csv; {replaced})")
+    t.add_argument("--save-checkpoint", metavar="FILE", help=f"save a checkpoint (.npz) after training ({replaced})")
     t.set_defaults(func=run)
 
 
