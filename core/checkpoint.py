@@ -24,26 +24,27 @@ import io
 import json
 import math
 import os
-import zipfile
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomic
+from .checkpoint_read import Archive, CheckpointError, check_header, check_size, read_header
+from .data import dataset_from_text
+from .files import FileTooLargeError, NotRegularFileError, open_regular, write_atomic
 from .history import SCALARS, History
 from .optim import OPTIMIZERS
-from .session import Session, SessionConfig
+from .session import Divergence, Session, SessionConfig
 from .tokens import Tokenizer
+
+__all__ = ["FORMAT", "VERSION", "CheckpointError", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "tui-trainer-checkpoint"
 VERSION = 2
 #: version 1 kept one record per update (step s: the loss before update s); still read
 READABLE = (1, 2)
-
-
-class CheckpointError(ValueError):
-    """A file that is not a usable checkpoint; the message says why, in one line."""
+#: Largest checkpoint read: 20,000,000 parameters with Adam's two arrays, and a long history.
+MAX_CHECKPOINT_BYTES = 1 << 30
 
 
 # --- save ---------------------------------------------------------------------------------
@@ -117,70 +118,53 @@ def load_checkpoint(path: str | os.PathLike, **overrides) -> Session:
     ``add_eos`` and ``unk`` train the restored model on other data (the
     resulting vocabulary must be the checkpoint's); model sizes must not be
     overridden. Raises ``CheckpointError`` with a one-line reason for a
-    missing, damaged, truncated or foreign file, or another vocabulary.
+    missing, damaged, truncated, crafted or foreign file, or another vocabulary
+    (``core.checkpoint_read`` checks everything before it is used). A checkpoint
+    whose parameters are not finite loads as a diverged state (``nonfinite_params``).
     """
     name = Path(path).name
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        fd = open_regular(path, MAX_CHECKPOINT_BYTES)
+    except NotRegularFileError as e:
+        raise CheckpointError(f"cannot read checkpoint {name}: it is not a regular file ({e.kind})") from None
+    except FileTooLargeError:
+        raise CheckpointError(f"cannot read checkpoint {name}: larger than {MAX_CHECKPOINT_BYTES >> 20} MB") from None
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
-    try:
-        header, arrays = _read_archive(raw)
-    except CheckpointError as e:
-        raise CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {e}") from None
-    return _restore(name, header, arrays, overrides)
+    with os.fdopen(fd, "rb") as f:
+        try:
+            if f.read(2) != b"PK":
+                raise CheckpointError("not a checkpoint archive")
+            f.seek(0)
+            archive = Archive(f)
+            header = check_header(read_header(archive), FORMAT, READABLE)
+            return _restore(name, header, archive, overrides)
+        except CheckpointError as e:
+            if str(e).startswith(name):  # (already says which file)
+                raise
+            raise CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {e}") from None
+        except OSError as e:
+            raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
 
 
-def _read_archive(raw: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    if not raw.startswith(b"PK"):
-        raise CheckpointError("not a checkpoint archive")
-    try:
-        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise CheckpointError(f"damaged or truncated ({type(e).__name__})") from None
-    if "header" not in arrays or arrays["header"].dtype != np.uint8 or arrays["header"].ndim != 1:
-        raise CheckpointError("no checkpoint header")
-    try:
-        header = json.loads(arrays.pop("header").tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckpointError("damaged header") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError("not a checkpoint header")
-    if header.get("version") not in READABLE:
-        raise CheckpointError(f"checkpoint version {header.get('version')!r}, this program reads {VERSION}")
-    return header, arrays
-
-
-def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overrides: dict) -> Session:
-    def bad(why: str) -> CheckpointError:
-        return CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {why}")
-
-    try:
-        cfg = dict(header["config"])
-        known = {f.name for f in fields(SessionConfig)}
-        cfg = {k: v for k, v in cfg.items() if k in known}
-        if cfg.get("vocab") is not None:
-            cfg["vocab"] = tuple(cfg["vocab"])
-        if header.get("version") == 1:
-            cfg.setdefault("reduction", "sum")  # version 1 trained on the total
-            cfg.setdefault("val_fraction", 0.0)  # ... of every sentence
-        vocab = tuple(header["vocab"])
-        step, lr, opt_name = header["step"], header["lr"], header["optimizer"]
-        scalars, array_keys = dict(header["optimizer_scalars"]), list(header["optimizer_arrays"])
-        hist_opts = list(header["history_optimizers"])
-    except (KeyError, TypeError, ValueError):
-        raise bad("incomplete header") from None
-    if not (isinstance(step, int) and step >= 0) or opt_name not in OPTIMIZERS:
-        raise bad("bad step or optimizer")
-    if not (isinstance(lr, float | int) and math.isfinite(lr) and lr > 0):
-        raise bad("bad learning rate")
+def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) -> Session:
+    cfg = dict(header["config"])
+    if header["version"] == 1:
+        cfg.setdefault("reduction", "sum")  # version 1 trained on the total
+        cfg.setdefault("val_fraction", 0.0)  # ... of every sentence
+    vocab = tuple(header["vocab"])
+    step, lr, opt_name = header["step"], header["lr"], header["optimizer"]
     try:
         config = replace(SessionConfig(**cfg), optimizer=opt_name, **data_overrides)
-        session = Session.create(config)
-    except (TypeError, ValueError) as e:  # VocabError is a ValueError
-        raise bad(f"its settings do not build a session ({e})") from None
+        config.validate()
+        vocab_given = list(config.vocab) if config.vocab else None
+        data = dataset_from_text(
+            config.text, vocab_given, config.context, config.add_eos, config.unk, tokens=config.tokens
+        )
+        check_size(config, len(data.vocab), data.context_size)
+        session = Session.create(config, data=data)
+    except (TypeError, ValueError, OverflowError, IndexError) as e:  # VocabError is a ValueError
+        raise CheckpointError(f"its settings do not build a session ({e})") from None
     got = session.vocab.tokens
     if got != vocab:
         if data_overrides.keys() & {"text", "vocab", "add_eos", "unk"}:
@@ -188,74 +172,80 @@ def _restore(name: str, header: dict, arrays: dict[str, np.ndarray], data_overri
                 f"{name} was trained on another vocabulary: it has {len(vocab)} words "
                 f"({_words(vocab)}), the given text or --vocab has {len(got)} ({_words(got)})"
             )
-        raise bad("its vocabulary does not match its own text")
-    params = arrays.get("params")
+        raise CheckpointError("its vocabulary does not match its own text")
     m = session.model
-    if params is None or params.shape != m.params.shape or params.dtype != m.params.dtype:
-        raise bad("the parameters do not fit the model it describes")
     stored = header.get("tokenizer")  # (older checkpoints are in words)
     if stored is not None and stored != _tokenizer_to_json(session.data.tokenizer):
-        raise bad("its tokenizer does not match the one its text and settings make")
+        raise CheckpointError("its tokenizer does not match the one its text and settings make")
     listed = header.get("tensors")  # (older checkpoints do not list them)
     if listed is not None and listed != [[n, list(sh)] for n, sh in m.tensors.shapes.items()]:
-        raise bad("its tensors do not match the model it describes")
+        raise CheckpointError("its tensors do not match the model it describes")
     if header.get("model", m.kind) != m.kind:
-        raise bad(f"its model {header.get('model')!r} is not the one its settings build")
-    state: dict = dict(scalars)
-    for k in array_keys:
-        a = arrays.get(f"opt.{k}")
-        if a is None or a.shape != m.params.shape:
-            raise bad(f"optimizer state {k!r} is missing or the wrong size")
-        state[k] = a
-    tracked = len(session.tracked)
+        raise CheckpointError(f"its model {header.get('model')!r:.40} is not the one its settings build")
+    flat, dtype = m.params.shape, m.params.dtype.str
+    try:
+        params = archive.read("params", flat, (dtype,))
+    except CheckpointError:
+        raise CheckpointError("the parameters do not fit the model it describes") from None
+    state: dict = dict(header["optimizer_scalars"])
+    for k in header["optimizer_arrays"]:
+        try:
+            state[k] = archive.read(f"opt.{k}", flat, (dtype,))
+        except CheckpointError:
+            raise CheckpointError(f"optimizer state {k!r} is missing or the wrong size") from None
+    tracked, opts = len(session.tracked), header["history_optimizers"]
     if header["version"] == 1:
-        history = _history_v1(arrays, hist_opts, tracked, step, bad)
+        history = _history_v1(archive, opts, tracked, step)
     else:
-        history = _history_from_arrays(arrays, hist_opts, tracked, step, bad)
+        history = _history_from_arrays(archive, opts, tracked, step)
     try:
         session.load_state(params, opt_name, state, lr, step, history)
     except ValueError:
-        raise bad("optimizer state does not fit") from None
+        raise CheckpointError("optimizer state does not fit") from None
+    if not np.isfinite(params).all():  # a start that is already diverged, said as one
+        session.divergence = Divergence(step, "nonfinite_params", math.nan, float(lr), None)
     return session
 
 
-def _history_from_arrays(arrays: dict[str, np.ndarray], opts: list, tracked: int, step: int, bad) -> History:
-    try:
-        cols = {n: arrays[f"hist.{n}"] for n in SCALARS}
-        probs, losses = arrays["hist.target_probs"], arrays["hist.position_losses"]
-    except KeyError:
-        raise bad("history is missing") from None
+def _history_from_arrays(archive: Archive, opts: list, tracked: int, step: int) -> History:
     n = len(opts)
-    if n != step or any(c.shape != (n,) or c.dtype != np.float64 for c in cols.values()):
-        raise bad("history columns do not match its step")
-    if probs.shape != (n, tracked) or losses.shape != (n, tracked):
-        raise bad("history per-position columns do not fit the text")
+    if not all(f"hist.{c}" in archive for c in (*SCALARS, "target_probs", "position_losses")):
+        raise CheckpointError("history is missing")
+    try:
+        cols = {c: archive.read(f"hist.{c}", (n,), ("<f8",)) for c in SCALARS}
+        probs = archive.read("hist.target_probs", (n, tracked), ("<f8",))
+        losses = archive.read("hist.position_losses", (n, tracked), ("<f8",))
+    except CheckpointError as e:
+        raise CheckpointError(f"its history does not fit its step and text ({e})") from None
     h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
     h.n = n
-    for name in SCALARS:
-        h.cols[name][:n] = cols[name]
+    for c in SCALARS:
+        h.cols[c][:n] = cols[c]
     for i, o in enumerate(opts):
-        if str(o) not in OPTIMIZERS:
-            raise bad(f"unknown optimizer {str(o)!r} in the history")
-        h.opt[i] = h.optimizers.index(str(o))
+        h.opt[i] = h.optimizers.index(o)
     h.probs[:n], h.losses[:n] = probs, losses
     return h
 
 
-def _history_v1(arrays: dict[str, np.ndarray], optimizers: list, tracked: int, step: int, bad) -> History:
+def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> History:
     """Version 1 numbered rows from 1, each the loss before that update: row s is step s - 1."""
-    try:
-        loss, mean = arrays["hist.loss"], arrays["hist.mean_loss"]
-        lr, gnorm, clipped = arrays["hist.lr"], arrays["hist.grad_norm"], arrays["hist.clipped"]
-        plens, pflat = arrays["hist.target_probs.len"], arrays["hist.target_probs"]
-        llens, lflat = arrays["hist.position_losses.len"], arrays["hist.position_losses"]
-    except KeyError:
-        raise bad("history is missing") from None
     n = len(optimizers)
-    if n != step or any(len(c) != n for c in (loss, mean, lr, gnorm, clipped, plens, llens)):
-        raise bad("history columns do not match its step")
-    if int(plens.sum()) != pflat.size or int(llens.sum()) != lflat.size or (plens < 0).any():
-        raise bad("history target_probs does not add up")
+    names = ("loss", "mean_loss", "lr", "grad_norm", "clipped", "target_probs.len", "position_losses.len")
+    if not all(f"hist.{c}" in archive for c in (*names, "target_probs", "position_losses")):
+        raise CheckpointError("history is missing")
+    try:
+        loss, mean, lr, gnorm = (archive.read(f"hist.{c}", (n,), ("f",)) for c in names[:4])
+        clipped = archive.read("hist.clipped", (n,), ("b", "i", "u"))
+        plens, llens = (archive.read(f"hist.{c}.len", (n,), ("i", "u")) for c in ("target_probs", "position_losses"))
+        limit = 8 * (int(plens.sum()) + 1)
+        pflat = archive.read("hist.target_probs", None, ("f",), limit)
+        lflat = archive.read("hist.position_losses", None, ("f",), 8 * (int(llens.sum()) + 1))
+    except CheckpointError as e:
+        raise CheckpointError(f"its history does not fit its step ({e})") from None
+    if pflat.ndim != 1 or lflat.ndim != 1 or (plens < 0).any() or (llens < 0).any():
+        raise CheckpointError("history target_probs does not add up")
+    if int(plens.sum()) != pflat.size or int(llens.sum()) != lflat.size:
+        raise CheckpointError("history target_probs does not add up")
     h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
     h.n = n
     h.cols["total_loss"][:n], h.cols["mean_loss"][:n] = loss, mean
@@ -263,9 +253,7 @@ def _history_v1(arrays: dict[str, np.ndarray], optimizers: list, tracked: int, s
     h.cols["clip_factor"][:n] = np.where(clipped, np.nan, 1.0)  # clipped by an unrecorded factor
     starts = np.concatenate([[0], np.cumsum(plens)[:-1]]) if n else []
     for i in range(n):
-        if str(optimizers[i]) not in OPTIMIZERS:
-            raise bad(f"unknown optimizer {optimizers[i]!r} in the history")
-        h.opt[i] = h.optimizers.index(str(optimizers[i]))
+        h.opt[i] = h.optimizers.index(optimizers[i])
         if plens[i] >= tracked and llens[i] == plens[i]:  # a full batch: its first positions are the tracked ones
             h.probs[i] = pflat[starts[i] : starts[i] + tracked]
             h.losses[i] = lflat[starts[i] : starts[i] + tracked]

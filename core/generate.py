@@ -79,7 +79,13 @@ def sample(
         logits = model.next_logits(data, sentence).astype(np.float64)  # (V,): what it predicts next
         logits[bos] = -np.inf  # never a next word
         p1 = softmax(logits)
-        pt = softmax(logits / temperature)
+        with np.errstate(over="ignore"):
+            scaled = logits / temperature
+            if np.isnan(scaled).any() or np.isinf(scaled[np.isfinite(logits)]).any():
+                # a temperature so small (1e-310) that logit / T overflows: the same softmax
+                # shifted by the largest logit first (the limit T -> 0: the most likely word)
+                scaled = (logits - logits.max()) / temperature
+        pt = softmax(scaled)
         if top_k is not None and top_k < pt.shape[0]:
             cut = np.partition(pt, -top_k)[-top_k]
             pt = np.where(pt >= cut, pt, 0.0)

@@ -24,8 +24,16 @@ delay=2
 size=120x36
 gif=0
 font_size=16
+# an option's value, or a clear error when the command line ends without one
+need_value() {
+    if [[ "$1" -lt 2 ]]; then
+        echo "record.sh: $2 needs a value (see --help)" >&2
+        exit 2
+    fi
+}
 while [[ $# -gt 0 ]]; do
     case "$1" in
+        -o|-k|-d|-s|--font-size) need_value $# "$1" ;;&
         -o) out="$2"; shift 2 ;;
         -k) keys="$2"; shift 2 ;;
         -d) delay="$2"; shift 2 ;;
@@ -44,6 +52,19 @@ if [[ ! "$size" =~ ^[0-9]+x[0-9]+$ ]]; then
 fi
 if [[ ! "$font_size" =~ ^[0-9]+$ ]]; then
     echo "record.sh: --font-size wants a number of pixels, not $font_size" >&2
+    exit 2
+fi
+if [[ -z "$out" ]]; then
+    echo "record.sh: -o: the file name is empty" >&2
+    exit 2
+fi
+if [[ -d "$out" ]]; then
+    echo "record.sh: -o $out is a directory: give a file name, e.g. $out/demo.cast" >&2
+    exit 2
+fi
+out_dir="$(dirname -- "$out")"
+if [[ ! -d "$out_dir" ]]; then
+    echo "record.sh: -o $out: the directory $out_dir does not exist" >&2
     exit 2
 fi
 for tool in tmux asciinema; do
@@ -91,10 +112,17 @@ trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
 } > "$work/run.sh"
 
 echo "recording $size into $out: $(head -n 1 "$work/run.sh" | sed 's/ 2> >(tee.*//')"
-tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
-    "$(printf '%q ' "${rec[@]}") -c $(printf %q "bash $work/run.sh") $(printf %q "$out")"
+if ! tmux new-session -d -s "$session" -x "$cols" -y "$rows" \
+    "$(printf '%q ' "${rec[@]}") -c $(printf %q "bash $work/run.sh") $(printf %q "$out")"; then
+    echo "record.sh: tmux could not start a session to record in" >&2
+    exit 1
+fi
 while tmux has-session -t "$session" 2>/dev/null; do sleep 0.5; done
 rc="$(cat "$work/status" 2>/dev/null || echo "unknown")"
+if [[ "$rc" == unknown ]]; then  # (the recorded command never finished: no status written)
+    echo "record.sh: the app did not run: asciinema or tmux failed (can $out be written?)" >&2
+    exit 1
+fi
 if [[ "$rc" != 0 ]]; then
     # the app's own words: its error line, else the last lines it printed, without escape codes
     err="$(grep -a -o 'tui-trainer: error: .*' "$work/stderr" 2>/dev/null | tail -n 1 || true)"

@@ -37,6 +37,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import Worker
 
+from . import termguard
 from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN
 from .keys import Beat
 from .pace import Pacer
@@ -98,6 +99,7 @@ class TrainerApp(App[int]):
         thread after the first paint (its exception, if it raises one, ends the app with status 2 and
         is kept in ``startup_error``: the command line prints it once the terminal is restored)."""
         super().__init__()
+        termguard.install()  # before the driver starts: Textual 8.2.8 crashes on some terminal input
         #: None until the factory's session is there (``session_factory``); then always set
         self.session: Session | None = None
         self._factory = session_factory
@@ -245,6 +247,9 @@ class TrainerApp(App[int]):
         from .runner import UiCall
 
         self.post_message(UiCall(callback, args))
+
+    def on_input_garbled(self, message: termguard.InputGarbled) -> None:
+        self.say(message.text)
 
     def on_ui_call(self, message: UiCall) -> None:
         message.callback(*message.args)

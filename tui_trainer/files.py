@@ -8,6 +8,7 @@ Files are written in threads (a long history takes seconds to format) under a fr
 from __future__ import annotations
 
 import io
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -16,9 +17,10 @@ from textual.app import App
 
 from core import Session
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from core.files import write_atomic
+from core.files import claim_names, release, write_atomic
 
-from .export import free_stem, history_csv, history_json, stem
+from . import narrate
+from .export import history_csv, history_json, stem
 
 
 class FileActions:
@@ -79,8 +81,8 @@ class FileActions:
             return
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            path = free_stem(self.output_dir, name, (".svg",)).with_suffix(".svg")
-            write_atomic(path, app.export_screenshot().encode("utf-8"))
+            [path] = claim_names(self.output_dir, name, (".svg",))
+            _write_claimed([(path, app.export_screenshot().encode("utf-8"))])
         except OSError as e:
             app.say(f"Could not save the screenshot in {self.output_dir}: {e.strerror or e}.")
             return
@@ -113,9 +115,9 @@ class FileActions:
             return
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            with self._naming:  # (two exports at once: each its own name)
-                base = free_stem(self.output_dir, name, (".json", ".csv"))
-                paths = [write_atomic(base.with_name(base.name + ext), text.encode("utf-8")) for ext, text in files]
+            with self._naming:  # (two exports at once: each its own name; another process's too)
+                paths = claim_names(self.output_dir, name, tuple(ext for ext, _ in files))
+            _write_claimed([(p, text.encode("utf-8")) for p, (_, text) in zip(paths, files, strict=True)])
         except OSError as e:
             app.from_thread(app.say, f"Could not export the history to {self.output_dir}: {e.strerror or e}.")
             return
@@ -145,8 +147,12 @@ class FileActions:
             try:
                 self.output_dir.mkdir(parents=True, exist_ok=True)
                 with self._naming:
-                    path = free_stem(self.output_dir, stem(s), (".npz",)).with_suffix(".npz")
+                    [path] = claim_names(self.output_dir, stem(s), (".npz",))
+                try:
                     save_checkpoint(s, path)
+                except BaseException:
+                    release([path])
+                    raise
             except OSError as e:
                 app.from_thread(app.say, f"Could not save a checkpoint in {self.output_dir}: {e.strerror or e}.")
                 return
@@ -157,11 +163,11 @@ class FileActions:
         directory). It must have this session's vocabulary; on any error the session is untouched."""
         app = self.app
         if path is None:
-            found = sorted(self.output_dir.glob("tui-trainer-step-*.npz"), key=lambda p: p.stat().st_mtime)
-            if not found:
+            found = newest_checkpoint(self.output_dir)
+            if found is None:
                 app.say(f"No checkpoint (tui-trainer-step-*.npz) in {self.output_dir}: press c to save one.")
                 return
-            path = str(found[-1])
+            path = str(found)
         try:
             session = load_checkpoint(path, undo_memory=app.session.config.undo_memory)
         except CheckpointError as e:
@@ -178,9 +184,11 @@ class FileActions:
         app.session = session
         app.position = 0
         app.refresh_panes()
+        d = session.divergence  # (a checkpoint of NaN parameters starts diverged)
         app.say(
             f"Loaded {path}: step {session.step}, {session.optimizer.name} lr {session.lr:g}. "
-            "Press f to look; z goes back to the session you had."
+            + (f"It has diverged: {narrate.cause(d)}. " if d is not None else "")
+            + "Press f to look; z goes back to the session you had."
         )
 
     def undo_load(self) -> bool:
@@ -204,3 +212,27 @@ class FileActions:
         writers = [w for w in self.app.workers if w.group in groups]
         if writers:  # (an empty list would wait for every worker)
             await self.app.workers.wait_for_complete(writers)
+
+
+def _write_claimed(files: list[tuple[Path, bytes]]) -> None:
+    """Write each claimed name (``core.files.claim_names``); on a failure, release the rest."""
+    try:
+        for path, data in files:
+            write_atomic(path, data)
+    except BaseException:
+        release([p for p, _ in files])
+        raise
+
+
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The newest regular ``tui-trainer-step-*.npz`` in ``folder``: a FIFO, a device or a dangling
+    symlink of that name is passed over (opening a FIFO would freeze the app)."""
+    found = []
+    for p in folder.glob("tui-trainer-step-*.npz"):
+        try:
+            st = p.stat()
+        except OSError:  # a dangling symlink, or gone since the listing
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size > 0:  # (empty: a name claimed, still being written)
+            found.append((st.st_mtime, p))
+    return max(found)[1] if found else None

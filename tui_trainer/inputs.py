@@ -18,10 +18,22 @@ if TYPE_CHECKING:  # (core, and NumPy, load where they are used: the app parses 
     from core.data import Dataset
 
 #: Largest model accepted, in parameters (with gradients, optimizer state and undo, about
-#: 40 bytes each in float64): beyond it a step takes seconds and memory runs out.
-MAX_PARAMETERS = 20_000_000
+#: 40 bytes each in float64): beyond it a step takes seconds and memory runs out. (The same
+#: limit as a checkpoint's.)
+MAX_PARAMETERS = 20_000_000  # (core.checkpoint_read's: a test keeps them equal; core loads later)
 #: Texts longer than this (in characters, about 0.3 s of tokenizing each) get a progress line on stderr.
 PROGRESS_CHARS = 1_000_000
+
+
+#: What ``core.files.NotRegularFileError.kind`` means, after "... is".
+KIND_NAMES = {
+    "directory": "a directory",
+    "fifo": "a FIFO (a named pipe), not a regular file",
+    "character_device": "a device, not a regular file",
+    "block_device": "a device, not a regular file",
+    "socket": "a socket, not a regular file",
+    "other": "not a regular file",
+}
 
 
 class InputError(argparse.ArgumentTypeError, ValueError):
@@ -32,21 +44,27 @@ class InputError(argparse.ArgumentTypeError, ValueError):
 
 def read_text_file(path: str | os.PathLike, what: str = "corpus") -> str:
     """The UTF-8 text of ``path``, or ``InputError`` saying exactly what is wrong with it (a missing
-    file or a directory before core loads: the app checks them before it starts)."""
+    file or a directory before core loads: the app checks them before it starts).
+
+    Only a regular file is opened (a FIFO would wait for a writer forever), and never more than
+    ``MAX_TEXT_CHARS`` bytes of it are read."""
     p = Path(path)
+    if not str(path):
+        raise InputError(f"the {what} file name is empty")
     if not p.exists():
         raise InputError(f"{what} file {str(p)!r} does not exist")
     if p.is_dir():
         raise InputError(f"{what} file {str(p)!r} is a directory")
     from core.data import MAX_TEXT_CHARS
+    from core.files import FileTooLargeError, NotRegularFileError, read_regular
 
     try:
-        size = p.stat().st_size
-        if size > MAX_TEXT_CHARS:
-            raise InputError(
-                f"{what} file {str(p)!r} is {size / 1e6:.1f} MB; the limit is {MAX_TEXT_CHARS / 1e6:.0f} MB"
-            )
-        raw = p.read_bytes()
+        raw = read_regular(p, MAX_TEXT_CHARS)
+    except NotRegularFileError as e:
+        raise InputError(f"{what} file {str(p)!r} is {KIND_NAMES.get(e.kind, KIND_NAMES['other'])}") from None
+    except FileTooLargeError as e:
+        size = "larger than that" if e.size is None else f"{e.size / 1e6:.1f} MB"
+        raise InputError(f"{what} file {str(p)!r} is {size}; the limit is {MAX_TEXT_CHARS / 1e6:.0f} MB") from None
     except PermissionError:
         raise InputError(f"{what} file {str(p)!r} cannot be read (permission denied)") from None
     except OSError as e:
@@ -163,3 +181,15 @@ def check_model_size(config: SessionConfig, vocab_size: int, context: int) -> in
             f"the limit is {MAX_PARAMETERS:,}: use a smaller model (--embed, --hidden, --context) or vocabulary"
         )
     return n
+
+
+def check_sizes_early(args: argparse.Namespace, vocab: tuple[str, ...] | None) -> None:
+    """``check_model_size`` with the fewest words the vocabulary can have, before the text is
+    tokenized: the data holds --context ids per position, so a context of 50,000,000 would take
+    gigabytes before the model's size was checked (and 10**26 would overflow)."""
+    from core.config import SessionConfig
+
+    sizes = {"context": args.context, "embed_dim": args.embed, "hidden1": args.hidden}
+    sizes["hidden2"] = args.hidden2 or args.hidden
+    config = SessionConfig(model=args.model, layers=args.layers, heads=args.heads, **sizes)
+    check_model_size(config, len(vocab) if vocab else 3, config.context)  # (<BOS>, <EOS> and a word)

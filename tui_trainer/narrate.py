@@ -57,6 +57,7 @@ CAUSES = {
     "worse_than_guessing": "the mean loss {value:.3g} stayed above a uniform guess for several steps",
     "nonfinite_grad": "a gradient is not a finite number",
     "nonfinite_update": "the update is not a finite number",
+    "nonfinite_params": "a parameter is not a finite number (NaN or infinity)",
 }
 #: what undo / redo says it took back or did again, by command
 COMMANDS = {

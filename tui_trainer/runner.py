@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 from textual.message import Message
@@ -92,6 +93,17 @@ class Runner:
         )
         return self.worker
 
+    @staticmethod
+    def _play(s: Session, should_stop, on_step, until: Breakpoint | None) -> ActionResult:
+        """Play: runs of ``PLAY_CHUNK`` steps one after another until paused, a condition holds or
+        training diverges (one run's end is not the play's), as one result."""
+        first = s.run(PLAY_CHUNK, should_stop=should_stop, on_step=on_step, until=until)
+        result, steps, overshoots = first, first.steps, first.overshoots
+        while result.ok and result.stopped is None and result.steps == PLAY_CHUNK:
+            result = s.run(PLAY_CHUNK, should_stop=should_stop, on_step=on_step, until=until)
+            steps, overshoots = steps + result.steps, overshoots + result.overshoots
+        return replace(result, steps=steps, overshoots=overshoots, start_step=first.start_step)
+
     def _train(self, s: Session, n: int | None, until: Breakpoint | None, sweep: tuple[float, ...]) -> ActionResult:
         worker = get_current_worker()
         pacer, target = self._pacer, self._target
@@ -112,7 +124,9 @@ class Runner:
         if sweep:
             s.sweep(sweep, n, should_stop=should_stop, on_step=on_step)
             result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
+        elif n is not None:
+            result = s.run(n, should_stop=should_stop, on_step=on_step, until=until)
         else:
-            result = s.run(PLAY_CHUNK if n is None else n, should_stop=should_stop, on_step=on_step, until=until)
+            result = self._play(s, should_stop, on_step, until)
         target.post_message(RunFinished(result, worker))
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import threading
 from pathlib import Path
 
@@ -43,6 +44,25 @@ def _descendants(pid: int) -> list[int]:
         found += kids
         todo += kids
     return found
+
+
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host``:``port`` (an unknown host, a port in use or
+    not allowed), or None: tried before the banner, as the server will (SO_REUSEADDR, every
+    address the host resolves to), so that an error is the first thing printed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        return f"unknown host {host!r} ({getattr(e, 'strerror', None) or e})"
+    for family, kind, proto, _, address in infos:
+        try:
+            with socket.socket(family, kind, proto) as s:
+                if os.name == "posix":
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(address)
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 class TrainerServer(Server):

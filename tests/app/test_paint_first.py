@@ -165,7 +165,7 @@ def _headless(monkeypatch, apps: list) -> None:
     "argv,expect",
     [
         (["--vocab", "we love", "--text", "we love pizza"], "'pizza' (sentence 1 word 3)"),
-        (["--embed", "100000000"], "parameters"),
+        (["--hidden", "100000"], "parameters"),  # (context × embedding alone is small: found with the session)
         (["--corpus", "{binary}"], "looks binary"),
     ],
 )

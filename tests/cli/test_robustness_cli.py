@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import core.files
 import tui_trainer.app
 from tui_trainer import inputs
 from tui_trainer.cli import main
@@ -47,14 +48,14 @@ def files(tmp_path, monkeypatch):
     make("damaged.npz", b"PK\x03\x04 this is not really a zip archive")
     locked = make("locked.txt", b"we love deep learning\n")
     # As root, chmod 000 does not stop reading; simulate a permission error for this one file.
-    real_read_bytes = Path.read_bytes
+    real_read = core.files.read_regular
 
-    def read_bytes(self):
-        if self == locked:
+    def read_regular(path, limit):
+        if Path(path) == locked:
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return real_read(path, limit)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(core.files, "read_regular", read_regular)  # (inputs imports it when it reads)
     huge = tmp_path / "huge.txt"  # sparse: no disk blocks written
     with open(huge, "wb") as h:
         h.truncate(25_000_000)
@@ -238,6 +239,6 @@ def test_absurd_corpus_size_is_refused_before_reading(tmp_path, monkeypatch, cap
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as h:
         h.truncate(10 * 2**30)
-    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read a huge file"))
+    monkeypatch.setattr(os, "read", lambda *a: pytest.fail("read a huge file"))
     assert main(["train", "--corpus", str(huge)]) == 2
     assert "10737.4 MB; the limit is 20 MB" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .app import build_app
 from .command import PROG, CommandLine, UsageError
 from .parser import build_parser
+from .signals import Termination
 
 if TYPE_CHECKING:
     from .session import session_from_args
@@ -30,23 +31,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``tui-trainer`` console script; the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    try:
-        args, rest = parser.parse_known_args(argv)
-        if rest and not args.passes_on:
-            parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        outcome = args.func(CommandLine(argv, args, rest, parser))
-    except UsageError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # e.g. `tui-trainer train | head`
-        sys.stderr.close()
-        return 0
-    except KeyboardInterrupt:
-        return 130
-    if isinstance(outcome, int):
-        return outcome
-    # an app (the app, lesson): run outside the handlers above, as it reports its own errors
-    outcome.run()
+    with Termination() as term:  # SIGTERM: files being written are removed, the terminal restored
+        try:
+            args, rest = parser.parse_known_args(argv)
+            if rest and not args.passes_on:
+                parser.error(f"unrecognized arguments: {' '.join(rest)}")
+            outcome = args.func(CommandLine(argv, args, rest, parser))
+        except UsageError as e:
+            print(f"{PROG}: error: {e}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # e.g. `tui-trainer train | head`
+            sys.stderr.close()
+            return 0
+        except KeyboardInterrupt:
+            return 130
+        if isinstance(outcome, int):
+            return outcome
+        # an app (the app, lesson): run outside the handlers above, as it reports its own errors
+        term.app = outcome
+        outcome.run()
+    if term.received:
+        return term.status
     error = outcome.startup_error  # (building its session, after the first paint)
     if isinstance(error, UsageError):
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..inputs import InputError, positive_int, read_text_file
+from ..inputs import MAX_PARAMETERS, InputError, positive_int, read_text_file
 from ..keys import Beat, KeyScriptError, parse_script
 from .command import CommandLine, UsageError
 from .values import key_delay, speed, undo_memory
@@ -73,6 +73,18 @@ def check_app_args(args: argparse.Namespace) -> list[Beat]:
         raise UsageError(str(e)) from None
 
 
+def check_sizes(args: argparse.Namespace) -> None:
+    """A context or embedding so large that no model of it fits, refused before the app starts
+    (every model has at least context x embedding parameters: the MLP's layer1.W, the GPT's wpe);
+    the exact count is checked with the session, after the first paint."""
+    at_least = (args.context or 1) * (args.embed or 1)
+    if at_least > MAX_PARAMETERS:
+        raise UsageError(
+            f"the model would have more than {at_least:,} parameters (context {args.context} × embedding "
+            f"{args.embed or 'its default'}); the limit is {MAX_PARAMETERS:,}: use a smaller --context or --embed"
+        )
+
+
 def check_files(args: argparse.Namespace) -> None:
     """The text files the session will read (--corpus, --vocab @FILE) are there and are files: the
     same one-line error reading them gives, before the app starts (their content is read, and
@@ -96,6 +108,7 @@ def build_app(args: argparse.Namespace, app_class: type[TrainerApp] | None = Non
     a thread (NumPy and ``core`` load there); what goes wrong then is a ``UsageError`` in its
     ``startup_error`` (``main`` prints it). ``app.load_session()`` builds it at once instead."""
     keys = check_app_args(args)
+    check_sizes(args)
     check_files(args)
     from ..app import TrainerApp  # Textual loads only when the app starts
 

@@ -37,7 +37,7 @@ def run(line: CommandLine) -> TrainerApp:
 
     line.check_first(USAGE)
     try:
-        lesson = load_lesson(line.args.file or BUNDLED)
+        lesson = load_lesson(BUNDLED if line.args.file is None else line.args.file)
         app_args = line.app_args()
         # the lesson's own text, unless the command line chose one
         if app_args.text is None and app_args.corpus is None:

@@ -33,13 +33,17 @@ def run(line: CommandLine) -> int:
 
     args = line.args
     line.check_first(USAGE)
+    if not args.host.strip():  # ("" would listen on every interface)
+        raise UsageError("--host: the address is empty (127.0.0.1: this machine only; 0.0.0.0: the network)")
     app_args = line.app_args()
     check_app_args(app_args)
     session_from_args(app_args)
     try:
-        from ..serve import TrainerServer
+        from ..serve import TrainerServer, bind_problem
     except ImportError:
         raise UsageError("serve needs textual-serve: pip install 'tui-trainer[serve]'") from None
+    if problem := bind_problem(args.host, args.port):  # (before textual-serve's banner)
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {problem}")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"{PROG}: warning: serving on {args.host}: anyone who can reach it can use the app", file=sys.stderr)
     command = shlex.join([sys.executable, "-m", "tui_trainer", *line.rest])

@@ -10,7 +10,7 @@ from core import OPTIMIZERS, Session, SessionConfig, VocabError
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import auto_dtype
 
-from ..inputs import InputError, check_model_size, load_dataset, parse_vocab, read_text_file
+from ..inputs import InputError, check_model_size, check_sizes_early, load_dataset, parse_vocab, read_text_file
 from .command import UsageError
 
 
@@ -28,6 +28,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         if text is not None and not text.strip():
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
+        check_sizes_early(args, vocab)  # before the data: --context 50000000 would build gigabytes of it
         # sizes not given take the model's defaults (the gpt's context and embedding are 16)
         sizes = SessionConfig(model=args.model, context=args.context, embed_dim=args.embed)
         data = load_dataset(text, vocab, sizes.context, args.eos, args.unk, tokens=args.tokens)

@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stop at the first step where a condition holds, e.g. 'p(learning)>0.9' or 'total<0.05,loss_up' "
         "(comma = or; see the README for every condition)",
     )
-    t.add_argument("--export", metavar="FILE", help="write the training history to FILE (.json or .csv)")
-    t.add_argument("--save-checkpoint", metavar="FILE", help="save a checkpoint (.npz) after training")
+    replaced = "an existing FILE is replaced"
+    t.add_argument("--export", metavar="FILE", help=f"write the training history to FILE (.json or .csv; {replaced})")
+    t.add_argument("--save-checkpoint", metavar="FILE", help=f"save a checkpoint (.npz) after training ({replaced})")
     t.set_defaults(func=run)
 
 
@@ -52,9 +53,11 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     export, ckpt = _output_paths(args)
     # no going back in time headless: the timeline keeps no checkpoints
     session = session_from_args(args, undo_memory=0)
-    until = _breakpoint(args.until, session) if args.until else None
+    until = _breakpoint(args.until, session) if args.until is not None else None
     rows = _Rows(session, args, out)
     rows.header()
+    if session.divergence is not None:  # a checkpoint that starts diverged (NaN parameters)
+        return _diverged_at_start(session, until, rows, export, ckpt, err)
     result = session.run(args.steps, on_step=rows.on_step, until=until)
     if not session.history:  # --steps 0: measure the untrained model
         session.forward()
@@ -71,15 +74,30 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
     return 0
 
 
+def _diverged_at_start(session: Session, until, rows: _Rows, export: Path | None, ckpt: Path | None, err) -> int:
+    """No step from a diverged state: its row (with the --until condition that holds), why, exit 1."""
+    from .. import narrate  # (imports Textual: only when needed)
+
+    rows.last(until.check(session) if until is not None else None)
+    if not _write_files(session, export, ckpt, err):
+        return 2
+    d = session.divergence
+    print(f"{PROG}: the loaded state has diverged (step {d.step}: {narrate.cause(d)}): no step was run", file=err)
+    return 1
+
+
 def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """--export's and --save-checkpoint's paths, checked before training (``UsageError``)."""
     from ..export import check_export_path
 
+    for option, value in (("--export", args.export), ("--save-checkpoint", args.save_checkpoint)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: the file name is empty")
     try:
-        export = check_export_path(args.export) if args.export else None
+        export = check_export_path(args.export) if args.export is not None else None
     except ValueError as e:
         raise UsageError(str(e)) from None
-    ckpt = Path(args.save_checkpoint) if args.save_checkpoint else None
+    ckpt = Path(args.save_checkpoint) if args.save_checkpoint is not None else None
     if ckpt is not None and (ckpt.is_dir() or not (ckpt.parent if str(ckpt.parent) else Path(".")).is_dir()):
         raise UsageError(f"cannot save a checkpoint to {str(ckpt)!r}: no such directory, or it is one")
     return export, ckpt

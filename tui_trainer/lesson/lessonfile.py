@@ -24,12 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from core import Session, perplexity
+from core.files import FileTooLargeError, NotRegularFileError, read_regular
 from core.readout import baselines, n_positions, parameter_summary, position_info, softmax_steps
 
 from ..keys import KEYS, KeyScriptError, parse_script
 
 #: The bundled lesson (``tui-trainer lesson`` without ``--file``).
 BUNDLED = Path(__file__).parent.parent / "lessons" / "lesson.toml"
+
+#: Largest lesson file read (the bundled one is some 20 kB).
+MAX_LESSON_BYTES = 1 << 20
 
 #: Every placeholder a caption, question or reason may use, with what it shows (README, errors).
 PLACEHOLDERS: dict[str, str] = {
@@ -132,9 +136,15 @@ class Lesson:
 
 def load_lesson(path: str | Path) -> Lesson:
     """Read and check a lesson file; ``LessonError`` (one line) for anything wrong with it."""
+    if not str(path):  # (Path("") would be the current directory)
+        raise LessonError("--file", "the lesson file name is empty")
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_LESSON_BYTES)
+    except NotRegularFileError as e:
+        raise LessonError(path, f"cannot read it: it is not a regular file ({e.kind.replace('_', ' ')})") from None
+    except FileTooLargeError:
+        raise LessonError(path, f"larger than {MAX_LESSON_BYTES >> 20} MB: not a lesson file") from None
     except OSError as e:
         raise LessonError(path, f"cannot read it: {e.strerror or e}") from None
     try:
@@ -143,6 +153,8 @@ def load_lesson(path: str | Path) -> Lesson:
         raise LessonError(path, "not a UTF-8 text file") from None
     except tomllib.TOMLDecodeError as e:
         raise LessonError(path, f"not valid TOML: {e}") from None
+    except RecursionError:  # (tomllib parses nested arrays and tables recursively)
+        raise LessonError(path, "nested too deeply to be a lesson file") from None
     unknown = set(doc) - {"lesson", "scene"}
     if unknown:
         raise LessonError(path, f"unknown table or key {sorted(unknown)[0]!r} (a lesson has [lesson] and [[scene]])")
@@ -163,7 +175,7 @@ def load_lesson(path: str | Path) -> Lesson:
         if not corpus.is_file():
             raise LessonError(path, f"[lesson] corpus {corpus_name!r} is not a file (paths are relative to the lesson)")
     scenes = doc.get("scene")
-    if scenes is None:
+    if scenes is None or scenes == []:
         raise LessonError(path, "no scenes: add [[scene]] tables")
     if not isinstance(scenes, list) or not all(isinstance(s, dict) for s in scenes):
         raise LessonError(path, "scene must be an array of tables: [[scene]]")
