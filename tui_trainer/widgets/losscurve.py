@@ -115,7 +115,8 @@ class LossPane(Pane):
 
     def render(self) -> Group | Text | Table:
         if self.show_table:
-            self._rows = progress_rows_of(self._history, max(self.content_size.height - 2, 2)) if self._history else []
+            rows = max(self.content_size.height - 2, 2)
+            self._rows = progress_rows_of(self._history, rows, self._changes) if self._history else []
             return self._table()
         if self.show_positions:
             return self._positions()
@@ -155,6 +156,11 @@ class LossPane(Pane):
         span = value_range([s.values for s in series])
         if span is None:
             return None
+        own = value_range([s.values for s in series[:3]])
+        if not log and own is not None and self._others:
+            # on a linear axis another branch's explosion (lr 100: a total of 300) would flatten this
+            # branch to its bottom row: this branch sets the top, a higher branch runs off it
+            span = (span[0], max(own[1], span[0] + 1e-12))
         return Chart(
             series,
             *span,
