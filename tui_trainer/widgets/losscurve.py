@@ -64,7 +64,7 @@ class LossPane(Pane):
         self._current: float | None = None
         self._rows: list[tuple[int, list[float], float]] = []
         self._targets: list[str] = []
-        self._step = 0
+        self._step, self._stale = 0, False
         self._cursor: int | None = None  # the step viewed, when looking back in time
         self._history = None
         self._probs: np.ndarray = np.zeros((0, 0))
@@ -83,7 +83,7 @@ class LossPane(Pane):
         self._losses, self._val = c.losses, c.val
         self._branch, self._others, self._refs = c.branch, c.others, c.refs
         self._current = c.current
-        self._step = frame.step
+        self._step, self._stale = frame.step, frame.stale
         self._probs, self._words = c.target_probs, c.tracked_words[:6]
         self._changes, self._uniform = c.changes, c.uniform
         self._history = c.history
@@ -102,6 +102,7 @@ class LossPane(Pane):
             else f"Loss curve: {self._what}{val} ({scale})"
         )
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
+        cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
         self.border_subtitle = f"step {self._step}  {cur}".strip()
 
     def watch_log_scale(self) -> None:

@@ -83,7 +83,11 @@ class SoftmaxPane(Pane):
 def _caption(target: str, p: float, loss: float) -> str:
     if cell_len(target) > 16:  # a very long word would push the table off the pane
         target = set_cell_size(target, 15) + "…"
-    return f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
+    if p <= 0:
+        return f"-log P({target}) = {loss:.4f}"
+    # P with the digits the loss needs: -log(0.0004) would read 7.82, not the 7.9535 beside it
+    shown = f"{p:.4f}" if p >= 0.01 else f"{p:.4g}" if p >= 1e-4 else f"{p:.3e}"
+    return f"-log P({target}) = -log({shown}) = {loss:.4f}"
 
 
 def _rows_for(space: int, n: int) -> int:
