@@ -115,7 +115,7 @@ def after(session: Session, result: ActionResult, position: int) -> str:
         text = _update(session) if result.action == "update" else _step(session, result)
         if result.code == "gradients_first":
             text = f"Ran {' and '.join(result.ran[:-1])} first: an update needs fresh gradients. {text}"
-        return text
+        return text + _branching(session, result)
     if result.action == "run":
         return _run(session, result)
     if result.action in ("undo", "redo"):
@@ -135,7 +135,8 @@ def travel(session: Session, result: ActionResult) -> str:
         return (
             f"Viewing step {session.step} of {session.last_step} on this branch ({_phase(session)}): "
             "every pane shows this moment. "
-            "> and End go forward; a training key here starts a new branch (the old one is kept)."
+            "> and End go forward; a training key here starts a new branch (the old one is kept), "
+            "unless it repeats what came next: that is a redo."
         )
     return f"At the newest state of this branch: step {session.step}, {_phase(session)}."
 
@@ -251,6 +252,19 @@ def _update(session: Session) -> str:
         f"(step {h.step}'s total loss was {fmt(h.loss, 4)}).{biggest} "
         "The forward results are stale: press f to see the effect."
     )
+
+
+def _branching(session: Session, result: ActionResult) -> str:
+    """What a training key from the past did to time: a new branch, or (the very action that came
+    next on this branch, with the same settings) a redo."""
+    if result.branch is not None:
+        return f" A new branch {result.branch} starts here; the old future is kept (B lists them)."
+    if session.can_redo:
+        return (
+            " That is exactly what came next on this branch: a redo, no new branch "
+            f"(> and End go on to step {session.last_step})."
+        )
+    return ""
 
 
 def _step(session: Session, result: ActionResult) -> str:

@@ -183,3 +183,24 @@ def test_the_chain_rule_compares_within_the_dtypes_precision():
     assert ok and dtype == "float32"
     wrong = type(c)(**{**c.__dict__, "backward": c.total * 1.01 + 1e-3})
     assert not same_sum(wrong)[1]
+
+
+async def test_a_training_key_from_the_past_says_whether_it_branched():
+    """40G s with the same settings is a redo (no new branch): the narration says which it was."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5", "r")
+        await settle(app, pilot)
+        await pilot.press("2", "G")
+        await settle(app, pilot)
+        assert "unless it repeats what came next" in narration(app)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert len(app.session.branches()) == 1
+        assert "a redo, no new branch" in narration(app)
+        await pilot.press("less_than_sign", "u")  # back to step 2, then the update alone: a new branch
+        await settle(app, pilot)
+        assert len(app.session.branches()) == 2
+        assert "A new branch 1 starts here" in narration(app), narration(app)
