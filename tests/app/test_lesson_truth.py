@@ -204,3 +204,26 @@ async def test_a_training_key_from_the_past_says_whether_it_branched():
         await settle(app, pilot)
         assert len(app.session.branches()) == 2
         assert "A new branch 1 starts here" in narration(app), narration(app)
+
+
+async def test_samples_say_where_they_stop_and_what_their_p_is():
+    """w: the lesson's text trains no <EOS>, so a sample stops at the longest sentence (4 words,
+    not 16 running past 'learning'), and the view says its P is renormalised without <BOS>."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        shown = squeeze(screen(app))
+        assert "<EOS> is not trained here" in shown and "renormalised" in shown, shown
+        words = re.findall(r"step +20 +T 1 +((?:\S+ [01]\.\d\d ?)+)", shown)
+        assert words and len(words[0].split()) // 2 <= 4, words
+        # the first word's P: the softmax pane's P at position 1 without <BOS>, renormalised
+        first = app.sampler.samples[-1].words[0]
+        probs = app.session.forward_result.probs[0]
+        tokens = list(app.session.vocab.tokens)
+        p_bos = probs[tokens.index("<BOS>")]
+        assert abs(first.p - probs[tokens.index(first.word)] / (1 - p_bos)) < 1e-9
