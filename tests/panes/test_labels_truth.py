@@ -31,3 +31,18 @@ def test_the_softmax_line_shows_the_digits_its_loss_needs():
         line = _caption("we", p, -math.log(p))
         shown, loss = re.search(r"-log\(([\d.e+-]+)\) = ([\d.]+)", line).groups()
         assert abs(-math.log(float(shown)) - float(loss)) < 5e-4, line
+
+
+async def test_the_breakpoint_dialog_runs_what_it_shows():
+    """/ then enter: it showed p(learning)>0.9 as a placeholder and said 'empty condition in '''."""
+    from conftest import narration
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert len(app.screen_stack) == 1, "the dialog ran its line and closed"
+        assert "p(learning)>0.9" in narration(app) and "empty" not in narration(app), narration(app)
+        assert app.session.history[-1].target_probs[-1] > 0.9
