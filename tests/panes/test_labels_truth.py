@@ -46,3 +46,20 @@ async def test_the_breakpoint_dialog_runs_what_it_shows():
         assert len(app.screen_stack) == 1, "the dialog ran its line and closed"
         assert "p(learning)>0.9" in narration(app) and "empty" not in narration(app), narration(app)
         assert app.session.history[-1].target_probs[-1] > 0.9
+
+
+async def test_at_60x18_the_softmax_pane_shows_whole_numbers():
+    """Every probability read '0.…' at 60x18: the columns that do not fit go, P stays whole."""
+    from tui_trainer.widgets.softmax import SoftmaxPane
+
+    app = TrainerApp()
+    async with app.run_test(size=(60, 18)) as pilot:
+        await pilot.press("f")
+        await settle(app, pilot)
+        pane = app.query_one(SoftmaxPane)
+        assert pane.region.area, "the compact layout shows the softmax pane after f"
+        drawn = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        probs = app.session.forward_result.probs[0]
+        for p in sorted(probs, reverse=True)[:3]:
+            assert f"{p:.4f}" in drawn, (f"{p:.4f}", drawn)
+        assert not re.search(r"\d\.…", drawn), drawn

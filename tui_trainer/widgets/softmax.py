@@ -47,10 +47,16 @@ class SoftmaxPane(Pane):
             Col("e^logit", justify="right"),
             Col("P", justify="right"),
         ]
-        # the update just made: each probability's change (in a narrow pane instead of e^logit)
-        narrow = delta is not None and self.content_size.width < 52
+        # the update just made: each probability's change (in a narrow pane instead of e^logit);
+        # a pane too narrow for every column drops e^logit, then the logit (a number cut to "0.…"
+        # says nothing): P, the column the caption and the loss read, always stays whole
+        width = self.content_size.width or 1_000
+        narrow = (delta is not None and width < 52) or width < 32
+        bare = width < (34 if delta is not None else 28)  # no logit column either
         if narrow:
             cols.pop(2)
+        if bare:
+            cols.pop(1)
         if delta is not None:
             cols.append(Col("ΔP", justify="right"))
         t = Grid(*cols, expand=True, caption=caption, caption_style=self.ink.strong)
@@ -68,6 +74,8 @@ class SoftmaxPane(Pane):
             ]
             if narrow:
                 del cells[2]
+            if bare:
+                del cells[1]
             if delta is not None:
                 d = delta[k]
                 good = (d > 0) == is_t  # the target should rise, the others fall
@@ -76,7 +84,8 @@ class SoftmaxPane(Pane):
         if hidden:
             t.add_note(Text(f"… {hidden} more", style=ink.muted))
         last = [Text(f"{float(probs.sum()):.6f}", style=ink.strong)] + ([""] if delta is not None else [])
-        t.add_row(Text("sum", style=ink.strong), "", *([] if narrow else [fmt_big(pr.exp_total)]), *last)
+        sums = ([] if bare else [""]) + ([] if narrow else [fmt_big(pr.exp_total)])
+        t.add_row(Text("sum", style=ink.strong), *sums, *last)
         return t
 
 
