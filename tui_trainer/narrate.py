@@ -275,9 +275,10 @@ def _step(session: Session, result: ActionResult) -> str:
             f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
             f"the step of lr {session.lr:g} × gradient went too far. [ lowers the learning rate."
         )
+    what, a, b = ("Total", before.loss, now.loss) if session.full_batch else ("Mean", before.mean_loss, now.mean_loss)
     return (
         f"Step {now.step}: forward, backward, update, then the forward pass of the new parameters. "
-        f"Total loss {fmt(before.loss, 4)} → {fmt(now.loss, 4)}."
+        f"{what} loss {fmt(a, 4)} → {fmt(b, 4)}."
     )
 
 
@@ -295,8 +296,11 @@ def _run(session: Session, result: ActionResult) -> str:
     rose = ""
     if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."
+    # the loss the status line and the curve show: the lesson's total for a full batch, else the
+    # mean per position (a sampled batch's total grows with the batch, not with learning)
+    what, a, b = ("total", first.loss, h[-1].loss) if session.full_batch else ("mean", first.mean_loss, h[-1].mean_loss)
     return (
-        f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: total loss "
-        f"{fmt(first.loss, 4)} at step {first.step} → {fmt(h[-1].loss, 4)} at step {session.step}, "
+        f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: {what} loss "
+        f"{fmt(a, 4)} at step {first.step} → {fmt(b, 4)} at step {session.step}, "
         f"perplexity {fmt(h[-1].perplexity, 3)}.{rose}"
     )

@@ -63,3 +63,26 @@ async def test_at_60x18_the_softmax_pane_shows_whole_numbers():
         for p in sorted(probs, reverse=True)[:3]:
             assert f"{p:.4f}" in drawn, (f"{p:.4f}", drawn)
         assert not re.search(r"\d\.…", drawn), drawn
+
+
+async def test_on_a_sampled_batch_the_narration_speaks_of_the_mean_it_shows():
+    """On a corpus the status line and the curve show the mean; the narration spoke of totals."""
+    from conftest import narration
+
+    from core import Session
+    from tui_trainer.widgets.status import StatusBar
+
+    text = " ".join(f"the model {w} word number {i % 7} ." for i, w in enumerate(["reads", "writes", "learns"] * 20))
+    session = Session.create(text=text, batch_positions=16)
+    assert not session.full_batch
+    app = TrainerApp(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5", "r")
+        await settle(app, pilot)
+        said = narration(app)
+        assert "mean loss" in said and "total loss" not in said, said
+        now = re.search(r"→ ([\d.]+) at step", said).group(1)
+        assert f"mean {now}" in str(app.query_one(StatusBar).render()), (now, said)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert "Mean loss" in narration(app), narration(app)
