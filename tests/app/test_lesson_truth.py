@@ -70,6 +70,7 @@ def check_scene(app, band: LessonBand, shown: str, size: tuple[int, int]) -> Non
         assert {0, 1, 10, 20, 41} <= steps, steps  # step 1 and the lr changes are rows
     elif label.startswith("S13"):
         assert "(log)" in shown and rows_with(shown, "307.689┤")  # the spike of branch 1, on a log axis
+        assert "unigram" in shown and "uniform guess" in shown and "not the context" in band.caption_text
     elif label.startswith("S14"):
         assert "half-way" not in band.caption_text and f"show step {s.step}" in band.caption_text
     elif label.startswith("S15"):
