@@ -8,6 +8,7 @@ and the tests can see exactly what the screen shows.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -353,17 +354,28 @@ def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[f
     return progress_rows_of(session.history, max_rows)
 
 
-def progress_rows_of(h: HistoryView, max_rows: int = 8) -> list[tuple[int, list[float], float]]:
-    """``progress_rows`` of the rows ``h`` holds."""
-    if not h:
+def progress_rows_of(
+    h: HistoryView, max_rows: int = 8, keep: Sequence[int] = ()
+) -> list[tuple[int, list[float], float]]:
+    """``progress_rows`` of the rows ``h`` holds. The first, second (the first update: often
+    the largest change) and latest rows come first, then the rows in ``keep`` (where the
+    learning rate or the optimizer changed) as room allows, then rows spread on a log scale."""
+    n = len(h)
+    if not n:
         return []
-    if len(h) <= max_rows:
-        picks = list(range(len(h)))
+    if n <= max_rows:
+        picks = list(range(n))
     else:
-        picks = sorted({int(round(x)) for x in np.geomspace(1, len(h), max_rows)} | {0, len(h) - 1})
-        picks = [p - 1 if p >= len(h) else p for p in picks]
-        picks = sorted(set(picks))[-max_rows:]
-        picks[0] = 0
+        must = [0, n - 1, 1, *(int(k) for k in keep if 0 < int(k) < n)]
+        chosen = list(dict.fromkeys(must))[: max(max_rows, 2)]
+        # then greedily the row farthest (in log(step + 1)) from those chosen: spread like geomspace
+        where = np.log1p(np.arange(n, dtype=np.float64))
+        gap = np.min(np.abs(where[:, None] - where[chosen][None, :]), axis=1)
+        while len(chosen) < max_rows:
+            k = int(np.argmax(gap))
+            chosen.append(k)
+            gap = np.minimum(gap, np.abs(where - where[k]))
+        picks = sorted(chosen)
     return [(h[i].step, [float(p) for p in h[i].target_probs], h[i].loss) for i in picks]
 
 

@@ -116,7 +116,7 @@ def after(session: Session, result: ActionResult, position: int) -> str:
         text = _update(session) if result.action == "update" else _step(session, result)
         if result.code == "gradients_first":
             text = f"Ran {' and '.join(result.ran[:-1])} first: an update needs fresh gradients. {text}"
-        return text
+        return text + _branching(session, result)
     if result.action == "run":
         return _run(session, result)
     if result.action in ("undo", "redo"):
@@ -136,7 +136,8 @@ def travel(session: Session, result: ActionResult) -> str:
         return (
             f"Viewing step {session.step} of {session.last_step} on this branch ({_phase(session)}): "
             "every pane shows this moment. "
-            "> and End go forward; a training key here starts a new branch (the old one is kept)."
+            "> and End go forward; a training key here starts a new branch (the old one is kept), "
+            "unless it repeats what came next: that is a redo."
         )
     return f"At the newest state of this branch: step {session.step}, {_phase(session)}."
 
@@ -254,6 +255,19 @@ def _update(session: Session) -> str:
     )
 
 
+def _branching(session: Session, result: ActionResult) -> str:
+    """What a training key from the past did to time: a new branch, or (the very action that came
+    next on this branch, with the same settings) a redo."""
+    if result.branch is not None:
+        return f" A new branch {result.branch} starts here; the old future is kept (B lists them)."
+    if session.can_redo:
+        return (
+            " That is exactly what came next on this branch: a redo, no new branch "
+            f"(> and End go on to step {session.last_step})."
+        )
+    return ""
+
+
 def _step(session: Session, result: ActionResult) -> str:
     h = session.history
     before, now = h[-2], h[-1]
@@ -262,9 +276,10 @@ def _step(session: Session, result: ActionResult) -> str:
             f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
             f"the step of lr {session.lr:g} × gradient went too far. [ lowers the learning rate."
         )
+    what, a, b = ("Total", before.loss, now.loss) if session.full_batch else ("Mean", before.mean_loss, now.mean_loss)
     return (
         f"Step {now.step}: forward, backward, update, then the forward pass of the new parameters. "
-        f"Total loss {fmt(before.loss, 4)} → {fmt(now.loss, 4)}."
+        f"{what} loss {fmt(a, 4)} → {fmt(b, 4)}."
     )
 
 
@@ -282,8 +297,11 @@ def _run(session: Session, result: ActionResult) -> str:
     rose = ""
     if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."
+    # the loss the status line and the curve show: the lesson's total for a full batch, else the
+    # mean per position (a sampled batch's total grows with the batch, not with learning)
+    what, a, b = ("total", first.loss, h[-1].loss) if session.full_batch else ("mean", first.mean_loss, h[-1].mean_loss)
     return (
-        f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: total loss "
-        f"{fmt(first.loss, 4)} at step {first.step} → {fmt(h[-1].loss, 4)} at step {session.step}, "
+        f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: {what} loss "
+        f"{fmt(a, 4)} at step {first.step} → {fmt(b, 4)} at step {session.step}, "
         f"perplexity {fmt(h[-1].perplexity, 3)}.{rose}"
     )

@@ -9,8 +9,20 @@ from core.generate import sample
 
 from .screens.samples import TEMPERATURES, Sample, SamplesScreen
 
-#: Words in a sample (w); it stops earlier at <EOS>.
+#: Words in a sample (w); it stops earlier at <EOS>, or (<EOS> not trained) at the longest sentence's length.
 SAMPLE_WORDS = 16
+
+
+def sample_limit(data) -> tuple[int, str]:
+    """How many words a sample may have, and the note that says why (and what P means there)."""
+    renorm = "P is renormalised over the words a sample may use (never <BOS>): a little above the softmax pane's P."
+    if data.add_eos:
+        return SAMPLE_WORDS, f"A sample ends at <EOS> (trained) or after {SAMPLE_WORDS} words. {renorm}"
+    longest = min(SAMPLE_WORDS, max((len(ids) for ids in data.sentences), default=SAMPLE_WORDS) or SAMPLE_WORDS)
+    return longest, (
+        f"<EOS> is not trained here (--eos trains where a sentence ends): a sample stops at {longest} words, "
+        f"the longest training sentence. {renorm}"
+    )
 
 
 class Sampler:
@@ -20,6 +32,7 @@ class Sampler:
         self.app = app
         self.samples: list[Sample] = []
         self.temperature = 1.0
+        self.note = ""
 
     def sample(self) -> None:
         """Sample a sentence from the model as it is now and show it beside the earlier ones."""
@@ -27,7 +40,8 @@ class Sampler:
         with s.lock:
             # deterministic: the same seed, step and number of samples give the same words
             rng = np.random.default_rng((s.config.seed, s.step, len(self.samples)))
-            words = sample(s.model, s.data, [], SAMPLE_WORDS, self.temperature, None, rng)
+            limit, self.note = sample_limit(s.data)
+            words = sample(s.model, s.data, [], limit, self.temperature, None, rng)
             self.samples.append(Sample(s.step, self.temperature, tuple(words)))
         self._show()
 
@@ -38,6 +52,8 @@ class Sampler:
     def _show(self) -> None:
         screen = self.app.screen
         if isinstance(screen, SamplesScreen):
-            screen.show(self.samples, self.temperature)
+            screen.show(self.samples, self.temperature, self.note)
         else:
-            self.app.push_screen(SamplesScreen(self.samples, self.temperature, self.sample, self.next_temperature))
+            self.app.push_screen(
+                SamplesScreen(self.samples, self.temperature, self.sample, self.next_temperature, self.note)
+            )

@@ -57,6 +57,12 @@ def expected(app: TrainerApp, name: str) -> tuple[str, list[type] | None]:
         return s.optimizer.name, [StatusBar]
     if name == "vocab_size":
         return str(len(s.data.vocab.tokens)), None
+    if name == "vocab":
+        return ", ".join(s.data.vocab.tokens), None
+    if name == "context_size":
+        return str(s.model.p["layer1.W"].shape[0] // s.model.p["embedding"].shape[1]), None
+    if name == "embed_dim":
+        return str(s.model.p["embedding"].shape[1]), None
     if name == "n_positions":
         return str(len(s.data.targets)), None
     if name == "n_params":
@@ -118,6 +124,9 @@ def expected(app: TrainerApp, name: str) -> tuple[str, list[type] | None]:
         return f4(mean), [StatusBar]
     if name == "perplexity":
         return f"{math.exp(mean):.3f}", [StatusBar]
+    if name == "vs_uniform":
+        ratio = float(f"{math.exp(mean):.3f}") / len(s.data.vocab.tokens)
+        return ("worse than" if ratio > 1.0005 else "better than" if ratio < 0.9995 else "as good as"), None
     if name == "dlogit_target":
         assert s.phase == "backward"
         return f"{p - 1:+.3f}", [GradientPane]

@@ -32,7 +32,7 @@ from ..keys import KEYS
 from ..palette import palette
 from ..viewstate import ViewState
 from ..widgets.losscurve import LossPane
-from .lessonfile import Lesson, Scene, fill_caption, placeholder_values
+from .lessonfile import Lesson, Scene, filled, placeholder_values
 
 #: Textual key -> how the band writes it for a learner
 _SHOWN = {"plus": "+", "minus": "−", "right": "→", "left": "←", "space": "Space", "escape": "Esc"}
@@ -246,6 +246,7 @@ class LessonBand(Static):
                 return
             self.waited += 1
             await self._press(key, wait_for_run=False)  # what the key always does
+            self._follow()
             self.show_scene()
         else:  # Space or → where it means "next"
             self._next()
@@ -283,6 +284,12 @@ class LessonBand(Static):
         if self.index + 1 >= len(self.lesson.scenes):
             app.say("That was the last scene. Backspace goes back; Esc leaves lesson mode for free play.")
             return
+        if app.session.divergence is not None:  # the next scenes talk of learning: not from an exploded model
+            app.say(
+                f"The model diverged at step {app.session.step}: the next scenes would read it as learning. "
+                "Press z to take the step back (or Backspace), then Enter."
+            )
+            return
         self.playing = True
         self._go(self.index + 1)
 
@@ -299,6 +306,7 @@ class LessonBand(Static):
             return
         self.index -= 1
         self._reset_scene()
+        self._highlight()  # that scene's panes, not this one's
         self._restore(self.marks[self.index])
         app.say(f"Back to scene {self.index + 1}: the model as it was then (step {app.session.step}), exactly.")
         self.show_scene()
@@ -345,6 +353,7 @@ class LessonBand(Static):
                 key = self.scene.wait_keys[self.waited]
                 self.waited += 1
                 await self._press(key)
+            self._follow()
         finally:
             self.playing = False
         self.show_scene()
@@ -370,9 +379,15 @@ class LessonBand(Static):
         app = self.trainer
         for pane in app.query("#main > Pane"):
             pane.set_class(pane.id in self.scene.panes, "lesson-focus")
+        self._follow()
+
+    def _follow(self) -> None:
+        """The compact and presenter layouts show the pane the scene is about (a key such as f
+        shows its own pane: after the scene's keys the scene's pane comes back)."""
+        app = self.trainer
         shown_panes = [p for p in self.scene.panes if p != "context"]
         if shown_panes:
-            app.main_screen.follow(shown_panes[0])  # the compact and presenter layouts show the pane it is about
+            app.main_screen.follow(shown_panes[0])
             app.refresh_panes()
 
     def leave(self) -> None:
@@ -396,14 +411,15 @@ class LessonBand(Static):
         with s.lock:
             values = placeholder_values(s, app.position)
             self._signature = self._now()
-        self.caption_text = fill_caption(scene.caption, values)
+        self.caption_text = filled(scene.caption, values)
         self.border_title = f"Lesson {self.index + 1}/{len(self.lesson.scenes)} · {scene.label}"
-        self.border_subtitle = "⏎ next · ⌫ back · esc free play"
+        # the hint goes in the border (a row more for the panes the caption talks about)
+        self.border_subtitle = f"{self._hint()} · ⌫ back · esc free play"
         t = Text(self.caption_text.strip())
         q = scene.question
         if q is not None:
             t.append("\n? ", style=ink.accent)
-            t.append(fill_caption(q.ask, values), style=ink.strong)
+            t.append(filled(q.ask, values), style=ink.strong)
             if self.answer is None:
                 t.append(f"  press {self._choices()}", style=ink.accent)
             else:
@@ -413,8 +429,7 @@ class LessonBand(Static):
                     right = mine == q.answer
                     t.append("\n✓ right, " if right else "\n✗ not quite, ", style=ink.good if right else ink.bad)
                     t.append(f"it is {shown(KEYS[q.answer])}: ", style=ink.strong)
-                    t.append(fill_caption(q.why, values).strip())
-        t.append("\n" + self._hint(), style=ink.muted)
+                    t.append(filled(q.why, values))
         self.update(t)
 
     def _hint(self) -> str:
@@ -422,9 +437,9 @@ class LessonBand(Static):
         if self.playing:
             return "playing the scene's keys…"
         if scene.question is not None and self.answer is None:
-            return f"Predict first: press {self._choices()}."
+            return f"predict first: {self._choices()}"
         if self.waited < len(scene.wait_keys):
             rest = " ".join(shown(k) for k in scene.wait_keys[self.waited :])
-            return f"Now press {rest} (Enter presses it for you)."
+            return f"now press {rest} (or ⏎)"
         last = self.index + 1 >= len(self.lesson.scenes)
-        return "The end: ⌫ goes back, Esc keeps the model for free play." if last else "Enter: the next scene."
+        return "the end" if last else "⏎ next"

@@ -41,6 +41,9 @@ PLACEHOLDERS: dict[str, str] = {
     "lr": "the learning rate",
     "optimizer": "sgd, momentum or adam",
     "vocab_size": "words in the vocabulary",
+    "vocab": "the vocabulary's words, in order",
+    "context_size": "words the model reads before each prediction",
+    "embed_dim": "numbers in each word's vector (the embedding's width)",
     "n_params": "parameters in the model",
     "shapes": "each layer's weight shape and bias size, as the context pane lists them",
     "n_positions": "prediction positions in a step",
@@ -56,6 +59,7 @@ PLACEHOLDERS: dict[str, str] = {
     "total_loss": "the loss summed over the positions (the lesson's total)",
     "mean_loss": "the mean loss per position (the objective)",
     "perplexity": "exp(mean loss)",
+    "vs_uniform": "how that perplexity compares with a uniform guess's (V): worse than, better than, as good as",
     "dlogit_target": "dLoss/dlogit of the target at the selected position (P - 1)",
     "uniform": "ln V, the loss of a uniform guess per position",
     "total_start": "the total loss at the first step of the history",
@@ -329,6 +333,8 @@ def placeholder_values(session: Session, position: int) -> Values:
         "lr": f"{s.lr:g}",
         "optimizer": s.optimizer.name,
         "vocab_size": str(len(s.vocab)),
+        "vocab": ", ".join(s.vocab.tokens[:30]) + (f" … {len(s.vocab) - 30:,} more" if len(s.vocab) > 30 else ""),
+        "context_size": str(s.data.context_size),
         "n_positions": str(n_positions(s)),
         "uniform": fmt(baselines(s)["uniform"], 4),
     }
@@ -342,6 +348,7 @@ def placeholder_values(session: Session, position: int) -> Values:
             bias = counts.get(f"{layer}.b")
             shapes.append(f"{layer} {'×'.join(map(str, sh))}" + (f" + {bias}" if bias else ""))
     v["shapes"] = ", ".join(shapes)
+    v["embed_dim"] = str(next((sh[-1] for name, sh, _ in params if name == "embedding"), MISSING))
     info = position_info(s, position)
     v["position"] = str(info.index + 1)
     v["context"] = " ".join(info.context)
@@ -349,7 +356,7 @@ def placeholder_values(session: Session, position: int) -> Values:
     f = s.forward_result
     for k in ("top_word", "top_prob", "p_target", "loss", "logit_target", "exp_sum", "total_loss", "mean_loss"):
         v[k] = MISSING
-    v["perplexity"] = v["dlogit_target"] = MISSING
+    v["perplexity"] = v["dlogit_target"] = v["vs_uniform"] = MISSING
     if f is not None:
         v["top_word"], v["top_prob"] = str(info.top_word), f"{info.top_prob:.1%}"
         v["p_target"], v["loss"] = f"{info.target_prob:.4f}", fmt(info.loss, 4)
@@ -358,6 +365,8 @@ def placeholder_values(session: Session, position: int) -> Values:
         v["exp_sum"] = fmt_big(softmax_steps(row)[1])
         mean = f.total_loss / n_positions(s)
         v["total_loss"], v["mean_loss"], v["perplexity"] = fmt(f.total_loss, 4), fmt(mean, 4), fmt(perplexity(mean), 3)
+        ratio = round(perplexity(mean), 3) / len(s.vocab)  # compared as the status line shows it
+        v["vs_uniform"] = "worse than" if ratio > 1.0005 else "better than" if ratio < 0.9995 else "as good as"
     b = s.backward_result
     if b is not None and s.phase == "backward":
         v["dlogit_target"] = f"{float(b.dlogits[info.index, info.target_id]):+.3f}"
@@ -390,3 +399,17 @@ def _learned_order(session: Session, level: float = 0.9) -> str:
 def fill_caption(template: str, values: Mapping[str, str]) -> str:
     """``template`` with its placeholders filled (checked at load time, so none is unknown)."""
     return string.Formatter().vformat(template, (), values)
+
+
+#: where a caption's sentences end (a full stop, ? or !, then a space and the next sentence)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"(])")
+
+
+def filled(template: str, values: Mapping[str, str]) -> str:
+    """``template`` filled, leaving out each sentence with a number that does not exist yet (before
+    the forward pass there is no logit: the sentence waits for it, it never reads "-")."""
+    kept = []
+    for sentence in _SENTENCE_END.split(template.strip()):
+        if all(values[name] != MISSING for name in placeholders_in(sentence)):
+            kept.append(fill_caption(sentence, values))
+    return " ".join(kept)

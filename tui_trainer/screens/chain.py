@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +27,16 @@ FACTOR = {
     "dz_layer2": "dz2[p,{}]",
     "dz_layer1": "dz1[p,{}]",
     "dx_where_token": "Σ dx[p,slot,k] over slots holding token {}",
+}
+#: what each symbol means, written under the sum (S8 uses them before the learner has met them)
+MEANING = {
+    "h2": "h2[p,i]: layer2's output i at position p (what the output layer reads)",
+    "h1": "h1[p,i]: layer1's output i at position p (what layer2 reads)",
+    "x": "x[p,i]: layer1's input i at position p (the context words' embeddings side by side)",
+    "dlogits": "(P-y)[p,j]: dLoss/dlogit j at position p, P minus the target's one-hot y",
+    "dz_layer2": "dz2[p,j]: dLoss/d(layer2's sum j before tanh) at position p",
+    "dz_layer1": "dz1[p,j]: dLoss/d(layer1's sum j before tanh) at position p",
+    "dx_where_token": "dx[p,slot,k]: dLoss/d(the embedding in that context slot, entry k) at position p",
 }
 _NAME = re.compile(r"^\s*([\w.]+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
 
@@ -48,6 +59,16 @@ class ChainView:
     probe: list[tuple[float, float, float]]  # (epsilon, measured change, grad x epsilon)
 
 
+def same_sum(c: ChainTerms) -> tuple[bool, bool, str]:
+    """(the same to 1e-12, the same within the dtype's rounding, the dtype's name): the sum and the
+    backward pass add the same products in another order, so float32 differs in its last digits."""
+    dtype = np.asarray(c.values).dtype
+    exact = abs(c.total - c.backward) <= 1e-12 * max(1.0, abs(c.backward))
+    # each of the N products and N-1 additions may round once, by eps relative to the terms' size
+    bound = 2 * len(c.terms) * float(np.finfo(dtype).eps) * float(np.abs(c.terms).sum())
+    return exact, exact or abs(c.total - c.backward) <= bound, dtype.name
+
+
 def render_chain(view: ChainView, ink: Palette) -> Text:
     """The sum written out, one line a position, the total beside the backward pass's value."""
     c, words, probe = view.terms, view.words, view.probe
@@ -63,11 +84,20 @@ def render_chain(view: ChainView, ink: Palette) -> Text:
         t.append(f"p{p + 1:<3} {word[:10]:<10} ")
         t.append(" × ".join(f"{v:+.4f}" for v in vals) + scale)
         t.append(f" = {term:+.3e}\n")
-    ok = abs(c.total - c.backward) <= 1e-12 * max(1.0, abs(c.backward))
+    exact, ok, dtype = same_sum(c)
     t.append(f"\nsum = {c.total:+.6e}   the backward pass computed {c.backward:+.6e} ")
-    t.append("✓ the same" if ok else "✗ differs", style=ink.good if ok else ink.bad)
+    verdict = "✓ the same" if exact else f"✓ the same within {dtype} rounding" if ok else "✗ differs"
+    t.append(verdict, style=ink.good if ok else ink.bad)
     for eps, measured, predicted in probe:
         t.append(f"\nnudge w by {eps:+g}: the loss changes {measured:+.4e} measured, {predicted:+.4e} = grad × ε")
+    t.append("\n")
+    for k, _ in c.factors:  # (the GPT's factors are named by the model's own symbols: no gloss yet)
+        if k in MEANING:
+            t.append(f"\n{MEANING[k]}", style=ink.muted)
+    if c.scale != 1.0:
+        n = len(c.terms)
+        why = f" = 1/{n}: the loss trained is the mean over the {n} positions" if abs(c.scale * n - 1) < 1e-12 else ""
+        t.append(f"\n× {c.scale:g}{why}; deeper layers' dz and dx carry the same factor inside", style=ink.muted)
     return t
 
 
@@ -89,13 +119,16 @@ class ChainRuleScreen(Dialog[None]):
         with VerticalScroll(id="dialog") as v:
             v.border_title = "The chain rule for one weight (S7-S8)"
             v.border_subtitle = "n next largest gradient · tab, a weight's name, enter · escape closes"
-            yield Input(placeholder="output.W[8,1]", id="weight")
+            idx = ",".join(map(str, self._view.terms.index))
+            yield Input(placeholder=f"{self._view.terms.tensor}[{idx}]", id="weight")  # the weight shown
             yield Static("", id="error", markup=False)
             yield Static(id="chain")
 
     def show(self, view: ChainView, error: str = "") -> None:
         """Another weight, or what is wrong with the name typed (state down)."""
         self._view, self._error = view, error
+        idx = ",".join(map(str, view.terms.index))
+        self.query_one("#weight", Input).placeholder = f"{view.terms.tensor}[{idx}]"
         self.recolour()
 
     def paint(self, ink: Palette) -> None:

@@ -29,15 +29,19 @@ class Sample:
     words: tuple[Word, ...]
 
 
-def render_samples(samples: list[Sample], temperature: float, ink: Palette) -> Text:
-    """The samples, newest first: each word with its probability at T (and at T = 1 when T differs)."""
+def render_samples(samples: list[Sample], temperature: float, ink: Palette, note: str = "") -> Text:
+    """The samples, newest first: each word with its probability at T (and at T = 1 when T differs);
+    ``note``: where a sample stops and what its P is (under the explanation)."""
     t = Text()
     t.append(f"Temperature T = {temperature:g}", style=ink.strong)
     t.append(
         "  reshapes the softmax: P_T(word) ∝ exp(logit / T). T < 1 sharpens it (T → 0: always the likeliest "
-        "word), T > 1 flattens it. Each word shows P at T, and at T = 1 in brackets when T ≠ 1.\n\n",
+        "word), T > 1 flattens it. Each word shows P at T, and at T = 1 in brackets when T ≠ 1.\n",
         style=ink.muted,
     )
+    if note:
+        t.append(note + "\n", style=ink.muted)
+    t.append("\n")
     if not samples:
         t.append("No samples yet: press w.", style=ink.muted)
     for s in reversed(samples):
@@ -64,10 +68,15 @@ class SamplesScreen(Dialog[None]):
     """
 
     def __init__(
-        self, samples: list[Sample], temperature: float, another: Callable[[], None], hotter: Callable[[], None]
+        self,
+        samples: list[Sample],
+        temperature: float,
+        another: Callable[[], None],
+        hotter: Callable[[], None],
+        note: str = "",
     ) -> None:
         super().__init__()
-        self._samples, self._temperature = samples, temperature
+        self._samples, self._temperature, self._note = samples, temperature, note
         #: w and t: what the app does for them (it then calls ``show``)
         self._another, self._hotter = another, hotter
 
@@ -87,10 +96,10 @@ class SamplesScreen(Dialog[None]):
             v.border_subtitle = "w another · t temperature · escape closes"
             yield Static(id="samples")
 
-    def show(self, samples: list[Sample], temperature: float) -> None:
+    def show(self, samples: list[Sample], temperature: float, note: str = "") -> None:
         """New samples from the app (state down)."""
-        self._samples, self._temperature = samples, temperature
+        self._samples, self._temperature, self._note = samples, temperature, note
         self.recolour()
 
     def paint(self, ink: Palette) -> None:
-        self.query_one("#samples", Static).update(render_samples(self._samples, self._temperature, ink))
+        self.query_one("#samples", Static).update(render_samples(self._samples, self._temperature, ink, self._note))

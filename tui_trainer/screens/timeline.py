@@ -116,7 +116,8 @@ class BreakpointInput(InputForm):
     PLACEHOLDER = "p(learning)>0.9"
 
     def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
-        super().__init__(last)
+        # the example is the line itself, not a placeholder: enter runs what is shown (as S does)
+        super().__init__(last or self.PLACEHOLDER)
         self._parse = parse
 
     def read(self, text: str) -> object:

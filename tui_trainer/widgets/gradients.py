@@ -127,6 +127,7 @@ class GradientPane(Pane):
         height = self.content_size.height
         n_words = d.shape[0]
         rows = min(n_words, 4)
+        short = False
         if height > 0:
             params_lines = rendered_height(self, params)
             # the table's header, a "... N more" line and the sum row take three more lines
@@ -134,6 +135,10 @@ class GradientPane(Pane):
             if rows < 2:
                 rows += params_lines
                 params = None
+            if rows < 2:  # still one word: the title (the subtitle names the position) and the
+                # "… more" line (the sum row counts the words) make room for a second, the first other word
+                title, short = None, True
+                rows += 2
             rows = max(rows, 1)
             if rows + 1 >= n_words:  # every word fits (the "... more" line is not needed)
                 rows = min(rows + 1, n_words)
@@ -162,15 +167,18 @@ class GradientPane(Pane):
             row += [Text(f"{d[i]:+.3f}", style=ink.good if d[i] < 0 else ink.bad)]
             row += ["raise logit" if d[i] < 0 else "lower logit"] if hint else []
             dl.add_row(*row)
-        if hidden:
+        if hidden and not short:
             dl.add_note(Text(f"… {hidden} more", style=ink.muted))
         # over every word: P sums to 1 and the target to 1, so dL/dlogit sums to 0 (up to rounding)
-        total = [Text("sum", style=ink.strong), f"{float(probs.sum()):.3f}"]
+        total = [
+            Text(f"sum of {n_words}" if short and hidden else "sum", style=ink.strong),
+            f"{float(probs.sum()):.3f}",
+        ]
         total += ["1"] if target_col else []
         total += [Text(fmt_delta(float(d.sum())) if d.sum() else "0", style=ink.strong)]
         total += [""] if hint else []
         dl.add_row(*total)
-        return Group(t, params, title, dl) if params is not None else Group(t, title, dl)
+        return Group(t, *(part for part in (params, title) if part is not None), dl)
 
     def _update_view(self, u: UpdateView) -> Group:
         ink = self.ink

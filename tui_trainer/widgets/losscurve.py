@@ -70,7 +70,7 @@ class LossPane(Pane):
         self._current: float | None = None
         self._rows: list[tuple[int, list[float], float]] = []
         self._targets: list[str] = []
-        self._step = 0
+        self._step, self._stale = 0, False
         self._cursor: int | None = None  # the step viewed, when looking back in time
         self._history = None
         self._probs: np.ndarray | None = None
@@ -89,7 +89,7 @@ class LossPane(Pane):
         self._losses, self._val = c.losses, c.val
         self._branch, self._others, self._refs = c.branch, c.others, c.refs
         self._current = c.current
-        self._step = frame.step
+        self._step, self._stale = frame.step, frame.stale
         self._probs, self._words = c.target_probs, c.tracked_words[:6]
         self._changes, self._uniform = c.changes, c.uniform
         self._history = c.history
@@ -108,6 +108,7 @@ class LossPane(Pane):
             else f"Loss curve: {self._what}{val} ({scale})"
         )
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
+        cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
         self.border_subtitle = f"step {self._step}  {cur}".strip()
 
     def watch_log_scale(self) -> None:
@@ -123,7 +124,8 @@ class LossPane(Pane):
         if self.show_table:
             from core.readout import progress_rows_of
 
-            self._rows = progress_rows_of(self._history, max(self.content_size.height - 2, 2)) if self._history else []
+            rows = max(self.content_size.height - 2, 2)
+            self._rows = progress_rows_of(self._history, rows, self._changes) if self._history else []
             return self._table()
         if self.show_positions:
             return self._positions()
@@ -167,6 +169,11 @@ class LossPane(Pane):
         span = value_range([s.values for s in series])
         if span is None:
             return None
+        own = value_range([s.values for s in series[:3]])
+        if not log and own is not None and self._others:
+            # on a linear axis another branch's explosion (lr 100: a total of 300) would flatten this
+            # branch to its bottom row: this branch sets the top, a higher branch runs off it
+            span = (span[0], max(own[1], span[0] + 1e-12))
         return Chart(
             series,
             *span,

@@ -51,10 +51,16 @@ class SoftmaxPane(Pane):
             Col("e^logit", justify="right"),
             Col("P", justify="right"),
         ]
-        # the update just made: each probability's change (in a narrow pane instead of e^logit)
-        narrow = delta is not None and self.content_size.width < 52
+        # the update just made: each probability's change (in a narrow pane instead of e^logit);
+        # a pane too narrow for every column drops e^logit, then the logit (a number cut to "0.…"
+        # says nothing): P, the column the caption and the loss read, always stays whole
+        width = self.content_size.width or 1_000
+        narrow = (delta is not None and width < 52) or width < 32
+        bare = width < (34 if delta is not None else 28)  # no logit column either
         if narrow:
             cols.pop(2)
+        if bare:
+            cols.pop(1)
         if delta is not None:
             cols.append(Col("ΔP", justify="right"))
         t = Grid(*cols, expand=True, caption=caption, caption_style=self.ink.strong)
@@ -72,6 +78,8 @@ class SoftmaxPane(Pane):
             ]
             if narrow:
                 del cells[2]
+            if bare:
+                del cells[1]
             if delta is not None:
                 d = delta[k]
                 good = (d > 0) == is_t  # the target should rise, the others fall
@@ -80,14 +88,19 @@ class SoftmaxPane(Pane):
         if hidden:
             t.add_note(Text(f"… {hidden} more", style=ink.muted))
         last = [Text(f"{float(probs.sum()):.6f}", style=ink.strong)] + ([""] if delta is not None else [])
-        t.add_row(Text("sum", style=ink.strong), "", *([] if narrow else [fmt_big(pr.exp_total)]), *last)
+        sums = ([] if bare else [""]) + ([] if narrow else [fmt_big(pr.exp_total)])
+        t.add_row(Text("sum", style=ink.strong), *sums, *last)
         return t
 
 
 def _caption(target: str, p: float, loss: float) -> str:
     if cell_len(target) > 16:  # a very long word would push the table off the pane
         target = set_cell_size(target, 15) + "…"
-    return f"-log P({target}) = -log({p:.4f}) = {loss:.4f}" if p > 0 else f"-log P({target}) = {loss:.4f}"
+    if p <= 0:
+        return f"-log P({target}) = {loss:.4f}"
+    # P with the digits the loss needs: -log(0.0004) would read 7.82, not the 7.9535 beside it
+    shown = f"{p:.4f}" if p >= 0.01 else f"{p:.4g}" if p >= 1e-4 else f"{p:.3e}"
+    return f"-log P({target}) = -log({shown}) = {loss:.4f}"
 
 
 def _rows_for(space: int, n: int) -> int:

@@ -1,0 +1,230 @@
+"""Teaching truth (issue 27): every scene of the bundled lesson shows what its caption talks about,
+at 80x24 and at 120x36, read off the screen as drawn (the composited cells, not a widget's text);
+Backspace restores a scene's highlights; no caption shows a number that does not exist yet; an
+exploded model does not walk into the scenes about learning; the chain rule's labels."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import narration, settle
+
+from core import Session
+from tui_trainer.keys import KEYS
+from tui_trainer.lesson import BUNDLED, load_lesson
+from tui_trainer.lesson.app import LessonApp
+from tui_trainer.lesson.band import LessonBand
+
+LESSON = load_lesson(BUNDLED)
+
+
+def screen(app) -> str:
+    """The screen as drawn: what a learner sees, clipped panes and dialogs included."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def squeeze(text: str) -> str:
+    """Box borders and line breaks out, runs of spaces as one: a caption's words in order."""
+    return re.sub(r"\s+", " ", re.sub(r"[│║╭╮╰╯╔╗╚╝─═]", " ", text)).strip()
+
+
+def rows_with(text: str, *words: str) -> list[str]:
+    return [line for line in text.splitlines() if all(w in line for w in words)]
+
+
+def check_scene(app, band: LessonBand, shown: str, size: tuple[int, int]) -> None:
+    """What the scene's caption names is on screen now (the scene's keys pressed)."""
+    s, label = app.session, band.scene.label
+    wide = size[0] >= 120
+    # the caption is shown whole: its last words are on screen, and no number is missing ("-")
+    assert squeeze(band.caption_text)[-40:] in squeeze(shown), (label, band.caption_text)
+    assert not re.search(r"(?<![\w−-])-(?![\w.\d])", band.caption_text), (label, band.caption_text)
+    tokens = s.vocab.tokens
+    if label.startswith("S1 "):
+        assert all(w in band.caption_text for w in tokens), "S1 lists the vocabulary"
+    elif label.startswith("S2 "):
+        assert "no bias" in band.caption_text and "4 × 8 inputs" in band.caption_text
+        assert "32×16" in band.caption_text
+    elif label.startswith("S3 "):
+        f = s.forward_result
+        assert rows_with(shown, "we", f"{f.logits[0][s.data.targets[0]]:.2f}", "◀"), "the target's logit bar"
+    elif label.startswith("S4 "):
+        assert "sum" in shown and "e^logit" in shown
+    elif label.startswith("S6 "):
+        assert "worse than a uniform guess among the 12 words" in band.caption_text
+        assert "ppl 12.289" in shown  # the perplexity the caption compares, on the status line
+    elif label.startswith("S7 "):
+        assert rows_with(shown, "the ", "+0.121"), "the word the question asks about is in the table"
+        assert rows_with(shown, "we ", "-0.906")
+    elif label.startswith("S9 "):
+        assert "|Δ|" in shown and "total 4.8526" in shown
+    elif "too small" in band.scene.title:
+        # the loss axis fits this branch: the exploded branch of the scene before runs off the top
+        assert rows_with(shown, "10.035┤") and not rows_with(shown, "307.689┤")
+    elif label.startswith("S11"):
+        assert "m̂/(√v̂+ε)" in shown and "Largest change" in shown
+    elif label.startswith("S12"):
+        steps = {int(k) for k in re.findall(r"[║│] +(\d+) +[01]\.\d{3} ", shown)}
+        assert {0, 1, 10, 20, 41} <= steps, steps  # step 1 and the lr changes are rows
+    elif label.startswith("S13"):
+        assert "(log)" in shown and rows_with(shown, "307.689┤")  # the spike of branch 1, on a log axis
+        assert "unigram" in shown and "uniform guess" in shown and "not the context" in band.caption_text
+    elif label.startswith("S14"):
+        assert "half-way" not in band.caption_text and f"show step {s.step}" in band.caption_text
+    elif label.startswith("S15"):
+        assert "P(we)" in shown and "P(target) per position" in shown
+    if wide:  # every pane the scene is about is on screen (the compact layout shows one of them)
+        for pane in band.scene.panes:
+            title = {"context": "Context", "logits": "Logits", "softmax": "Softmax", "gradients": "Gradient"}
+            want = title.get(pane, "Loss curve|Training progress|P\\(target\\) per position")
+            assert re.search(want, shown), (label, pane)
+
+
+async def _walk(size: tuple[int, int]) -> None:
+    app = LessonApp(lesson=LESSON)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        for _ in LESSON.scenes:
+            q = band.scene.question
+            if q is not None:
+                await pilot.press(KEYS[q.answer])
+            for key in band.scene.wait_keys:
+                await pilot.press(key)
+                await settle(app, pilot)
+                if key == "x":  # the chain-rule view: the symbols are defined where it has room
+                    if size[0] >= 120:
+                        shown = screen(app)
+                        assert "x[p,i]: layer1's input" in shown and "dz1[p,j]: dLoss/d" in shown
+                    await pilot.press("escape")
+                    await settle(app, pilot)
+            await pilot.pause(0.15)
+            check_scene(app, band, screen(app), size)
+            await pilot.press("enter")
+            await settle(app, pilot)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_every_scene_shows_what_its_caption_names(size):
+    await _walk(size)
+
+
+async def _enter_to(app, pilot, band: LessonBand, index: int) -> None:
+    while band.index < index:
+        if band.scene.question is not None and band.answer is None:
+            await pilot.press(KEYS[band.scene.question.answer])
+        await pilot.press("enter")
+        await settle(app, pilot)
+        while len(app.screen_stack) > 1:
+            await pilot.press("escape")
+            await settle(app, pilot)
+
+
+async def test_backspace_restores_the_scenes_highlights():
+    app = LessonApp(lesson=LESSON)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        await _enter_to(app, pilot, band, 3)  # S4: softmax
+        await pilot.press("backspace")
+        await settle(app, pilot)
+        assert band.scene.section == "S3"
+        lit = {p.id for p in app.query(".lesson-focus")}
+        assert lit == {"logits"}, lit
+
+
+async def test_no_caption_shows_a_number_before_it_exists():
+    app = LessonApp(lesson=LESSON)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        await _enter_to(app, pilot, band, 2)  # S3, before f
+        assert app.session.forward_result is None
+        assert "logit -" not in band.caption_text and "Press f." in band.caption_text
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert re.search(r"gets the logit -?\d\.\d\d", band.caption_text), band.caption_text
+
+
+async def test_a_diverged_model_does_not_walk_on():
+    """S10: s at lr 100, then s again (not z): Enter refuses until the step is taken back."""
+    app = LessonApp(lesson=LESSON)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        k = next(i for i, sc in enumerate(LESSON.scenes) if "far too large" in sc.title)
+        await _enter_to(app, pilot, band, k)
+        await pilot.press("plus", "s")
+        await settle(app, pilot)
+        band.waited = len(band.scene.wait_keys)  # as if the learner had pressed the rest
+        assert app.session.divergence is not None
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert band.index == k and "diverged" in narration(app)
+        await pilot.press("z")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert band.index == k + 1 and app.session.divergence is None
+
+
+def test_the_chain_rule_compares_within_the_dtypes_precision():
+    from core.readout import chain_terms
+    from tui_trainer.screens.chain import same_sum
+
+    s = Session.create(dtype="float32")
+    s.backward()
+    c = chain_terms(s, "layer1.W", (3, 2))
+    # the backward pass's value one float32 ulp away (another order of the same additions)
+    moved = type(c)(**{**c.__dict__, "backward": float(np.nextafter(np.float32(c.total), np.float32(np.inf)))})
+    _, ok, dtype = same_sum(moved)
+    assert ok and dtype == "float32"
+    wrong = type(c)(**{**c.__dict__, "backward": c.total * 1.01 + 1e-3})
+    assert not same_sum(wrong)[1]
+
+
+async def test_a_training_key_from_the_past_says_whether_it_branched():
+    """40G s with the same settings is a redo (no new branch): the narration says which it was."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("5", "r")
+        await settle(app, pilot)
+        await pilot.press("2", "G")
+        await settle(app, pilot)
+        assert "unless it repeats what came next" in narration(app)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert len(app.session.branches()) == 1
+        assert "a redo, no new branch" in narration(app)
+        await pilot.press("less_than_sign", "u")  # back to step 2, then the update alone: a new branch
+        await settle(app, pilot)
+        assert len(app.session.branches()) == 2
+        assert "A new branch 1 starts here" in narration(app), narration(app)
+
+
+async def test_samples_say_where_they_stop_and_what_their_p_is():
+    """w: the lesson's text trains no <EOS>, so a sample stops at the longest sentence (4 words,
+    not 16 running past 'learning'), and the view says its P is renormalised without <BOS>."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        shown = squeeze(screen(app))
+        assert "<EOS> is not trained here" in shown and "renormalised" in shown, shown
+        words = re.findall(r"step +20 +T 1 +((?:\S+ [01]\.\d\d ?)+)", shown)
+        assert words and len(words[0].split()) // 2 <= 4, words
+        # the first word's P: the softmax pane's P at position 1 without <BOS>, renormalised
+        first = app.sampler.samples[-1].words[0]
+        probs = app.session.forward_result.probs[0]
+        tokens = list(app.session.vocab.tokens)
+        p_bos = probs[tokens.index("<BOS>")]
+        assert abs(first.p - probs[tokens.index(first.word)] / (1 - p_bos)) < 1e-9
