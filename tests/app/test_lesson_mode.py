@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from conftest import DATA, settle
+from test_lesson_truth import check_scene, screen  # (the same check, one walk)
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -197,8 +198,13 @@ async def test_play_every_scene(answers):
                 if scene.section == "S10" and key == "s":  # the real divergence, before the learner undoes it
                     assert app.session.divergence is not None
                     assert "DIVERGED" in text_of(app.query_one(StatusBar))
+                if key == "x":  # the chain-rule view defines its symbols where it has room
+                    shown = screen(app)
+                    assert "x[p,i]: layer1's input" in shown and "dz1[p,j]: dLoss/d" in shown
                 await _close_screens(app, pilot)
             await pilot.pause(0.15)  # the band re-reads the state (it polls during runs)
+            if answers == "right":  # every pane, row or line the caption names is on screen
+                check_scene(app, band, screen(app), (120, 36))
             shown = str(band.render())
             check_numbers(app, band, scene.caption, band.caption_text)
             if q is not None:
