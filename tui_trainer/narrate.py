@@ -11,6 +11,7 @@ import numpy as np
 from core import ActionResult, Divergence, Session
 from core.config import FLOAT32_VOCAB, MAX_LR, MIN_LR
 from core.readout import branch_summaries, largest_changes, layer_grad_norms, n_positions, position_info
+from core.tokens import shown
 
 from .widgets.base import fmt
 
@@ -20,7 +21,8 @@ WELCOME_WORDS = 8
 
 def welcome(session: Session) -> str:
     words = session.data.tokens_of(0)[1:]
-    seen = " ".join(words[:WELCOME_WORDS]) + (" …" if len(words) > WELCOME_WORDS else "")
+    # the first tokens written back as text (characters and BPE pieces joined: it reads as words)
+    seen = session.data.tokenizer.join(words[:WELCOME_WORDS]).strip() + (" …" if len(words) > WELCOME_WORDS else "")
     n = len(session.data.sentences)
     more = f" (and {n - 1:,} more sentences)" if n > 1 else ""
     if session.start_step > 0:  # a loaded checkpoint: it has seen the text
@@ -213,9 +215,10 @@ def forward(session: Session, position: int) -> str:
     i = position_info(session, position)
     n = n_positions(session)
     unseen = len(i.context) - len(i.window)
-    ctx = ("… " if unseen else "") + " ".join(i.window)  # what the model reads: its last K tokens
+    # what the model reads: its last K tokens (a space in a character or BPE token drawn as ▁)
+    ctx = ("… " if unseen else "") + " ".join(shown(t) for t in i.window)
     return (
-        f"Forward pass: after '{ctx}' the model gives '{i.target}' {i.target_prob:.1%}. "
+        f"Forward pass: after '{ctx}' the model gives '{shown(i.target)}' {i.target_prob:.1%}. "
         f"Loss = -log({fmt(i.target_prob, 3)}) = {fmt(i.loss, 3)}; "
         + (
             f"total over {n} positions {fmt(f.total_loss, 3)}, mean {fmt(f.total_loss / n, 3)}."
@@ -233,7 +236,8 @@ def _backward(session: Session, position: int) -> str:
     chain = " → ".join(f"{name} {fmt(v, 2)}" for name, v in norms)
     sign = "+" if d >= 0 else ""
     return (
-        f"Backward pass: dLoss/dlogit('{i.target}') = {fmt(i.target_prob, 3)} - 1 = {sign}{fmt(d, 3)}: raise it. "
+        f"Backward pass: dLoss/dlogit('{shown(i.target)}') = {fmt(i.target_prob, 3)} - 1 = {sign}{fmt(d, 3)}: "
+        "raise it. "
         f"|dL/d(layer output)| over all positions: {chain}."
     )
 

@@ -1,6 +1,6 @@
 """The tokens view (T): the lines as tokens with ids, and BPE's merges one at a time."""
 
-from conftest import text_of
+from conftest import narration, text_of
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -76,3 +76,13 @@ def test_snapshot_of_the_tokens_view_at_merge_3(snap_compare):
 
     app = TrainerApp(Session.create(tokens="bpe:10", text=TEXT))
     assert snap_compare(app, terminal_size=(120, 36), run_before=to_merge_3)
+
+
+async def test_the_narration_writes_characters_back_as_text_and_marks_spaces():
+    app = TrainerApp(Session.create(tokens="char"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "never seen 'we love …'" in narration(app)  # the first 8 characters, as text
+        await pilot.press("f", "right", "right")
+        await pilot.pause()
+        assert "after '<BOS> w e' the model gives '▁'" in narration(app)  # the space it predicts, drawn
