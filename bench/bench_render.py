@@ -2,6 +2,7 @@
 
     python bench/bench_render.py                  # S and V10k, 120x40 and 200x60
     python bench/bench_render.py --sizes V10k --screens 120x40
+    python bench/bench_render.py --sizes S,S-gpt --screens 120x40   # the MLP and the GPT, the lesson
 
 The app runs under ``App.run_test`` (headless driver) after one full step and a
 forward pass (so every pane has logits, probabilities, gradients, an update and a
@@ -42,6 +43,10 @@ REPS = 7
 def session_for(size: str):
     if size == "S":
         s = make_session("S", undo=True)
+    elif size == "S-gpt":  # the GPT at the lesson's size (--model gpt), the app's undo memory
+        from core import Session
+
+        s = Session.create(model="gpt", undo_memory=64 * 2**20)
     else:  # V = 10,000: the L model (d 128, H 256), 2,048 positions
         s = make_session("L", undo=True)
     s.run(3)
