@@ -7,6 +7,7 @@ from textual.app import App
 
 from core import BACKWARD
 from core.readout import chain_terms, nudge_probe, top_k_abs
+from core.tokens import shown
 
 from .screens.chain import ChainRuleScreen, ChainView, parse_weight
 
@@ -62,7 +63,7 @@ class ChainRule:
             flat = s.model.tensors.flat_index(name, index)
             probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
             f = s.forward_result
-            words = [s.data.target_word(int(p)) for p in f.positions]
+            words = [shown(s.data.target_word(int(p))) for p in f.positions]  # (a space token drawn ▁)
         self._view = ChainView(c, words, probe)
         if isinstance(self.app.screen, ChainRuleScreen):
             self.app.screen.show(self._view)

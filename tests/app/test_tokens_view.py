@@ -86,3 +86,15 @@ async def test_the_narration_writes_characters_back_as_text_and_marks_spaces():
         await pilot.press("f", "right", "right")
         await pilot.pause()
         assert "after '<BOS> w e' the model gives '▁'" in narration(app)  # the space it predicts, drawn
+
+
+async def test_the_chain_view_names_a_space_target_as_drawn():
+    from tui_trainer.screens.chain import ChainRuleScreen
+
+    app = TrainerApp(Session.create(tokens="char"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "b", "x")
+        await pilot.pause()
+        assert isinstance(app.screen, ChainRuleScreen)
+        rows = app.chain._view.words  # (the view the app handed the screen)
+        assert rows[2] == "▁" and " " not in rows  # position 3 predicts the space after "we"
