@@ -159,3 +159,13 @@ def test_a_checkpoint_header_lists_the_merges_in_order_and_a_mismatch_is_refused
     (tmp_path / "bad.npz").write_bytes(buf.getvalue())
     with pytest.raises(CheckpointError, match="tokenizer does not match"):
         load_checkpoint(tmp_path / "bad.npz")
+
+
+def test_a_character_vocabulary_on_the_command_line_writes_the_space_as_the_visible_mark(capsys):
+    from tui_trainer.cli import main
+
+    vocab = "<BOS> <EOS> ▁ w e l o v d p a r n i g"
+    assert main(["train", "--tokens", "char", "--vocab", vocab, "--steps", "2", "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert main(["train", "--tokens", "char", "--vocab", vocab.replace(" ▁", ""), "--steps", "2"]) == 2
+    assert "' '" in capsys.readouterr().err  # the space, named as missing

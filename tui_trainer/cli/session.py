@@ -9,6 +9,7 @@ import shlex
 from core import OPTIMIZERS, Session, SessionConfig, VocabError
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import auto_dtype
+from core.tokens import VISIBLE_SPACE
 
 from ..inputs import InputError, check_model_size, check_sizes_early, load_dataset, parse_vocab, read_text_file
 from .command import UsageError
@@ -28,6 +29,8 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         if text is not None and not text.strip():
             raise UsageError("the text is empty")
         vocab = tuple(parse_vocab(args.vocab)) if args.vocab is not None else None
+        if vocab is not None and args.tokens != "word":  # ▁ writes a space: characters and BPE pieces hold them
+            vocab = tuple(t.replace(VISIBLE_SPACE, " ") for t in vocab)
         check_sizes_early(args, vocab)  # before the data: --context 50000000 would build gigabytes of it
         # sizes not given take the model's defaults (the gpt's context and embedding are 16)
         sizes = SessionConfig(model=args.model, context=args.context, embed_dim=args.embed)
