@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 import numpy as np
 
@@ -69,3 +70,17 @@ def blas_info() -> str:
         if i.get("user_api") == "blas"
     ]
     return "BLAS: " + ("; ".join(parts) or "none found")
+
+
+def best_rate(fn, seconds: float, rounds_out: list[float]) -> None:
+    """Calls/s of ``fn`` over about ``seconds`` (at least 2 calls, after one warm-up); appended to
+    ``rounds_out``."""
+    fn()
+    n, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= seconds and n >= 2:
+            break
+    rounds_out.append(n / dt)

@@ -35,7 +35,6 @@ import math
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import blas_info, threads
+from _common import best_rate, blas_info, threads
 
 from core import Session
 from core.checkpoint import save_checkpoint
@@ -133,18 +132,6 @@ class TorchRun:
 
 
 # --- speed -------------------------------------------------------------------------------------
-
-
-def best_rate(fn, seconds: float, out: list[float]) -> None:
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        dt = time.perf_counter() - t0
-        if dt >= seconds and n >= 2:
-            break
-    out.append(n / dt)
 
 
 def core_step(s: Session):

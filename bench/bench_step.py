@@ -25,7 +25,6 @@ import contextlib
 import io
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import SIZES, blas_info, make_session, step_flops, threads
+from _common import SIZES, best_rate, blas_info, make_session, step_flops, threads
 
 try:
     import torch
@@ -41,19 +40,6 @@ except ImportError:  # the bench runs without it: our figures only
     torch = None
 
 LR = 0.01
-
-
-def best_rate(fn, seconds: float, rounds_out: list[float]) -> None:
-    """Steps/s of ``fn`` over about ``seconds`` (at least 2 calls); appended to ``rounds_out``."""
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        dt = time.perf_counter() - t0
-        if dt >= seconds and n >= 2:
-            break
-    rounds_out.append(n / dt)
 
 
 def numpy_step(session):

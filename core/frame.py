@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
@@ -214,24 +214,12 @@ def _shown_vocab(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(shown(t) for t in tokens)
 
 
-def _shown_info(info: PositionInfo) -> PositionInfo:
-    """The position's tokens as drawn (characters and BPE pieces hold spaces)."""
-    return replace(
-        info,
-        tokens=[shown(t) for t in info.tokens],
-        context=[shown(t) for t in info.context],
-        window=[shown(t) for t in info.window],
-        target=shown(info.target),
-        top_word=None if info.top_word is None else shown(info.top_word),
-    )
-
-
 def build_frame(session: Session, position: int) -> Frame:
     """The frame of ``session`` at ``position`` (call with the session's lock held)."""
     s = session
     info = position_info(s, position)
     if s.data.tokenizer.kind != "word":
-        info = _shown_info(info)
+        info = info.with_tokens(shown)  # (a space in a character or BPE token drawn ▁)
     f = s.forward_result
     prediction = None
     if f is not None:

@@ -8,8 +8,8 @@ and the tests can see exactly what the screen shows.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,6 +74,17 @@ class PositionInfo:
     top_prob: float | None
     target_prob: float | None
     loss: float | None
+
+    def with_tokens(self, f: Callable[[str], str]) -> PositionInfo:
+        """The same position with every token it names passed through ``f`` (as drawn, cropped)."""
+        return replace(
+            self,
+            tokens=[f(t) for t in self.tokens],
+            context=[f(t) for t in self.context],
+            window=[f(t) for t in self.window],
+            target=f(self.target),
+            top_word=None if self.top_word is None else f(self.top_word),
+        )
 
 
 def position_info(session: Session, i: int) -> PositionInfo:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
@@ -30,7 +29,7 @@ class ContextPane(Pane):
         if frame is None:
             return []
         raw = frame.info
-        info = _shortened(raw)
+        info = raw.with_tokens(_short)
         n = frame.n_positions
         lines = []
         ink = self.ink
@@ -113,17 +112,6 @@ def _short(word: str | None, cells: int = 20) -> str | None:
     if word is None or cell_len(word) <= cells:
         return word
     return set_cell_size(word, cells - 1) + "…"
-
-
-def _shortened(info):
-    return replace(
-        info,
-        tokens=[_short(t) for t in info.tokens],
-        context=[_short(t) for t in info.context],
-        window=[_short(t) for t in info.window],
-        target=_short(info.target),
-        top_word=_short(info.top_word),
-    )
 
 
 def _phase_line(frame: Frame, ink: Palette) -> Text:
