@@ -191,3 +191,22 @@ def test_options_belong_to_the_command_they_follow(capsys):
         (["train", "serve"], "unrecognized arguments: serve"),
     ]:
         assert run(capsys, *argv) == (2, "", f"tui-trainer: error: {expect}\n")
+
+
+def test_table_has_a_validation_column_on_a_text_with_held_out_sentences(capsys, tmp_path):
+    # issue 27.18: headless train printed no validation loss although the app draws it
+    rng = __import__("random").Random(1)
+    words = "the cat sat on a mat while dog ran far from home".split()
+    text = tmp_path / "t.txt"
+    text.write_text("\n".join(" ".join(rng.choice(words) for _ in range(8)) + "." for _ in range(300)))
+    code, table, _ = run(capsys, "train", "--steps", "20", "--corpus", str(text))
+    assert code == 0
+    code, js, _ = run(capsys, "train", "--steps", "20", "--corpus", str(text), "--json")
+    val = {r["step"]: r.get("val_loss") for r in map(json.loads, js.splitlines())}
+    lines = table.splitlines()
+    assert lines[1].split()[:5] == ["step", "total", "mean", "ppl", "val"]
+    rows = {int(line.split()[0]): line.split()[4] for line in lines[2:-1]}
+    assert sorted(rows) == [0, 1, 10, 20]  # the default rows fall on measured steps
+    for step, shown in rows.items():
+        assert shown == ("-" if val[step] is None else f"{val[step]:.4f}"), step
+    assert rows[0] != "-" and rows[1] == "-"

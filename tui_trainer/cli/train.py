@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -143,6 +144,12 @@ class _Rows:
         self.json = args.json
         self.steps = args.steps
         self.every = args.every or max(1, args.steps // 10)
+        #: a text with held-out sentences: a validation column (measured every ``val_every`` steps,
+        #: so the default rows fall on measured steps)
+        self.val = session.val_data is not None
+        if self.val and args.every is None:
+            v = session.config.val_every
+            self.every = max(v, round(self.every / v) * v)
         self.out = out
 
     def shown(self, step: int) -> bool:
@@ -158,7 +165,8 @@ class _Rows:
             f"{s.optimizer.name} lr {s.lr:g}, seed {s.config.seed}",
             file=self.out,
         )
-        print(f"{'step':>6}  {'total':>9}  {'mean':>8}  {'ppl':>8}  P(target) per position", file=self.out)
+        val = f"  {'val mean':>8}" if self.val else ""
+        print(f"{'step':>6}  {'total':>9}  {'mean':>8}  {'ppl':>8}{val}  P(target) per position", file=self.out)
 
     def on_step(self, s: Session) -> None:
         # step k's row is printed once the update that leaves it is made (the last one at the
@@ -176,8 +184,11 @@ class _Rows:
         elif extra or self.shown(rec.step):
             probs = " ".join(f"{p:.3f}" for p in rec.target_probs[:8])
             more = " ..." if len(rec.target_probs) > 8 else ""
+            val = ""
+            if self.val:  # measured every val_every steps; "-" between
+                val = f"  {'-' if math.isnan(rec.val_loss) else f'{rec.val_loss:.4f}':>8}"
             print(
-                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}  {probs}{more}",
+                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}{val}  {probs}{more}",
                 file=self.out,
             )
 
