@@ -229,3 +229,30 @@ async def test_samples_say_where_they_stop_and_what_their_p_is():
         tokens = list(app.session.vocab.tokens)
         p_bos = probs[tokens.index("<BOS>")]
         assert abs(first.p - probs[tokens.index(first.word)] / (1 - p_bos)) < 1e-9
+
+
+async def test_the_learning_rate_keys_speak_of_this_optimizer():
+    """Issue 27.12: ] from 0.3 to 1 (SGD's usual rate) is not 'Large'; under Adam the narration
+    does not explain lr × grad."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("left_square_bracket")  # sgd 1 -> 0.3
+        await settle(app, pilot)
+        assert app.session.lr == 0.3 and "Below sgd's usual 1" in narration(app)
+        await pilot.press("right_square_bracket")  # 0.3 -> 1: the usual rate, no warning
+        await settle(app, pilot)
+        said = narration(app)
+        assert app.session.lr == 1 and "sgd's usual rate" in said and "divergence" not in said, said
+        assert "lr × grad" in said
+        await pilot.press("right_square_bracket")  # 1 -> 3: above the usual one
+        await settle(app, pilot)
+        assert "Above sgd's usual 1: watch the loss for divergence" in narration(app)
+        await pilot.press("o", "o")  # momentum, then adam (lr 0.01)
+        await settle(app, pilot)
+        assert app.session.optimizer.name == "adam"
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        said = narration(app)
+        assert "lr × grad" not in said and "Adam divides by √v" in said and "Above adam's usual 0.01" in said, said

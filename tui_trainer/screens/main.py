@@ -283,12 +283,7 @@ class MainScreen(Screen[None]):
             return
         r = s.set_lr(new)
         app.refresh_panes()
-        hint = " Large: watch for divergence." if new >= 1 else ""
-        app.say(
-            f"Learning rate {cur:g} → {new:g}: the next update moves each parameter by lr × grad.{hint}"
-            if r.ok
-            else narrate.refused(s, r)
-        )
+        app.say(_lr_changed(s.optimizer.name, cur, new) if r.ok else narrate.refused(s, r))
 
     # --- what the loss pane draws ----------------------------------------------------------
 
@@ -370,3 +365,26 @@ class MainScreen(Screen[None]):
 
     async def action_quit(self) -> None:
         await self.app.action_quit()
+
+
+#: what one update does with the learning rate, per optimizer
+_LR_MEANS = {
+    "sgd": "each parameter moves by lr × grad",
+    "momentum": "each parameter moves by lr × velocity (the gradients' running sum)",
+    "adam": "each parameter moves by at most about lr, whatever its gradient's size (Adam divides by √v)",
+}
+
+
+def _lr_changed(optimizer: str, old: float, new: float) -> str:
+    """The narration of ``[`` / ``]``: what the rate means under this optimizer, against its usual one."""
+    from core import DEFAULT_LR
+
+    usual = DEFAULT_LR[optimizer]
+    if new > usual * 1.0001:
+        hint = f" Above {optimizer}'s usual {usual:g}: watch the loss for divergence."
+    elif new < usual / 1.0001:
+        hint = f" Below {optimizer}'s usual {usual:g}: smaller, safer steps, slower learning."
+    else:
+        hint = f" {optimizer}'s usual rate."
+    means = _LR_MEANS.get(optimizer, "each parameter moves by lr times the optimizer's step")
+    return f"Learning rate {old:g} → {new:g}: in the next update {means}.{hint}"
