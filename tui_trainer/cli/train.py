@@ -187,10 +187,8 @@ class _Rows:
             val = ""
             if self.val:  # measured every val_every steps; "-" between
                 val = f"  {'-' if math.isnan(rec.val_loss) else f'{rec.val_loss:.4f}':>8}"
-            print(
-                f"{rec.step:>6}  {rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}{val}  {probs}{more}",
-                file=self.out,
-            )
+            losses = f"{rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}"
+            print(f"{rec.step:>6}  {losses}{val}  {probs}{more}", file=self.out)
 
     def last(self, hit: str | None) -> None:
         """The last step's row; ``hit``: the --until condition that stopped the run."""
