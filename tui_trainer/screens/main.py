@@ -94,7 +94,9 @@ class MainScreen(Screen[None]):
         self.query_one("#root").update_classes(classes | {f"view-{v}": views and app.view == v for v in COMPACT_VIEWS})
         app.too_small = small
         # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
-        self.query_one(Footer).compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
+        footer = self.query_one(Footer)
+        footer.compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
+        footer.fit(width)  # ? Help and q Quit stay on screen at 80 columns
         if small:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}x{height}.\n"

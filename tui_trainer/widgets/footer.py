@@ -14,6 +14,24 @@ from textual.app import ComposeResult
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
+
+#: the footer's keys dropped first when they do not all fit (they still work, and the help lists
+#: them): the learning-rate pair, the optimizer, the palette's hint, then the run keys, then the
+#: lesson's Free play and Back (its band's border names them too); the step keys f b u, the
+#: lesson's Next scene, Help and Quit stay
+DROP_ORDER = (
+    "right_square_bracket",
+    "left_square_bracket",
+    "o",
+    "ctrl+p",
+    "z",
+    "space",
+    "r",
+    "s",
+    "escape",
+    "backspace",
+)
 
 
 def _shown(screen: Screen) -> tuple:
@@ -39,6 +57,23 @@ class Footer(TextualFooter):
         super().__init__(*args, **kwargs)
         #: what the keys on screen were built from (None before they were)
         self._built: tuple | None = None
+        #: the columns the keys may take (None: as many as they need); see ``fit``
+        self.budget: int | None = None
+
+    def fit(self, width: int) -> None:
+        """Show only the keys that fit in ``width`` columns (rebuilt when that changes the keys)."""
+        if width != self.budget:
+            self.budget = width
+            if self._built is not None:
+                self._built = None
+                self.refresh(recompose=True)
+
+    def _width(self, key: FooterKey) -> int:
+        """Columns ``key`` takes (Textual's footer CSS: padding around key and description, a
+        margin when compact, the palette's border)."""
+        extra = 2 if self.compact else 3
+        palette = 1 if key.has_class("-command-palette") else 0  # (its border)
+        return len(key.key_display) + len(key.description) + extra + palette
 
     def bindings_changed(self, screen: Screen) -> None:
         if self._built is not None and screen is self.screen and _shown(screen) == self._built:
@@ -48,7 +83,19 @@ class Footer(TextualFooter):
     def compose(self) -> ComposeResult:
         shown = _shown(self.screen)
         built = False
-        for widget in super().compose():  # (Textual's builds nothing until the bindings are ready)
+        widgets = list(super().compose())  # (Textual's builds nothing until the bindings are ready)
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        if self.budget is not None and keys:
+            need = sum(self._width(k) for k in keys)
+            for key in DROP_ORDER:
+                # (the palette's hint, docked right, may cover the last key's trailing padding)
+                if need <= self.budget + 2:
+                    break
+                for k in [k for k in keys if k.key == key]:
+                    widgets.remove(k)
+                    keys.remove(k)
+                    need -= self._width(k)
+        for widget in widgets:
             built = True
             # A key starts compact and is then bound to the footer's setting: two restyles of
             # the whole key before it is shown, most of a rebuild's time. Give it the footer's
