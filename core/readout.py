@@ -126,6 +126,7 @@ class BeforeAfter:
     target_probs_before: np.ndarray  # (N,) P(target) at every position, before
     predicted: float  # first-order change of the objective: gradient . delta
     actual: float  # the objective's real change
+    objective: str = "mean"  # which loss that is: "mean" (per position) or "total" (--reduction sum)
 
 
 def before_after(session: Session, i: int) -> BeforeAfter | None:
@@ -142,7 +143,8 @@ def before_after(session: Session, i: int) -> BeforeAfter | None:
     col = h.column(key)
     actual = float(col[u.step] - col[u.step - 1]) if len(col) > u.step else float("nan")
     i = max(0, min(i, f.targets.shape[0] - 1))
-    return BeforeAfter(u.step, b.probs[i], b.logits[i], b.target_probs, u.predicted_change, actual)
+    objective = "mean" if session.config.reduction == "mean" else "total"
+    return BeforeAfter(u.step, b.probs[i], b.logits[i], b.target_probs, u.predicted_change, actual, objective)
 
 
 def n_positions(session: Session) -> int:

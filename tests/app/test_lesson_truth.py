@@ -276,3 +276,26 @@ async def test_help_and_quit_stay_in_the_footer(size):
             assert "f Forward" in footer and "b Backward" in footer and "u Update" in footer, footer
             if size[0] >= 120 and isinstance(app, TrainerApp) and not isinstance(app, LessonApp):
                 assert "] lr+" in footer and "^p palette" in footer, footer  # nothing dropped when it fits
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+async def test_the_loss_change_line_names_which_loss_it_is(reduction):
+    """Issue 27.11: 'Δloss -1.296 actual' was the mean's change while the total fell by 5.18.
+    The line names the objective, and its actual figure is that loss's change on the status line."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp(session=Session.create(reduction=reduction))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("s")
+        await settle(app, pilot)
+        shown = squeeze(screen(app))
+        name = "mean" if reduction == "mean" else "total"
+        m = re.search(r"Δ(\w+) loss (-?[\d.]+) predicted \(g·Δθ\), (-?[\d.]+) actual", shown)
+        assert m and m.group(1) == name, shown
+        # the actual change, from the status line's numbers before and after the step (read independently)
+        s = app.session
+        before = Session.create(reduction=reduction)
+        f0 = before.compute_forward()
+        l0 = f0.total_loss if reduction == "sum" else f0.total_loss / f0.targets.size
+        l1 = s.forward_result.total_loss if reduction == "sum" else s.forward_result.total_loss / f0.targets.size
+        assert abs(float(m.group(3)) - (l1 - l0)) < 1e-3, (m.group(3), l1 - l0)

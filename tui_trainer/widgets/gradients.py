@@ -44,8 +44,9 @@ def _internals(i: Internals, change: Change, ink) -> Text:
 
 
 def _prediction(ba, ink) -> Text:
-    """'Δloss -0.705 predicted (g·Δθ), -0.572 actual (ratio=0.81)', and overshoot when it rose."""
-    t = Text.assemble(("Δloss ", ink.muted), fmt(ba.predicted, 3), (" predicted (g·Δθ), ", ink.muted))
+    """'Δmean loss -0.705 predicted (g·Δθ), -0.572 actual (ratio=0.81)', and overshoot when it rose
+    (the loss named: the objective, the mean per position unless --reduction sum)."""
+    t = Text.assemble((f"Δ{ba.objective} loss ", ink.muted), fmt(ba.predicted, 3), (" predicted (g·Δθ), ", ink.muted))
     t.append(fmt(ba.actual, 3))
     t.append(" actual", style=ink.muted)
     if ba.predicted != 0 and math.isfinite(ba.actual):
