@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .results import Divergence
 
 if TYPE_CHECKING:
@@ -47,5 +49,32 @@ def worse_than_guessing(s: Session) -> bool:
 def diverge(s: Session, cause: str, value: float) -> Divergence:
     """Mark this state diverged (it stays on the timeline to be looked at)."""
     # a learning rate to try: a tenth (divergence at any rate is mostly a step too large)
-    s.divergence = Divergence(s.step, cause, value, s.lr, s.lr / 10)
+    s.divergence = Divergence(
+        s.step, cause, value, s.lr, s.lr / 10, back_to(s.timeline.cur.history.cols["mean_loss"], s.step)
+    )
     return s.divergence
+
+
+def back_to(mean: np.ndarray, step: int) -> int | None:
+    """The step before ``step`` with the lowest finite mean loss (the one before an explosion
+    can already be far worse than the start: lr 10 on the lesson reads 71.9 there)."""
+    before = mean[:step]
+    ok = np.flatnonzero(np.isfinite(before))
+    return int(ok[np.argmin(before[ok])]) if ok.size else None
+
+
+def diverged_in(mean: np.ndarray, total: np.ndarray, log_vocab: float, limit: float) -> int | None:
+    """The first step of a branch's history (its mean and total loss columns) that the rules
+    above call diverged, from the losses alone (None: none). A branch's end state may be far
+    from the step that diverged, so the branch picker asks its history."""
+    n = min(mean.size, total.size)
+    if n == 0:
+        return None
+    mean, total = mean[:n], total[:n]
+    bad = ~np.isfinite(total) | (mean > limit)
+    worse = mean > max(log_vocab, float(mean[0]))
+    if n > WORSE_STEPS:  # WORSE_STEPS in a row above the bar, ending at a step >= WORSE_STEPS
+        runs = np.convolve(worse.astype(np.int64), np.ones(WORSE_STEPS, dtype=np.int64), mode="valid")
+        bad[WORSE_STEPS:] |= runs[1:] == WORSE_STEPS
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .divergence import diverged_in
 from .history import HistoryView
 from .models import Backward
 from .session import Session
@@ -316,11 +317,14 @@ class BranchSummary:
     reached: int | None
     optimizer: str
     lr: float
+    #: the first step the divergence rules flag in this branch's losses (None: it did not diverge)
+    diverged: int | None = None
 
 
 def branch_summaries(session: Session) -> list[BranchSummary]:
     out = []
     what = "total_loss" if session.full_batch else "mean_loss"
+    limit = session.config.divergence_loss
     for b in session.branches():
         h = session.branch_history(b.id)
         loss = h.column(what)
@@ -338,9 +342,17 @@ def branch_summaries(session: Session) -> list[BranchSummary]:
                 reached_goal(loss, session.full_batch),
                 h[int(known[-1])].optimizer if known.size else "",
                 float(lrs[known[-1]]) if known.size else float("nan"),
+                diverged_in(h.column("mean_loss"), h.column("total_loss"), session.log_vocab, limit),
             )
         )
     return out
+
+
+def best_branch(session: Session, branches: Sequence[int]) -> int | None:
+    """Of ``branches``, the one whose loss is lowest at its end, among those that did not diverge
+    (None: every one did): where a sweep leaves the session."""
+    live = [b for b in branch_summaries(session) if b.branch in branches and b.diverged is None and np.isfinite(b.now)]
+    return min(live, key=lambda b: b.now).branch if live else None
 
 
 def update_norms(session: Session) -> list[tuple[str, float]]:

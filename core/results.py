@@ -38,13 +38,15 @@ class Divergence:
     ``cause``: ``nonfinite_loss``, ``loss_exploded`` (``value``: the mean loss per
     position, above ``divergence_loss``), ``worse_than_guessing`` (the mean loss above
     the uniform guess ln V and the start for several steps), ``nonfinite_grad`` or
-    ``nonfinite_update``. ``suggested_lr``: a learning rate to try."""
+    ``nonfinite_update``. ``suggested_lr``: a learning rate to try. ``back_to``: the step of this
+    branch's lowest mean loss before ``step`` (None at step 0), the state to go back to."""
 
     step: int
     cause: str
     value: float = math.nan
     lr: float = math.nan
     suggested_lr: float | None = None
+    back_to: int | None = None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,10 @@ def advice(d: Divergence, headless: bool = False) -> str:
         if d.suggested_lr is not None:
             return f"the learning rate {d.lr:g} is too large: rerun with a smaller --lr (e.g. {d.suggested_lr:g})"
         return "rerun with a smaller --lr or with --clip"
-    back = "press z (again if needed) to go back" + (f" to step {d.step - 1}" if d.step > 0 else "")
+    if d.back_to is not None and d.back_to < d.step - 1:  # the step before is already worse
+        back = f"go back to step {d.back_to}, this branch's lowest loss before it (type {d.back_to}, then G)"
+    else:
+        back = "press z (again if needed) to go back" + (f" to step {d.step - 1}" if d.step > 0 else "")
     if d.suggested_lr is not None:
         return f"{back}, then lower the learning rate {d.lr:g} with [ (e.g. to {d.suggested_lr:g})"
     return f"{back}, then lower the learning rate with ["
@@ -152,6 +155,8 @@ def compare_branches(session: Session) -> dict[int, str]:
         text = f"{setting}{b.what} loss now {fmt(b.now, 4)}, best {fmt(b.best, 4)}"
         if session.full_batch:
             text += f", total < 0.05 {'never' if b.reached is None else f'at step {b.reached}'}"
+        if b.diverged is not None:
+            text += f" · DIVERGED at step {b.diverged}"
         out[b.branch] = text
     return out
 

@@ -20,10 +20,9 @@ from core.breakpoints import parse as parse_breakpoint
 from core.frame import build_frame
 from core.readout import tracked
 
-from . import narrate
 from .pace import faster, slower, speed_text
 from .runner import RunFinished, RunProgress
-from .screens.timeline import BranchPicker, BreakpointInput, SweepForm
+from .screens.timeline import BreakpointInput, SweepForm
 from .widgets.losscurve import LossPane
 
 #: Panes refresh at most this often during a run, whatever the step rate.
@@ -196,8 +195,14 @@ class RunControl:
         result = message.result
         if result.action == "sweep":  # every branch drawn on the curve; the compare table at once
             app.refresh_panes()
-            app.say(f"Swept lr {result.detail}, {result.steps} steps each: the curve overlays the branches.")
-            app.push_screen(BranchPicker(app.session.branches(), narrate.compare_branches(app.session)))
+            s = app.session
+            where = (
+                f"now on branch {s.branch} (lr {s.lr:g}), the lowest loss that did not diverge"
+                if result.branch is not None
+                else "every rate diverged"
+            )
+            app.say(f"Swept lr {result.detail}, {result.steps} steps each: {where}; the curve overlays the branches.")
+            app.main_screen.action_branches()  # (enter goes to the branch chosen, as B)
             return
         app.after(result)
 

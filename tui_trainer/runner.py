@@ -20,6 +20,7 @@ from textual.worker import Worker, get_current_worker
 
 from core import ActionResult, Session
 from core.breakpoints import Breakpoint
+from core.readout import best_branch
 
 from .pace import Pacer
 
@@ -122,8 +123,14 @@ class Runner:
 
         pacer.start()
         if sweep:
-            s.sweep(sweep, n, should_stop=should_stop, on_step=on_step)
-            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep))
+            runs = s.sweep(sweep, n, should_stop=should_stop, on_step=on_step)
+            # land on the lowest loss that did not diverge, not on whichever rate ran last
+            with s.lock:
+                best = best_branch(s, [r.branch for r in runs if r.result.ok])
+                if best is not None and best != s.branch:
+                    end = next(b for b in s.branches() if b.id == best)
+                    s.goto_position(end.length, branch=best)
+            result = ActionResult("sweep", steps=n, detail=",".join(f"{x:g}" for x in sweep), branch=best)
         elif n is not None:
             result = s.run(n, should_stop=should_stop, on_step=on_step, until=until)
         else:

@@ -147,7 +147,7 @@ async def test_divergence_is_shown_and_undo_recovers():
         s = app.session
         d = s.divergence
         assert d is not None and s.step == d.step >= 1
-        assert f"diverged at step {d.step}" in narration(app) and "press z" in narration(app)
+        assert f"diverged at step {d.step}" in narration(app) and "go back to step" in narration(app)
         for pane in app.query("#main > Pane"):
             assert "nan" not in text_of(pane).lower()
         # lowering the lr alone does not train from exploded parameters

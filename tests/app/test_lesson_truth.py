@@ -299,3 +299,79 @@ async def test_the_loss_change_line_names_which_loss_it_is(reduction):
         l0 = f0.total_loss if reduction == "sum" else f0.total_loss / f0.targets.size
         l1 = s.forward_result.total_loss if reduction == "sum" else s.forward_result.total_loss / f0.targets.size
         assert abs(float(m.group(3)) - (l1 - l0)) < 1e-3, (m.group(3), l1 - l0)
+
+
+def test_a_branchs_history_says_where_it_diverged_as_the_live_rules_did():
+    """Issue 27.15: B marks a diverged branch. The picker reads the branch's losses (its end state
+    is not at hand); the step found must be the one the live rules flagged, for every cause."""
+    from core.divergence import diverged_in
+
+    for lr, model in ((10, "mlp"), (100, "mlp"), (30, "gpt"), (1, "mlp"), (3, "mlp")):
+        s = Session.create(lr=lr, model=model, undo_memory=0)
+        r = s.run(60)
+        h = s.history
+        found = diverged_in(h.column("mean_loss"), h.column("total_loss"), s.log_vocab, s.config.divergence_loss)
+        live = r.divergence.step if r.divergence is not None else None
+        assert found == live, (lr, model, found, live)
+
+
+async def test_a_sweep_lands_on_the_lowest_loss_that_did_not_diverge():
+    """Issue 27.15: after S the app stayed on the last rate's branch (lr 10, diverged); the picker
+    did not mark it, and enter in it did nothing. The lr 10 branch's advice named step 2."""
+    from tui_trainer.app import TrainerApp
+
+    # what each rate does on its own, in sessions of the test's
+    alone = {}
+    for lr in (0.01, 0.1, 1, 10):
+        s = Session.create(lr=lr, undo_memory=0)
+        r = s.run(40)
+        alone[lr] = (s.history[-1].total_loss, r.divergence)
+    best = min((lr for lr in alone if alone[lr][1] is None), key=lambda lr: alone[lr][0])
+    assert best == 1 and alone[10][1] is not None
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("S")
+        await settle(app, pilot)
+        form = app.screen.query_one("Input")
+        form.value = "0.01,0.1,1,10 40"
+        await pilot.press("enter")
+        await app.runs.wait()
+        await settle(app, pilot)
+        s = app.session
+        assert s.lr == best and s.step == 40 and s.divergence is None
+        assert abs(s.history[-1].total_loss - alone[best][0]) < 1e-9
+        d = alone[10][1]
+        picker = app.screen.query_one("OptionList")
+        rows = [squeeze(str(picker.get_option_at_index(i).prompt)) for i in range(picker.option_count)]
+        marked = [r for r in rows if "DIVERGED" in r]
+        assert len(marked) == 1 and "sgd lr 10: total loss now" in marked[0], rows
+        assert marked[0].endswith(f"DIVERGED at step {d.step}"), marked
+        assert "DIVERGED" in squeeze(screen(app))  # on screen
+        # enter on the lr 10 branch goes there (it did nothing after a sweep)
+        target = next(i for i, b in enumerate(s.branches()) if b.steps == d.step)
+        picker.highlighted = target
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.session.lr == 10 and app.session.step == d.step
+
+
+async def test_the_advice_after_a_divergence_names_the_best_step_before_it():
+    """Issue 27.15: lr 10 diverges at step 3 with the step before at total 71.9: go back to the
+    lowest loss before it, not to step 2."""
+    from tui_trainer.app import TrainerApp
+
+    ref = Session.create(lr=10, undo_memory=0)
+    r = ref.run(20)
+    d = r.divergence
+    totals = [ref.history[k].total_loss for k in range(d.step)]
+    lowest = int(np.argmin(totals))
+    assert lowest < d.step - 1  # the case the issue is about
+
+    app = TrainerApp(session=Session.create(lr=10))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await app.runs.wait()
+        await settle(app, pilot)
+        said = narration(app)
+        assert f"go back to step {lowest}, this branch's lowest loss before it" in said, said
