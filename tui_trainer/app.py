@@ -286,6 +286,8 @@ class TrainerApp(App[int]):
             if frame == self.frame:  # (half of them: compared once here, then by identity)
                 frame = self.frame
             self.frame = frame
+            if self.main_screen.attention != self.query_one("#root").has_class("gpt"):  # (the layouts' panes)
+                self.main_screen.apply_size(self.size.width, self.size.height)
             for pane in self.query("#main > Pane"):
                 pane.frame = frame
             self.show_status()

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..keymap import bindings
+from ..widgets.attention import AttentionPane
 from ..widgets.context import ContextPane
 from ..widgets.footer import Footer
 from ..widgets.gradients import GradientPane
@@ -38,6 +39,8 @@ CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
+#: a model with attention adds its pane to the cycle, after the prediction's panes
+ATTENTION_VIEWS = ("logits", "softmax", "attention", "gradients", "loss")
 
 
 class MainScreen(Screen[None]):
@@ -63,6 +66,7 @@ class MainScreen(Screen[None]):
                 yield LogitsPane(id="logits")
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
+                yield AttentionPane(id="attention")  # (a GPT's: hidden for a model without attention)
                 yield LossPane(id="loss")
             if self._band is not None:
                 yield self._band
@@ -90,8 +94,8 @@ class MainScreen(Screen[None]):
         # the whole screen: each f, b or u did, 13 ms, in the wide layout where nothing changed);
         # one update for all the classes, one restyle
         views = compact or self.presenter
-        classes = {"too-small": small, "compact": compact}
-        self.query_one("#root").update_classes(classes | {f"view-{v}": views and app.view == v for v in COMPACT_VIEWS})
+        classes = {"too-small": small, "compact": compact, "gpt": self.attention}
+        self.query_one("#root").update_classes(classes | {f"view-{v}": views and app.view == v for v in ATTENTION_VIEWS})
         app.too_small = small
         # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
         self.query_one(Footer).compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
@@ -102,6 +106,16 @@ class MainScreen(Screen[None]):
                 "Training state is kept; enlarge the window to continue."
             )
 
+    @property
+    def attention(self) -> bool:
+        """Whether the model on screen has attention (its pane joins the layouts)."""
+        frame = self.app.frame
+        return frame is not None and frame.attention is not None
+
+    def views(self) -> tuple[str, ...]:
+        """The panes v cycles through (the model's)."""
+        return ATTENTION_VIEWS if self.attention else COMPACT_VIEWS
+
     def follow(self, view: str) -> None:
         """In the compact layout, show the pane the action is about."""
         if self.app.view != view:
@@ -110,7 +124,8 @@ class MainScreen(Screen[None]):
 
     def action_next_view(self) -> None:
         app = self.app
-        app.view = COMPACT_VIEWS[(COMPACT_VIEWS.index(app.view) + 1) % len(COMPACT_VIEWS)]
+        views = self.views()
+        app.view = views[(views.index(app.view) + 1) % len(views)] if app.view in views else views[0]
         self.apply_size(app.size.width, app.size.height)
         app.refresh_panes()
         if not self.query_one("#root").has_class("compact") and not self.presenter:
