@@ -66,8 +66,8 @@ class MainScreen(Screen[None]):
                 yield LogitsPane(id="logits")
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
-                yield AttentionPane(id="attention")  # (a GPT's: hidden for a model without attention)
                 yield LossPane(id="loss")
+                yield AttentionPane(id="attention")  # (a GPT's: hidden for a model without attention)
             if self._band is not None:
                 yield self._band
             yield Narration(self._welcome, id="narration")
@@ -93,9 +93,12 @@ class MainScreen(Screen[None]):
         # the view classes only where a layout shows one pane for the view (a class change restyles
         # the whole screen: each f, b or u did, 13 ms, in the wide layout where nothing changed);
         # one update for all the classes, one restyle
-        views = compact or self.presenter
+        # (a GPT's wide layout shows one of logits / softmax and one of gradients / loss)
+        views = compact or self.presenter or self.attention
         classes = {"too-small": small, "compact": compact, "gpt": self.attention}
-        self.query_one("#root").update_classes(classes | {f"view-{v}": views and app.view == v for v in ATTENTION_VIEWS})
+        self.query_one("#root").update_classes(
+            classes | {f"view-{v}": views and app.view == v for v in ATTENTION_VIEWS}
+        )
         app.too_small = small
         # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
         self.query_one(Footer).compact = self.presenter and width < PRESENTER_FOOTER_WIDTH
@@ -111,6 +114,11 @@ class MainScreen(Screen[None]):
         """Whether the model on screen has attention (its pane joins the layouts)."""
         frame = self.app.frame
         return frame is not None and frame.attention is not None
+
+    def match_model(self) -> None:
+        """The layouts of the model on screen (the app's frame): a GPT's have the Attention pane."""
+        if self.attention != self.query_one("#root").has_class("gpt"):
+            self.apply_size(self.app.size.width, self.app.size.height)
 
     def views(self) -> tuple[str, ...]:
         """The panes v cycles through (the model's)."""
@@ -128,11 +136,37 @@ class MainScreen(Screen[None]):
         app.view = views[(views.index(app.view) + 1) % len(views)] if app.view in views else views[0]
         self.apply_size(app.size.width, app.size.height)
         app.refresh_panes()
-        if not self.query_one("#root").has_class("compact") and not self.presenter:
+        if self.attention and not self.query_one("#root").has_class("compact") and not self.presenter:
+            app.say(
+                "With a GPT the attention and context panes stay; v swaps logits and softmax, gradients "
+                f"and the loss curve (next: {app.view})."
+            )
+        elif not self.query_one("#root").has_class("compact") and not self.presenter:
             app.say(
                 f"Every pane is on screen at this size; v picks the one pane shown below "
                 f"{COMPACT_WIDTH}x{COMPACT_HEIGHT} (next: {app.view})."
             )
+
+    # --- the Attention pane (a GPT's; the app refuses these for a model without attention) -----
+
+    def action_toggle_numbers(self) -> None:
+        """n: the values in the heatmaps' cells, or shades only."""
+        pane = self.query_one(AttentionPane)
+        pane.numbers = not pane.numbers
+        self.follow("attention")
+
+    def action_next_head(self, delta: int) -> None:
+        """tab / shift+tab: the next / previous head, then layer."""
+        from ..viewstate import cycle_head
+
+        part = self.app.frame.attention
+        pane = self.query_one(AttentionPane)
+        pane.attn_layer, pane.head = cycle_head(pane.attn_layer, pane.head, part.layers, part.heads, delta)
+        self.follow("attention")
+        self.app.say(
+            f"Attention: layer {pane.attn_layer} of {part.layers}, head {pane.head} of {part.heads} "
+            "(tab: the next head, shift+tab: the one before)."
+        )
 
     # --- phase actions -----------------------------------------------------------------
 

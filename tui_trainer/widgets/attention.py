@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from .base import Pane
-from .heatmap import Block, band, block_width, shades_for
+from .heatmap import NARROW, NUMBERS, WIDE, Block, band, block_width, shades_for
 
 if TYPE_CHECKING:
     from core.attnmaps import AttentionMaps, AttentionPart
@@ -43,8 +43,9 @@ class AttentionPane(Pane):
         """The (layer, head) shown, kept inside the model (a checkpoint may have fewer)."""
         return min(self.attn_layer, part.layers - 1), min(self.head, part.heads - 1)
 
-    def blocks(self, maps: AttentionMaps, layer: int, head: int, heads: int, all_heads: bool) -> list[Block]:
-        """The matrices to draw, in order: what the state has (gradients, a change) or A per head."""
+    def extras(self, maps: AttentionMaps, layer: int, head: int) -> list[Block]:
+        """What the last action made, for the selected head: after b A, dA and dS; right after an
+        update A before, A after and ΔA (none otherwise)."""
         if maps.dA is not None:
             return [
                 Block(f"A h{head}", maps.att[layer, head], False, True),
@@ -57,8 +58,7 @@ class AttentionPane(Pane):
                 Block("after", maps.att[layer, head], False, True),
                 Block("ΔA", maps.delta[layer, head], True, False),
             ]
-        shown = range(heads) if all_heads else [head]
-        return [Block(f"head {h}", maps.att[layer, h], False, True, all_heads and h == head) for h in shown]
+        return []
 
     def render(self) -> Group:
         frame = self.frame
@@ -70,49 +70,62 @@ class AttentionPane(Pane):
         ink = self.ink
         maps = part.maps
         if maps is None:
-            self.border_title = f"Attention · layer {layer} · head {head} · step {frame.step}"
+            self.border_title = (
+                f"Attention · layer {layer}/{part.layers} · head {head}/{part.heads} · step {frame.step}"
+            )
             return Group(Text(HINT, style=ink.muted))
         tokens = [frame.vocab[int(t)] for t in maps.token_ids]
         n = len(tokens)
         width = max(self.content_size.width, 1) if self.is_mounted else 80
         height = max(self.content_size.height, 1) if self.is_mounted else 40
         label = min(max(cell_len(t) for t in tokens), LABEL_CELLS) + 2
-        each = block_width(self.blocks(maps, layer, head, 1, False)[0], n, self.numbers)
-        all_heads = maps.dA is None and maps.before is None and label + part.heads * each <= width + 2
-        blocks = self.blocks(maps, layer, head, part.heads, all_heads)
-        heads = f"heads 0-{part.heads - 1}" if all_heads else f"head {head} of {part.heads}"
-        self.border_title = f"Attention · layer {layer} of {part.layers} · {heads} · step {frame.step}"
+
+        def fits(blocks: list[Block], mode: str) -> bool:
+            return label + sum(block_width(b, n, mode) for b in blocks) <= width + 2
+
+        # every head of the layer side by side if they fit (one cell a key if need be), else the selected one
+        mode = NUMBERS if self.numbers else WIDE
+        heads = [Block(f"head {h}", maps.att[layer, h], False, True, h == head) for h in range(part.heads)]
+        heads_mode = NARROW if mode == WIDE and not fits(heads, WIDE) else mode
+        all_heads = fits(heads, heads_mode)
+        if not all_heads:
+            heads, heads_mode = [Block(f"head {head}", maps.att[layer, head], False, True)], mode
+        extras = self.extras(maps, layer, head)
+        sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
+        shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head}/{part.heads}"
+        self.border_title = f"Attention · layer {layer}/{part.layers} · {shown} · step {frame.step}"
         # blocks side by side while they fit, in bands below one another while the rows fit
-        per_band = max(1, (width - label + 2) // max(block_width(b, n, self.numbers) for b in blocks))
-        bands = [blocks[i : i + per_band] for i in range(0, len(blocks), per_band)]
-        legend = self._legend(blocks, ink)
-        room = height - (1 if height > 2 + n + 1 else 0)  # the legend only under a whole map
+        bands = []
+        for blocks, m in sections:
+            per_band = max(1, (width - label + 2) // max(block_width(b, n, m) for b in blocks))
+            bands += [(blocks[i : i + per_band], m) for i in range(0, len(blocks), per_band)]
+        # every query if they fit (with a legend line under them if it fits too), else a window of
+        # them around the selected one and a line saying which
+        room = height - 1 if height != n + 2 else height
         rows = _rows(n, maps.query, max(room - 2, 1))
         lines: list[Text] = []
         shades = shades_for(self)
-        mask = maps.mask
         left = 0
-        for i, group in enumerate(bands):
+        for i, (blocks, m) in enumerate(bands):
             if lines and len(lines) + 2 + len(rows) > room:
-                left = sum(len(g) for g in bands[i:])
+                left = sum(len(g) for g, _ in bands[i:])
                 break
-            lines += band(group, mask, tokens, maps.query, rows, self.numbers, shades, ink, label)
+            lines += band(blocks, maps.mask, tokens, maps.query, rows, m, shades, ink, label)
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:
-            lines.append(Text(f"{left} more not shown: a larger terminal shows them", style=ink.muted))
+            lines.append(Text(f"{left} more maps not shown: a larger terminal shows them", style=ink.muted))
         elif len(lines) < height:
-            lines.append(legend)
+            lines.append(self._legend(bool(extras) and extras[-1].diverging, ink))
         return Group(*lines[:height])
 
-    def _legend(self, blocks: list[Block], ink) -> Text:
+    def _legend(self, diverging: bool, ink) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
-        if any(b.diverging for b in blocks):
-            t.append("+ − sign, ░▒▓█ size  ", style=ink.muted)
+        if diverging:
+            t.append("+− sign ░▒▓█ size  ", style=ink.muted)
         else:
-            t.append(" ░▒▓█ weight 0→1  ", style=ink.muted)
-        t.append("· masked (after the query)  ▸ query  ", style=ink.muted)
-        t.append("n numbers  tab head", style=ink.muted)
+            t.append("░▒▓█ 0→1  ", style=ink.muted)
+        t.append("· masked (key after query)  ▸ query  n numbers  tab head", style=ink.muted)
         return t
 
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 
 from ..palette import Palette, readable
+
+if TYPE_CHECKING:  # (the panes are painted before NumPy loads: arrays arrive with the frame)
+    import numpy as np
 
 RAMP = " ░▒▓█"
 #: shade levels a background takes (few: each level's text colour is computed once)
@@ -76,21 +79,25 @@ def shades_for(widget) -> Shades:
     )
 
 
-def cell_width(block: Block, numbers: bool) -> int:
-    """Cells per matrix cell: 2 for a shade, 4 for a weight ('.37'), 5 for a signed value ('+2.1')."""
-    if not numbers:
-        return 2
-    return 5 if block.diverging else 4
+#: how cells are drawn: shades two cells wide, shades one cell wide (many keys), or numbers
+WIDE, NARROW, NUMBERS = "wide", "narrow", "numbers"
 
 
-def block_width(block: Block, n: int, numbers: bool) -> int:
+def cell_width(block: Block, mode: str) -> int:
+    """Cells per matrix cell: 2 (or 1) for a shade, 4 for a weight ('.37'), 5 for a signed value ('+2.1')."""
+    if mode == NUMBERS:
+        return 5 if block.diverging else 4
+    return 1 if mode == NARROW and not block.diverging else 2
+
+
+def block_width(block: Block, n: int, mode: str) -> int:
     """The columns a block takes, its Σ column and the gap after it included."""
-    return n * cell_width(block, numbers) + (5 if block.sums else 0) + 2
+    return n * cell_width(block, mode) + (5 if block.sums else 0) + 2
 
 
 def exponent(values: np.ndarray) -> int:
     """The power of ten a diverging map's numbers are written in (cells read -9.9 … +9.9)."""
-    top = float(np.max(np.abs(values))) if values.size else 0.0
+    top = float(abs(values).max()) if values.size else 0.0
     return 0 if top == 0 or not math.isfinite(top) else math.floor(math.log10(top))
 
 
@@ -118,9 +125,11 @@ def _label(text: str, width: int) -> str:
 
 
 def _key_label(text: str, width: int) -> str:
-    """A key's column label: the token's first cells, left-aligned in the cell."""
-    text = set_cell_size(text, width - 1) if cell_len(text) > width - 1 else text
-    return " " + text + " " * (width - 1 - cell_len(text))
+    """A key's column label: the token's first cells, left-aligned in the cell (after a space when
+    the cell is wider than one)."""
+    pad = 1 if width > 1 else 0
+    text = set_cell_size(text, width - pad) if cell_len(text) > width - pad else text
+    return " " * pad + text + " " * (width - pad - cell_len(text))
 
 
 def band(
@@ -129,7 +138,7 @@ def band(
     tokens: list[str],
     query: int,
     rows: range,
-    numbers: bool,
+    mode: str,
     shades: Shades,
     ink: Palette,
     label_width: int,
@@ -140,14 +149,14 @@ def band(
     keys = Text(" " * label_width)
     scales = []
     for b in blocks:
-        w = block_width(b, n, numbers)
-        exp = exponent(b.values) if (b.diverging and numbers) else 0
+        w = block_width(b, n, mode)
+        exp = exponent(b.values) if (b.diverging and mode == NUMBERS) else 0
         scales.append(exp)
         head = b.title + (f" ×1e{exp}" if exp else "")
         text = set_cell_size(head, min(cell_len(head), w - 2))
         title.append(text, style=ink.mark if b.marked else ink.strong)
         title.append(" " * (w - cell_len(text)))
-        cw = cell_width(b, numbers)
+        cw = cell_width(b, mode)
         for t in tokens:
             keys.append(_key_label(t, cw), style=ink.muted)
         keys.append((" Σ".ljust(5) if b.sums else "") + "  ", style=ink.muted)
@@ -158,7 +167,7 @@ def band(
         line.append(_label(tokens[r], label_width - 2), style=ink.mark if selected else ink.text)
         line.append("▸ " if selected else "  ", style=ink.strong)
         for b, exp in zip(blocks, scales, strict=True):
-            _cells(line, b, mask[r], b.values[r], numbers, exp, shades, ink)
+            _cells(line, b, mask[r], b.values[r], mode, exp, shades, ink)
             if b.sums:
                 total = float(b.values[r].sum())
                 line.append(f" {total:4.2f}", style=ink.strong if selected else ink.text)
@@ -167,12 +176,13 @@ def band(
     return lines
 
 
-def _cells(line: Text, b: Block, masked: np.ndarray, row: np.ndarray, numbers: bool, exp: int, shades, ink) -> None:
-    cw = cell_width(b, numbers)
-    top = float(np.max(np.abs(b.values))) if b.diverging else 1.0
+def _cells(line: Text, b: Block, masked: np.ndarray, row: np.ndarray, mode: str, exp: int, shades, ink) -> None:
+    numbers = mode == NUMBERS
+    cw = cell_width(b, mode)
+    top = float(abs(b.values).max()) if b.diverging and b.values.size else 1.0
     for v, m in zip(row.tolist(), masked.tolist(), strict=True):
-        if m:
-            line.append(MASKED.center(cw), style=ink.muted)
+        if m:  # (a gradient's or a change's masked cell is exactly 0: with numbers on it says so)
+            line.append((" " * (cw - 1) + "0") if numbers and b.diverging else MASKED.center(cw), style=ink.muted)
             continue
         amount = min(abs(v) / top, 1.0) if top > 0 and math.isfinite(v) else 0.0
         level = int(round(amount * LEVELS))
