@@ -342,8 +342,8 @@ class TrainerApp(App[int]):
 
     def view_state(self) -> ViewState:
         """The screen's own choices around the state on screen, as one value."""
-        loss, att = self.query_one(LossPane), self.query_one("#attention")
-        flags = (loss.log_scale, loss.show_positions, loss.show_table, att.attn_layer, att.head, att.numbers)
+        loss = self.query_one(LossPane)
+        flags = (loss.log_scale, loss.show_positions, loss.show_table, *self.main_screen.attention_choices())
         return ViewState(self.position, self.view, *flags)
 
     def show_view(self, state: ViewState) -> None:
@@ -352,8 +352,7 @@ class TrainerApp(App[int]):
         self.count = ""
         pane = self.query_one(LossPane)
         pane.log_scale, pane.show_positions, pane.show_table = state.log_scale, state.show_positions, state.show_table
-        att = self.query_one("#attention")
-        att.attn_layer, att.head, att.numbers = state.layer, state.head, state.numbers
+        self.main_screen.choose_attention(state.layer, state.head, state.numbers)
         self.main_screen.follow(state.view)  # the pane shown in the compact and presenter layouts
         self.refresh_panes()
 

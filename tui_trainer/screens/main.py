@@ -67,7 +67,7 @@ class MainScreen(Screen[None]):
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
                 yield LossPane(id="loss")
-                yield AttentionPane(id="attention")  # (a GPT's: hidden for a model without attention)
+                # (a GPT's Attention pane is mounted here, after the loss pane, once its frame is there)
             if self._band is not None:
                 yield self._band
             yield Narration(self._welcome, id="narration")
@@ -116,9 +116,22 @@ class MainScreen(Screen[None]):
         return frame is not None and frame.attention is not None
 
     def match_model(self) -> None:
-        """The layouts of the model on screen (the app's frame): a GPT's have the Attention pane."""
+        """The panes and layouts of the model on screen (the app's frame): a model with attention
+        gets the Attention pane (a model without has none: its screen is as it always was)."""
+        if self.attention and not self.query("#attention"):
+            self.query_one("#main").mount(AttentionPane(id="attention"))
         if self.attention != self.query_one("#root").has_class("gpt"):
             self.apply_size(self.app.size.width, self.app.size.height)
+
+    def attention_choices(self) -> tuple[int, int, bool]:
+        """The Attention pane's layer, head and numbers (a model without attention: the defaults)."""
+        panes = self.query(AttentionPane)
+        return (panes.first().attn_layer, panes.first().head, panes.first().numbers) if panes else (0, 0, False)
+
+    def choose_attention(self, layer: int, head: int, numbers: bool) -> None:
+        """Set the Attention pane's layer, head and numbers (if the model has the pane)."""
+        for pane in self.query(AttentionPane):
+            pane.attn_layer, pane.head, pane.numbers = layer, head, numbers
 
     def views(self) -> tuple[str, ...]:
         """The panes v cycles through (the model's)."""
