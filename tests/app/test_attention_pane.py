@@ -154,6 +154,32 @@ async def test_a_gpt_s_context_pane_shows_the_whole_sequence_and_every_tensor():
         assert "mlp_fc2 16×64" in shown  # the last tensor is on screen at 120x36
 
 
+def shown(app) -> list[str]:
+    return [p.id for p in app.query("#main > Pane") if p.display and p.region.area]
+
+
+@pytest.mark.parametrize("presenter", [False, True], ids=["wide", "presenter"])
+async def test_the_layouts_of_a_gpt_keep_the_gradient_and_logits_panes_reachable(presenter):
+    app = TrainerApp(Session.create(model="gpt"), presenter=presenter)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        if presenter:  # context, softmax and loss; v brings the attention beside the context
+            assert shown(app) == ["context", "softmax", "loss"]
+            await pilot.press("v")
+            await pilot.pause()
+            assert shown(app) == ["context", "attention"]
+            return
+        assert shown(app) == ["context", "softmax", "loss", "attention"]
+        await pilot.press("b")  # the gradients take the loss curve's place
+        await pilot.pause()
+        assert shown(app) == ["context", "softmax", "gradients", "attention"]
+        await pilot.press("v", "v")  # gradients -> loss -> logits
+        await pilot.pause()
+        assert shown(app) == ["context", "logits", "loss", "attention"]
+        assert "v swaps logits and softmax" in narration(app)
+
+
 # --- snapshots and contrast ----------------------------------------------------------------
 
 
