@@ -78,6 +78,9 @@ async def test_every_head_s_numbers_are_the_core_s_and_a_softmax_written_here():
         await pilot.pause()
         sums = [ln.split() for ln in pane_lines(app)[2:6]]
         assert all(row.count("1.00") == 4 for row in sums), sums
+        # the shades are characters too (they read without colour): <BOS> sees only itself, weight 1
+        bos = pane_lines(app)[2]
+        assert bos.count("██") == 4 and bos.count("·") == 4 * 3
 
 
 async def test_tab_cycles_heads_then_layers_and_the_one_head_shown_is_the_core_s():
