@@ -164,6 +164,8 @@ class MainScreen(Screen[None]):
 
     def action_toggle_numbers(self) -> None:
         """n: the values in the heatmaps' cells, or shades only."""
+        if not self.query(AttentionPane):  # (refused before this: see the app's _refusal)
+            return
         pane = self.query_one(AttentionPane)
         pane.numbers = not pane.numbers
         self.follow("attention")
@@ -173,6 +175,8 @@ class MainScreen(Screen[None]):
         from ..viewstate import cycle_head
 
         part = self.app.frame.attention
+        if part is None or not self.query(AttentionPane):  # (refused before this: see the app's _refusal)
+            return
         pane = self.query_one(AttentionPane)
         pane.attn_layer, pane.head = cycle_head(pane.attn_layer, pane.head, part.layers, part.heads, delta)
         self.follow("attention")
