@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, is_dataclass
 
 import numpy as np
 
+from .attnmaps import AttentionPart, attention_part
 from .history import HistoryView
 from .readout import (
     BeforeAfter,
@@ -164,6 +165,8 @@ class Frame:
     gradients: Gradients | None  # after b (fresh gradients)
     update: UpdateView | None  # the last update, when there are no fresh gradients
     curve: Curve
+    #: the model's attention at the selected position (None for a model without attention)
+    attention: AttentionPart | None = None
 
     @property
     def fresh_forward(self) -> bool:
@@ -289,4 +292,6 @@ def build_frame(session: Session, position: int) -> Frame:
         gradients=gradients,
         update=update,
         curve=_curve(s),
+        # (the query is the last input the prediction reads: the context's last token)
+        attention=attention_part(s, info.index, len(info.context) - 1),
     )

@@ -38,7 +38,7 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from . import termguard
-from .keymap import ALWAYS, IDLE, KEY_ACTIONS, KEYMAP, WHEN
+from .keymap import ALWAYS, ATTENTION_ACTIONS, IDLE, KEY_ACTIONS, KEYMAP, WHEN
 from .keys import Beat
 from .pace import Pacer
 from .player import ScriptPlayer
@@ -286,6 +286,7 @@ class TrainerApp(App[int]):
             if frame == self.frame:  # (half of them: compared once here, then by identity)
                 frame = self.frame
             self.frame = frame
+            self.main_screen.match_model()  # (a GPT's layouts have the Attention pane)
             for pane in self.query("#main > Pane"):
                 pane.frame = frame
             self.show_status()
@@ -341,8 +342,9 @@ class TrainerApp(App[int]):
 
     def view_state(self) -> ViewState:
         """The screen's own choices around the state on screen, as one value."""
-        pane = self.query_one(LossPane)
-        return ViewState(self.position, self.view, pane.log_scale, pane.show_positions, pane.show_table)
+        loss = self.query_one(LossPane)
+        flags = (loss.log_scale, loss.show_positions, loss.show_table, *self.main_screen.attention_choices())
+        return ViewState(self.position, self.view, *flags)
 
     def show_view(self, state: ViewState) -> None:
         """Show ``state``'s choices (a typed count is dropped), and the panes from them."""
@@ -350,6 +352,7 @@ class TrainerApp(App[int]):
         self.count = ""
         pane = self.query_one(LossPane)
         pane.log_scale, pane.show_positions, pane.show_table = state.log_scale, state.show_positions, state.show_table
+        self.main_screen.choose_attention(state.layer, state.head, state.numbers)
         self.main_screen.follow(state.view)  # the pane shown in the compact and presenter layouts
         self.refresh_panes()
 
@@ -359,6 +362,8 @@ class TrainerApp(App[int]):
         """Why ``action`` may not run now ("too_small", "running"), or None if it may."""
         if self.session is None and action not in BEFORE_SESSION:  # (the footer greys the keys)
             return "loading"
+        if action in ATTENTION_ACTIONS and (self.frame is None or self.frame.attention is None):
+            return "no_attention"
         when = WHEN.get(action, ALWAYS)
         if when == ALWAYS or (action == "toggle_play" and self.running):  # space pauses, always
             return None
@@ -393,6 +398,8 @@ class TrainerApp(App[int]):
             self.bell()
         elif why == "running":
             self.say(f"Training is running (step {self.session.step}): press space or escape to stop it first.")
+        elif why == "no_attention":
+            self.say("The MLP has no attention: n and tab work a GPT's Attention pane (tui-trainer --model gpt).")
         elif why == "sweep":
             self.say("A sweep compares the rates it was given: [ and ] wait until it ends (escape stops it).")
 

@@ -284,7 +284,25 @@ KEYMAP: tuple[Entry, ...] = (
         ALWAYS,
         "Toggle progress table",
     ),
-    Entry("v", "Small terminals: show the next pane (logits, softmax, gradients, loss).", (_k("v", "next_view"),)),
+    Entry(
+        "v",
+        "Small terminals: show the next pane (logits, softmax, gradients, loss; a GPT's attention too).",
+        (_k("v", "next_view"),),
+    ),
+    Entry(
+        "n",
+        "Attention pane (GPT): write each weight's value in its cell, or shades only.",
+        (_k("n", "toggle_numbers"),),
+        ALWAYS,
+        "Attention numbers",
+    ),
+    Entry(
+        "tab shift+tab",
+        "Attention pane (GPT): the next / previous head, then the next layer's heads.",
+        (_k("tab", "next_head(1)"), _k("shift+tab", "next_head(-1)")),
+        ALWAYS,
+        ("Next attention head", "Previous attention head"),
+    ),
     Entry(
         "ctrl+s",
         "Save an SVG screenshot of the screen (in --output-dir).",
@@ -321,6 +339,9 @@ KEYMAP: tuple[Entry, ...] = (
 #: action name (without its arguments) -> when it may run
 WHEN: dict[str, str] = {k.action.split("(")[0]: e.when for e in KEYMAP for k in e.keys}
 
+
+#: the Attention pane's actions: refused, with the reason, for a model without attention
+ATTENTION_ACTIONS = frozenset({"toggle_numbers", "next_head"})
 
 #: Textual key name -> the name of the action it runs
 KEY_ACTIONS: dict[str, str] = {n: k.action.split("(")[0] for e in KEYMAP for k in e.keys for n in k.names()}

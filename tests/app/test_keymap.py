@@ -9,7 +9,7 @@ from conftest import ROOT
 from rich.table import Table
 
 from tui_trainer.app import TrainerApp
-from tui_trainer.keymap import IDLE, KEYMAP, VISIBLE, WHEN, readme_keys
+from tui_trainer.keymap import ATTENTION_ACTIONS, IDLE, KEYMAP, VISIBLE, WHEN, readme_keys
 from tui_trainer.keys import KEYS, parse_keys
 from tui_trainer.screens.help import HelpScreen
 from tui_trainer.screens.main import LR_LADDER, MainScreen
@@ -154,11 +154,17 @@ async def test_while_running_the_footer_greys_what_may_not_run():
                     enabled = active[n].enabled
                     if k.action == "toggle_play":
                         assert enabled  # space pauses the run
+                    elif k.action.split("(")[0] in ATTENTION_ACTIONS:
+                        assert not enabled  # (the lesson's MLP has no attention: refused, running or not)
                     else:
                         assert enabled == (e.when != IDLE), n
         app.running = False
         await pilot.pause()
-        assert all(a.enabled for a in app.screen.active_bindings.values())
+        assert all(
+            a.enabled
+            for a in app.screen.active_bindings.values()
+            if a.binding.action.split("(")[0] not in ATTENTION_ACTIONS
+        )
 
 
 @pytest.mark.parametrize("key", ["space", "f", "s", "r", "z", "left_square_bracket", "w", "ctrl+s"])

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..keymap import bindings
+from ..widgets.attention import AttentionPane
 from ..widgets.context import ContextPane
 from ..widgets.footer import Footer
 from ..widgets.gradients import GradientPane
@@ -38,6 +39,8 @@ CLIP_NORM = 1.0
 #: The learning-rate ladder for [ and ].
 LR_LADDER = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 COMPACT_VIEWS = ("logits", "softmax", "gradients", "loss")
+#: a model with attention adds its pane to the cycle, after the prediction's panes
+ATTENTION_VIEWS = ("logits", "softmax", "attention", "gradients", "loss")
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +67,7 @@ class MainScreen(Screen[None]):
                 yield SoftmaxPane(id="softmax")
                 yield GradientPane(id="gradients")
                 yield LossPane(id="loss")
+                # (a GPT's Attention pane is mounted here, after the loss pane, once its frame is there)
             if self._band is not None:
                 yield self._band
             yield Narration(self._welcome, id="narration")
@@ -89,9 +93,12 @@ class MainScreen(Screen[None]):
         # the view classes only where a layout shows one pane for the view (a class change restyles
         # the whole screen: each f, b or u did, 13 ms, in the wide layout where nothing changed);
         # one update for all the classes, one restyle
-        views = compact or self.presenter
-        classes = {"too-small": small, "compact": compact}
-        self.query_one("#root").update_classes(classes | {f"view-{v}": views and app.view == v for v in COMPACT_VIEWS})
+        # (a GPT's wide layout shows one of logits / softmax and one of gradients / loss)
+        views = compact or self.presenter or self.attention
+        classes = {"too-small": small, "compact": compact, "gpt": self.attention}
+        self.query_one("#root").update_classes(
+            classes | {f"view-{v}": views and app.view == v for v in ATTENTION_VIEWS}
+        )
         app.too_small = small
         # the presenter's footer keeps every key on a projector's 100 columns by packing them tighter
         footer = self.query_one(Footer)
@@ -104,6 +111,34 @@ class MainScreen(Screen[None]):
                 "Training state is kept; enlarge the window to continue."
             )
 
+    @property
+    def attention(self) -> bool:
+        """Whether the model on screen has attention (its pane joins the layouts)."""
+        frame = self.app.frame
+        return frame is not None and frame.attention is not None
+
+    def match_model(self) -> None:
+        """The panes and layouts of the model on screen (the app's frame): a model with attention
+        gets the Attention pane (a model without has none: its screen is as it always was)."""
+        if self.attention and not self.query("#attention"):
+            self.query_one("#main").mount(AttentionPane(id="attention"))
+        if self.attention != self.query_one("#root").has_class("gpt"):
+            self.apply_size(self.app.size.width, self.app.size.height)
+
+    def attention_choices(self) -> tuple[int, int, bool]:
+        """The Attention pane's layer, head and numbers (a model without attention: the defaults)."""
+        panes = self.query(AttentionPane)
+        return (panes.first().attn_layer, panes.first().head, panes.first().numbers) if panes else (0, 0, False)
+
+    def choose_attention(self, layer: int, head: int, numbers: bool) -> None:
+        """Set the Attention pane's layer, head and numbers (if the model has the pane)."""
+        for pane in self.query(AttentionPane):
+            pane.attn_layer, pane.head, pane.numbers = layer, head, numbers
+
+    def views(self) -> tuple[str, ...]:
+        """The panes v cycles through (the model's)."""
+        return ATTENTION_VIEWS if self.attention else COMPACT_VIEWS
+
     def follow(self, view: str) -> None:
         """In the compact layout, show the pane the action is about."""
         if self.app.view != view:
@@ -112,14 +147,45 @@ class MainScreen(Screen[None]):
 
     def action_next_view(self) -> None:
         app = self.app
-        app.view = COMPACT_VIEWS[(COMPACT_VIEWS.index(app.view) + 1) % len(COMPACT_VIEWS)]
+        views = self.views()
+        app.view = views[(views.index(app.view) + 1) % len(views)] if app.view in views else views[0]
         self.apply_size(app.size.width, app.size.height)
         app.refresh_panes()
-        if not self.query_one("#root").has_class("compact") and not self.presenter:
+        if self.attention and not self.query_one("#root").has_class("compact") and not self.presenter:
+            app.say(
+                "With a GPT the attention and context panes stay; v swaps logits and softmax, gradients "
+                f"and the loss curve (next: {app.view})."
+            )
+        elif not self.query_one("#root").has_class("compact") and not self.presenter:
             app.say(
                 f"Every pane is on screen at this size; v picks the one pane shown below "
                 f"{COMPACT_WIDTH}x{COMPACT_HEIGHT} (next: {app.view})."
             )
+
+    # --- the Attention pane (a GPT's; the app refuses these for a model without attention) -----
+
+    def action_toggle_numbers(self) -> None:
+        """n: the values in the heatmaps' cells, or shades only."""
+        if not self.query(AttentionPane):  # (refused before this: see the app's _refusal)
+            return
+        pane = self.query_one(AttentionPane)
+        pane.numbers = not pane.numbers
+        self.follow("attention")
+
+    def action_next_head(self, delta: int) -> None:
+        """tab / shift+tab: the next / previous head, then layer."""
+        from ..viewstate import cycle_head
+
+        part = self.app.frame.attention
+        if part is None or not self.query(AttentionPane):  # (refused before this: see the app's _refusal)
+            return
+        pane = self.query_one(AttentionPane)
+        pane.attn_layer, pane.head = cycle_head(pane.attn_layer, pane.head, part.layers, part.heads, delta)
+        self.follow("attention")
+        self.app.say(
+            f"Attention: layer {pane.attn_layer} of {part.layers}, head {pane.head} of {part.heads} "
+            "(tab: the next head, shift+tab: the one before)."
+        )
 
     # --- phase actions -----------------------------------------------------------------
 

@@ -33,29 +33,26 @@ class ContextPane(Pane):
         n = frame.n_positions
         lines = []
         ink = self.ink
-        # The sentence: context words highlighted, the target as a block, the rest muted.
-        sent = Text()
         k = len(info.context)
-        unseen = k - len(info.window)  # context words before the model's window of K tokens
-        for j, tok in enumerate(info.tokens):
-            if j:
-                sent.append(" ")
-            if j < unseen:
-                sent.append(tok, style=ink.muted + Style(strike=True))
-            elif j < k:
-                sent.append(tok, style=ink.context)
-            elif j == k:
-                sent.append(f" {tok} ", style=ink.mark)
-            else:
-                sent.append(tok, style=ink.muted)
-        lines.append(sent)
+        if frame.attention is None:
+            lines.append(_sentence(info, ink))
+        else:
+            lines.append(_sequence(info, frame.attention.first_seen, ink))
         head = Text(f"position {info.index + 1}/{n}", style=ink.strong)
         if frame.many_sentences:
             head.append(f"  (sentence {info.sentence + 1})", style=ink.muted)
         lines.append(head)
-        ctx = Text.assemble(("context ", ink.muted), (" ".join(info.window), ink.context))
-        if unseen:  # the model reads only the last K tokens: say what it cannot see
-            ctx.append(f"  (last {len(info.window)}; {unseen} earlier unseen)", style=ink.muted)
+        if frame.attention is None:
+            unseen = k - len(info.window)  # context words before the model's window of K tokens
+            ctx = Text.assemble(("context ", ink.muted), (" ".join(info.window), ink.context))
+            if unseen:  # the model reads only the last K tokens: say what it cannot see
+                ctx.append(f"  (last {len(info.window)}; {unseen} earlier unseen)", style=ink.muted)
+        else:  # a GPT: its query (the last token read) attends to every earlier token of its window
+            seen = k - frame.attention.first_seen
+            ctx = Text.assemble(("query ", ink.muted), (info.context[-1], ink.mark), (f" sees {seen} ", ink.muted))
+            ctx.append("token" if seen == 1 else "tokens", style=ink.muted)
+            if frame.attention.first_seen:
+                ctx.append(f" ({frame.attention.first_seen} before its window unseen)", style=ink.muted)
         lines.append(ctx)
         lines.append(Text.assemble(("target  ", ink.muted), (info.target, ink.target)))
         if info.top_word is None:
@@ -83,6 +80,10 @@ class ContextPane(Pane):
         lines.append(_phase_line(frame, ink))
         params = frame.parameters
         lines.append(Text(f"model: {sum(c for *_, c in params):,} parameters", style=ink.muted))
+        if frame.attention is not None:  # a GPT: every tensor by name, wrapped (none cut)
+            width = max(self.content_size.width - 1, 20) if self.is_mounted else 40
+            lines += [Text(f" {line}", style=ink.muted) for line in tensor_lines(params, width)]
+            return lines
         for layer, shapes in frame.layers:  # one line per layer: its matrices, then its vectors' sizes
             shape = " + ".join("×".join(map(str, sh)) if len(sh) > 1 else str(sh[0]) for sh in shapes)
             lines.append(Text(f" {layer:<10} {shape}", style=ink.muted, no_wrap=True))
@@ -97,6 +98,8 @@ class ContextPane(Pane):
             def size(ls: list[Text]) -> int:
                 return sum(heights[id(ln)] for ln in ls)
 
+            if size(lines) > height and frame_gpt(self):  # a GPT's tensors are kept before the blank line
+                lines = [ln for ln in lines if ln.plain]
             if size(lines) > height:
                 # short pane: drop the per-layer shapes first, then the blank line; the position stays
                 lines = [ln for ln in lines if not ln.plain.startswith(" ")]
@@ -105,6 +108,76 @@ class ContextPane(Pane):
                 while len(lines) > 1 and size(lines) > height:
                     lines = lines[:-1]
         return Group(*lines)
+
+
+def frame_gpt(pane: ContextPane) -> bool:
+    """Whether the pane shows a model with attention (a GPT)."""
+    return pane.frame is not None and pane.frame.attention is not None
+
+
+def _sentence(info, ink: Palette) -> Text:
+    """The sentence: context words highlighted, the target as a block, the rest muted; words before
+    the model's window of K tokens struck through (it cannot see them)."""
+    sent = Text()
+    k = len(info.context)
+    unseen = k - len(info.window)
+    for j, tok in enumerate(info.tokens):
+        if j:
+            sent.append(" ")
+        if j < unseen:
+            sent.append(tok, style=ink.muted + Style(strike=True))
+        elif j < k:
+            sent.append(tok, style=ink.context)
+        elif j == k:
+            sent.append(f" {tok} ", style=ink.mark)
+        else:
+            sent.append(tok, style=ink.muted)
+    return sent
+
+
+def _sequence(info, first_seen: int, ink: Palette) -> Text:
+    """A GPT's sequence: every token its query sees (its window up to the query), the query marked,
+    the target and every later token struck through: attention is causal, they are not seen."""
+    sent = Text()
+    query = len(info.context) - 1
+    for j, tok in enumerate(info.tokens):
+        if j:
+            sent.append(" ")
+        if j < first_seen:  # before the query's window (a sentence longer than the block)
+            sent.append(tok, style=ink.muted + Style(strike=True))
+        elif j < query:
+            sent.append(tok, style=ink.context)
+        elif j == query:
+            sent.append(f"▸{tok}", style=ink.mark)
+        else:
+            sent.append(tok, style=(ink.target if j == query + 1 else ink.muted) + Style(strike=True))
+    return sent
+
+
+def tensor_lines(params: list[tuple[str, tuple[int, ...], int]], width: int) -> list[str]:
+    """Every tensor by name, those of one layer and shape together ('layer0 attn_wq wk wv wo 16×16'),
+    packed into lines of ``width`` cells, a new line per layer; an item is never cut."""
+    groups: dict[str, list[tuple[str, list[str]]]] = {}  # layer -> [(shape, names)]
+    for name, shape, _count in params:
+        group, _, short = name.rpartition(".")
+        size = "×".join(map(str, shape))
+        parts = groups.setdefault(group, [])
+        if parts and parts[-1][0] == size:
+            parts[-1][1].append(short.removeprefix("attn_"))
+        else:
+            parts.append((size, [short]))
+    lines = []
+    for group, parts in groups.items():
+        line = group
+        for size, names in parts:
+            item = " ".join(names) + f" {size}"
+            if line and cell_len(line) + 3 + cell_len(item) > width:
+                lines.append(line)
+                line = "  " + item
+            else:
+                line = f"{line} · {item}" if line and line != group else f"{line} {item}".strip()
+        lines.append(line)
+    return lines
 
 
 def _short(word: str | None, cells: int = 20) -> str | None:
