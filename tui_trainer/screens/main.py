@@ -344,6 +344,11 @@ class MainScreen(Screen[None]):
     def action_chain(self) -> None:
         self.app.chain.open()
 
+    def action_attention_query(self) -> None:
+        from .attention_query import open_query
+
+        open_query(self.app)
+
     def action_tokens(self) -> None:
         """T: the tokens view, read from the session's data (state down)."""
         from core.tokenview import token_view  # (core loads after the first paint)
