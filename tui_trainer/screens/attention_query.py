@@ -265,9 +265,9 @@ class AttentionQueryScreen(Dialog[None]):
         self._go(v.position, (v.row.layer + delta) % v.layers, v.row.head)
 
     def paint(self, ink: Palette) -> None:
-        # the box's inner width (95%, at most 110, less border and padding): the paragraphs wrap
-        # to it; a table wider than it (a large head) scrolls sideways
-        width = max(40, min(self.app.size.width * 95 // 100, 110) - 4)
+        # the box's inner width (95%, at most 110, less border, padding and the vertical scroll
+        # bar): the paragraphs wrap to it; a table wider than it (a large head) scrolls sideways
+        width = max(40, min(self.app.size.width * 95 // 100, 110) - 6)
         self.query_one("#query", Static).update(render_query(self.view, ink, width))
 
 
