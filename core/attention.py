@@ -183,7 +183,7 @@ def session_output(s: Session, i: int, layer: int) -> AttentionOutput | None:
     """``attention_output`` of the session's forward pass; None when there is none or it is stale
     (an update changed attn_wo since: its slices would not add up to what the pass computed)."""
     f = s.forward_result
-    if f is None or s.stale:
+    if not isinstance(f, GPTForward) or s.stale:
         return None
     return attention_output(f, s.model.p[f"layer{layer}.attn_wo"], i, layer)
 
