@@ -96,6 +96,9 @@ async def test_one_query_s_numbers_are_the_readouts_and_attention_by_hand():
         assert app.position == 1 and screen.view.row.query == 1 and screen.view.row.head == 0
         await pilot.press("right_square_bracket")  # one layer: the same one again
         assert screen.view.row.layer == 0
+        await pilot.press("pagedown")  # the box scrolls (the arrows choose the query and the head)
+        await pilot.pause()
+        assert screen.query_one("#dialog").scroll_y > 0
 
         await pilot.press("escape", "b", "a")  # after b: dA and dS, masked keys exactly 0
         await pilot.pause()

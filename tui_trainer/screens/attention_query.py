@@ -243,7 +243,7 @@ class AttentionQueryScreen(Dialog[None]):
     def compose(self) -> ComposeResult:
         with ScrollableContainer(id="dialog") as box:
             box.border_title = "One query, step by step"
-            box.border_subtitle = "← → position · ↑ ↓ head · [ ] layer · escape closes"
+            box.border_subtitle = "← → position · ↑ ↓ head · [ ] layer · PgUp PgDn · escape closes"
             yield Static(id="query")
 
     def _go(self, position: int, layer: int, head: int) -> None:
