@@ -46,12 +46,15 @@ class AttentionRow:
     exp: np.ndarray  # (n,) e^shifted: 0 where masked, 1 at the largest score
     exp_sum: float  # Σ exp: A = exp / exp_sum
     att: np.ndarray  # (n,) A: 0 where masked, the row sums to 1
+    att_sum: float  # Σ A (1 up to rounding)
     weighted_rows: np.ndarray  # (n, hd) A[t] v[t], key by key (rows of masked keys are 0)
     weighted: np.ndarray  # (hd,) Σ_t A[t] v[t], this head's output
     previous: float  # A on the token before the query (NaN for the first)
     entropy: float  # -Σ A ln A, in nats (0: all on one key; ln(query+1): even)
     dA: np.ndarray | None = None  # (n,) after b: dL/dA
     dS: np.ndarray | None = None  # (n,) after b: dL/dscores = A ⊙ (dA - Σ A ⊙ dA), 0 where masked
+    rowdot: float | None = None  # after b: Σ A ⊙ dA, the row's weighted average of dA
+    centred: np.ndarray | None = None  # (n,) after b: dA - rowdot (dS = A ⊙ centred)
 
 
 def _entropy(a: np.ndarray) -> np.ndarray:
@@ -75,10 +78,12 @@ def attention_row(f: Forward, i: int, layer: int, head: int, b: Backward | None 
     shifted = scores - scores.max()  # as the model's softmax: the largest score becomes 0
     exp = np.exp(shifted)  # masked keys: e^-inf = exactly 0
     rows = att[:, None] * v
-    dA = dS = None
+    dA = dS = rowdot = centred = None
     if b is not None and "dS" in b.pieces:
         dA = b.pieces["dA"][layer, w, head, t, :n].copy()
         dS = b.pieces["dS"][layer, w, head, t, :n] + 0.0  # (+ 0.0: a masked cell reads 0, never -0)
+        rowdot = float(att @ dA)
+        centred = dA - rowdot
     return AttentionRow(
         layer=layer,
         head=head,
@@ -96,12 +101,15 @@ def attention_row(f: Forward, i: int, layer: int, head: int, b: Backward | None 
         exp=exp,
         exp_sum=float(exp.sum()),
         att=att.copy(),
+        att_sum=float(att.sum()),
         weighted_rows=rows + 0.0,  # (+ 0.0: a masked key's row reads 0, never -0)
         weighted=att @ v,
         previous=float(att[t - 1]) if t > 0 else math.nan,
         entropy=float(_entropy(att)),
         dA=dA,
         dS=dS,
+        rowdot=rowdot,
+        centred=centred,
     )
 
 
@@ -151,6 +159,24 @@ def before_after(s: Session, i: int, layer: int, head: int) -> tuple[np.ndarray,
     if old is None or new is None:
         return None
     return old.att, new.att
+
+
+@dataclass(frozen=True)
+class AttentionChange:
+    """One query's A before the last update, after it, and ΔA = after - before, (n,) each."""
+
+    before: np.ndarray
+    after: np.ndarray
+    delta: np.ndarray
+
+
+def change(s: Session, i: int, layer: int, head: int) -> AttentionChange | None:
+    """``before_after`` with ΔA (masked keys: 0 before and after, ΔA exactly 0)."""
+    ba = before_after(s, i, layer, head)
+    if ba is None:
+        return None
+    old, new = ba
+    return AttentionChange(old, new, new - old + 0.0)
 
 
 @dataclass(frozen=True)

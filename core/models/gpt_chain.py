@@ -104,7 +104,8 @@ class SoftmaxTerms:
     rowdot: np.ndarray | None  # (n,) Σ_u A[r, u] dA[r, u] of each cell's query row r
     dS: np.ndarray | None  # (n,) A ⊙ (dA - rowdot): dL/d(score); exactly 0 where masked
     other: np.ndarray  # (n,) k[t, e] (query), q[t, e] (key) or dy[t, e] (value)
-    parts: np.ndarray  # (n,) dS x other (A x other for a value); Σ = the factor
+    parts: np.ndarray  # (n,) dS x other (A x other for a value)
+    total: float  # Σ parts: the row's factor
 
 
 def softmax_terms(
@@ -131,7 +132,9 @@ def softmax_terms(
         masked, att, da, ds, rowdot = cols < t, A[:, t], dA[:, t], dS[:, t], rowdot_all
         other, kind = (f.q[l, w, h, :n, e], "key") if name == "attn_wk" else (P["dy"][l, w, h, :n, e], "value")
     if kind == "value":
+        parts = att * other + 0.0
         return SoftmaxTerms(kind, l, h, e, t, f.inputs[w, :n].copy(), masked, att.copy(), None, None, None,
-                            other.copy(), att * other + 0.0)  # fmt: skip
+                            other.copy(), parts, float(parts.sum()))  # fmt: skip
+    parts = ds * other + 0.0
     return SoftmaxTerms(kind, l, h, e, t, f.inputs[w, :n].copy(), masked, att.copy(), da.copy(), rowdot,
-                        ds + 0.0, other.copy(), ds * other + 0.0)  # fmt: skip
+                        ds + 0.0, other.copy(), parts, float(parts.sum()))  # fmt: skip

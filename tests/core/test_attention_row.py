@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core import Session
-from core.attention import AttentionOutput, chain_through_softmax, session_output, session_row
+from core.attention import AttentionOutput, chain_through_softmax, change, session_output, session_row
 from core.readout import chain_terms
 
 
@@ -34,6 +34,26 @@ def test_the_softmax_s_pieces_and_the_weighted_sum_key_by_key(gpt):
         np.testing.assert_allclose(r.weighted_rows.sum(axis=0), r.weighted, rtol=1e-13, atol=1e-16)
         assert r.weighted_rows[3].tolist() == [0.0] * 4  # the later key adds nothing
         np.testing.assert_allclose(r.weighted_rows[1], r.att[1] * f.v[layer, 0, 3, 1], rtol=1e-15)
+        # after b: the row's weighted average of dA, and dA less it (dS = A ⊙ that)
+        assert r.att_sum == pytest.approx(1.0, abs=1e-14)
+        assert r.rowdot == pytest.approx(sum(a * d for a, d in zip(r.att, r.dA, strict=True)), rel=1e-12)
+        np.testing.assert_allclose(r.att * r.centred, r.dS, rtol=1e-12, atol=1e-18)
+
+
+def test_the_change_of_one_query_s_weights_over_an_update():
+    s = Session.create(model="gpt")
+    s.forward()
+    before = s.forward_result.att[0, 0, 2, 1, :4].copy()
+    assert change(s, 1, 0, 2) is None  # no update yet
+    s.backward()
+    s.update()
+    assert change(s, 1, 0, 2) is None  # the forward pass after it not run yet
+    s.forward()
+    c = change(s, 1, 0, 2)
+    after = s.forward_result.att[0, 0, 2, 1, :4]
+    assert np.array_equal(c.before, before) and np.array_equal(c.after, after)
+    np.testing.assert_allclose(c.delta, after - before, rtol=0, atol=1e-17)
+    assert c.delta[2:].tolist() == [0.0, 0.0] and abs(c.delta.sum()) < 1e-15  # masked keys; rows sum to 1
 
 
 def test_each_head_through_attn_wo_and_the_residual(gpt):
@@ -100,6 +120,7 @@ def test_an_attention_term_through_the_softmax_cell_by_cell(gpt, name):
         st = chain_through_softmax(gpt, name, (6, 2), row)
         assert (st.head, st.column, st.position) == (1, 2, row)
         assert st.parts.sum() == pytest.approx(c.values[row, 1], rel=1e-12, abs=1e-18)
+        assert st.total == pytest.approx(c.values[row, 1], rel=1e-12, abs=1e-18)
         A = f.att[layer, 0, 1]  # (T, T) this head's weights
         if name.endswith("wv"):
             assert st.dS is None and st.masked.tolist() == [t < row for t in range(4)]

@@ -47,7 +47,7 @@ def test_every_gpt_factor_has_a_gloss_and_attention_s_terms_go_through_the_softm
         text = render_chain(view, ink).plain
         head = f"The largest term, p{row + 1} {view.words[row]!r}: {c.factors[1][0]}[p,{c.factors[1][1]}]"
         assert head in text and "(head 1, e = 1)" in text and other in text
-        assert f"Σ = {st.parts.sum():+.6e}, the factor" in text
+        assert f"Σ = {st.total:+.6e}, the factor" in text and st.total == pytest.approx(c.values[row, 1], rel=1e-12)
         table = text.split(head, 1)[1].splitlines()[2:6]
         for t, line in enumerate(table):
             cells = line.split()

@@ -11,7 +11,6 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -22,7 +21,7 @@ from ..palette import Palette
 from .dialog import Dialog
 
 if TYPE_CHECKING:
-    from core.attention import AttentionOutput, AttentionRow
+    from core.attention import AttentionChange, AttentionOutput, AttentionRow
     from core.session import Session
 
 MINUS_INF = "−∞"
@@ -34,7 +33,7 @@ class QueryView:
 
     row: AttentionRow
     out: AttentionOutput | None  # None when the forward pass is stale (attn_wo changed since)
-    change: tuple[np.ndarray, np.ndarray] | None  # A before and after the last update
+    change: AttentionChange | None  # A before and after the last update, and ΔA
     keys: list[str]  # the window's tokens as drawn
     target: str  # the token the position predicts
     position: int  # 0-based, among the forward pass's positions
@@ -47,7 +46,7 @@ class QueryView:
 
 def query_view(s: Session, position: int, layer: int, head: int) -> QueryView | None:
     """The view of ``position`` in ``head`` of ``layer`` (None without a GPT's forward pass)."""
-    from core.attention import before_after, session_output, session_row  # (core loads after the first paint)
+    from core.attention import change, session_output, session_row  # (core loads after the first paint)
     from core.tokens import shown
 
     with s.lock:
@@ -60,7 +59,7 @@ def query_view(s: Session, position: int, layer: int, head: int) -> QueryView | 
         return QueryView(
             row=row,
             out=session_output(s, position, layer),
-            change=before_after(s, position, layer, head),
+            change=change(s, position, layer, head),
             keys=[shown(tokens[int(t)]) for t in row.tokens],
             target=shown(tokens[int(f.targets[position])]),
             position=position,
@@ -117,7 +116,7 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
         t.append(f"{'0' if masked else f'{r.exp[k]:.3f}':>8} ", style=style)
         t.append(f"{'0' if masked else f'{r.att[k]:.4f}':>7}\n", style=style)
     t.append(
-        f"{'Σ':<3} {'':<8} {'':>8} {'':>8} {'':>4} {'':>8} {r.exp_sum:>8.3f} {r.att.sum():>7.2f}\n", style=ink.strong
+        f"{'Σ':<3} {'':<8} {'':>8} {'':>8} {'':>4} {'':>8} {r.exp_sum:>8.3f} {r.att_sum:>7.2f}\n", style=ink.strong
     )
     _say(
         t,
@@ -176,18 +175,17 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
         )
 
     _heading(t, "4. After b: the row's dA and dS (backward through the softmax)", ink)
-    if r.dA is None or r.dS is None:
+    if r.dA is None or r.dS is None or r.centred is None:
         _say(t, "Press b: the gradient of the loss for each weight A[t] (dA) and each score (dS).", ink, width)
     else:
-        dot = float((r.att * r.dA).sum())
         t.append(f"{'key':<3} {'token':<8} {'A[t]':>7} {'dA[t]':>11} {'dA − Σ':>11} {'dS[t]':>11}\n")
         for k in range(n):
             masked = bool(r.mask[k])
             style = ink.muted if masked else ink.mark if k == q else ink.text
             t.append(f"{k:<3} {_tok(v.keys[k])} {r.att[k]:>7.4f} {_grad(r.dA[k])} ", style=style)
-            t.append(f"{'':>11} " if masked else f"{_grad(r.dA[k] - dot)} ", style=style)
+            t.append(f"{'':>11} " if masked else f"{_grad(r.centred[k])} ", style=style)
             t.append(f"{_grad(r.dS[k])}\n", style=style)
-        t.append(f"Σ = Σ_t A[t]·dA[t] = {dot:+.3e}\n", style=ink.strong)
+        t.append(f"Σ = Σ_t A[t]·dA[t] = {r.rowdot:+.3e}\n", style=ink.strong)
         _say(
             t,
             "dA[t] = dy·v[t]: how the loss moves with the weight on key t. The softmax ties a row's weights "
@@ -202,16 +200,14 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
     if v.change is None:
         _say(t, "Press u, then f: this row's weights before the update and after it.", ink, width)
     else:
-        old, new = v.change
+        old, new, delta = v.change.before, v.change.after, v.change.delta
         t.append(f"{'key':<3} {'token':<8} {'before':>8} {'after':>8} {'ΔA':>11}\n")
         for k in range(n):
             style = ink.muted if r.mask[k] else ink.mark if k == q else ink.text
             if r.mask[k]:  # masked before and after: exactly 0
                 t.append(f"{k:<3} {_tok(v.keys[k])} {'0':>8} {'0':>8} {'0':>11}\n", style=style)
             else:
-                t.append(
-                    f"{k:<3} {_tok(v.keys[k])} {old[k]:>8.4f} {new[k]:>8.4f} {_grad(new[k] - old[k])}\n", style=style
-                )
+                t.append(f"{k:<3} {_tok(v.keys[k])} {old[k]:>8.4f} {new[k]:>8.4f} {_grad(delta[k])}\n", style=style)
         _say(t, "Both rows sum to 1, so the ΔA of a row sum to 0: weight moves from some keys to others.", ink, width)
     return t
 

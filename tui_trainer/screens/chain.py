@@ -132,7 +132,7 @@ def render_through(t: Text, view: ChainView, ink: Palette) -> None:
             style = ink.muted if st.masked[u] else ink.text
             cells = (st.att[u], st.dA[u], st.rowdot[u], st.dS[u], st.other[u], st.parts[u])
             t.append(f"{u:<2} {view.keys[u][:7]:<7} " + " ".join(map(_cell, cells)) + "\n", style=style)
-    t.append(f"Σ = {st.parts.sum():+.6e}, the factor {factor}[p,{c.factors[1][1]}] above\n", style=ink.strong)
+    t.append(f"Σ = {st.total:+.6e}, the factor {factor}[p,{c.factors[1][1]}] above\n", style=ink.strong)
     lines = THROUGH_SOFTMAX[:1] if st.kind == "value" else THROUGH_SOFTMAX
     for line in lines:
         t.append(f"{line}\n", style=ink.muted)
