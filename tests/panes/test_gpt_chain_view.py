@@ -59,3 +59,25 @@ def test_every_gpt_factor_has_a_gloss_and_attention_s_terms_go_through_the_softm
         "× 0.5 = 1/√hd: the scores are q·k / √hd"
         in render_chain(ChainView(chain_terms(s, "layer0.attn_wk", (1, 1)), [], []), ink).plain
     )
+
+
+async def test_x_on_the_gpt_writes_a_typed_attention_weight_through_the_softmax():
+    from conftest import text_of
+
+    from tui_trainer.app import TrainerApp
+    from tui_trainer.screens.chain import ChainRuleScreen
+
+    s = Session.create(model="gpt")
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "b", "x", "tab")
+        app.screen.query_one("#weight").value = "layer0.attn_wq[3,5]"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChainRuleScreen)
+        text = text_of(app.screen.query_one("#chain"))
+        c = chain_terms(s, "layer0.attn_wq", (3, 5))
+        row = int(abs(c.terms).argmax())
+        assert text.startswith("layer0.attn_wq[3,5]: dL/dw = Σ_p layer0.h_attn[p,5] × layer0.dS·k[p,3] × 0.5")
+        assert f"The largest term, p{row + 1} " in text and "(head 0, e = 3)" in text
+        assert "layer0.h_attn[p,j]: rmsnorm of the stream" in text and "dS[i,j] = A[i,j] ×" in text
