@@ -6,6 +6,7 @@ from __future__ import annotations
 from textual.app import App
 
 from core import BACKWARD
+from core.attention import chain_through_softmax
 from core.readout import chain_terms, nudge_probe, top_k_abs
 from core.tokens import shown
 
@@ -64,7 +65,11 @@ class ChainRule:
             probe = [(eps, *nudge_probe(s, flat, eps)) for eps in (NUDGE, -NUDGE)]
             f = s.forward_result
             words = [shown(s.data.target_word(int(p))) for p in f.positions]  # (a space token drawn ▁)
-        self._view = ChainView(c, words, probe)
+            # an attention weight: its largest term through the softmax, cell by cell
+            row = int(abs(c.terms).argmax()) if len(c.terms) else -1
+            through = chain_through_softmax(s, name, index, row) if row >= 0 else None
+            keys = [] if through is None else [shown(s.data.vocab.tokens[int(t)]) for t in through.tokens]
+        self._view = ChainView(c, words, probe, through, row, keys)
         if isinstance(self.app.screen, ChainRuleScreen):
             self.app.screen.show(self._view)
         else:

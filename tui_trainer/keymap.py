@@ -239,6 +239,13 @@ KEYMAP: tuple[Entry, ...] = (
         "Chain rule",
     ),
     Entry(
+        "a",
+        "GPT: one query step by step: q·k, ÷ √hd, the mask, softmax, Σ A·v, attn_wo (↑ ↓ head, [ ] layer).",
+        (_k("a", "attention_query", tooltip="One query's attention, pass by pass"),),
+        VISIBLE,
+        "One query's attention",
+    ),
+    Entry(
         "w",
         "Samples: a sentence the model writes now, each word's probability, beside earlier ones (t: temperature).",
         (_k("w", "sample", tooltip="What the model writes now"),),

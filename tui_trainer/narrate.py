@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core import ActionResult, Divergence, Session
+from core import DEFAULT_LR, ActionResult, Divergence, Session
 from core.config import FLOAT32_VOCAB, MAX_LR, MIN_LR
 from core.readout import branch_summaries, largest_changes, layer_grad_norms, n_positions, position_info
 from core.tokens import shown
@@ -314,3 +314,24 @@ def _run(session: Session, result: ActionResult) -> str:
         f"{fmt(a, 4)} at step {first.step} → {fmt(b, 4)} at step {session.step}, "
         f"perplexity {fmt(h[-1].perplexity, 3)}.{rose}"
     )
+
+
+#: what one update does with the learning rate, per optimizer
+_LR_MEANS = {
+    "sgd": "each parameter moves by lr × grad",
+    "momentum": "each parameter moves by lr × velocity (the gradients' running sum)",
+    "adam": "each parameter moves by at most about lr, whatever its gradient's size (Adam divides by √v)",
+}
+
+
+def lr_changed(optimizer: str, old: float, new: float) -> str:
+    """The narration of ``[`` / ``]``: what the rate means under this optimizer, against its usual one."""
+    usual = DEFAULT_LR[optimizer]
+    if new > usual * 1.0001:
+        hint = f" Above {optimizer}'s usual {usual:g}: watch the loss for divergence."
+    elif new < usual / 1.0001:
+        hint = f" Below {optimizer}'s usual {usual:g}: smaller, safer steps, slower learning."
+    else:
+        hint = f" {optimizer}'s usual rate."
+    means = _LR_MEANS.get(optimizer, "each parameter moves by lr times the optimizer's step")
+    return f"Learning rate {old:g} → {new:g}: in the next update {means}.{hint}"

@@ -7,11 +7,14 @@ asked, as in the lesson), except ``lm_head``'s: the positions asked. For ``layer
 softmax and the scores: ``h_attn[p, j] x Σ_t dS[h, p, t] k[h, t, e] / sqrt(hd)``, where
 ``dS = A ⊙ (dA - rowsum(A ⊙ dA))``; ``attn_wk`` sums over the queries that read key p instead, and
 ``attn_wv`` goes through the weighted sum: ``h_attn[p, j] x Σ_t A[h, t, p] dy[h, t, e]``.
+``softmax_terms`` writes one position's Σ_t out, key by key (or query by query), with the
+softmax's pieces: ``dA[p, t] = dy[p]·v[t]`` and ``dS[p, t] = A[p, t] (dA[p, t] - Σ_u A[p, u] dA[p, u])``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,3 +85,56 @@ def factors(model: GPTLanguageModel, f: GPTForward, b: Backward, tensor: str, in
     else:
         raise KeyError(tensor)
     return Factors(names, np.stack([inp, cells(through, 0)], 1), scale)
+
+
+@dataclass(frozen=True)
+class SoftmaxTerms:
+    """One row of an attention weight's chain rule, its Σ_t written out over the window's cells t:
+    ``parts[t] = (dS or A)[t] x other[t]``, summing to the row's second factor (dS·k, dSᵀ·q, Aᵀ·dy)."""
+
+    kind: str  # "query" (attn_wq: the keys p read), "key" (attn_wk: the queries that read p), "value" (attn_wv)
+    layer: int
+    head: int
+    column: int  # e: the column of the head's q, k or v the weight feeds
+    position: int  # p's place in its window
+    tokens: np.ndarray  # (n,) the window's tokens
+    masked: np.ndarray  # (n,) True where the pair (query, key) is masked: A, dA's use, dS are 0 there
+    att: np.ndarray  # (n,) A[p, t] for a query, A[t, p] for a key or value
+    dA: np.ndarray | None  # (n,) dL/dA of the same cells (None for attn_wv: it does not go through)
+    rowdot: np.ndarray | None  # (n,) Σ_u A[r, u] dA[r, u] of each cell's query row r
+    dS: np.ndarray | None  # (n,) A ⊙ (dA - rowdot): dL/d(score); exactly 0 where masked
+    other: np.ndarray  # (n,) k[t, e] (query), q[t, e] (key) or dy[t, e] (value)
+    parts: np.ndarray  # (n,) dS x other (A x other for a value)
+    total: float  # Σ parts: the row's factor
+
+
+def softmax_terms(
+    model: GPTLanguageModel, f: GPTForward, b: Backward, tensor: str, index: tuple[int, ...], row: int
+) -> SoftmaxTerms | None:
+    """Row ``row`` of ``factors(..., tensor, index)`` written out per cell of its window; None for a
+    tensor that does not go through attention's softmax or weighted sum."""
+    layer, _, name = tensor.partition(".")
+    if name not in ("attn_wq", "attn_wk", "attn_wv"):
+        return None
+    l = int(layer.removeprefix("layer"))
+    T, hd = f.inputs.shape[1], model.config.embed // model.config.heads
+    h, e = divmod(index[0], hd)
+    w, t = divmod(int(real_cells(f)[row]), T)
+    n = int(f.lengths[w])
+    cols = np.arange(n)
+    P = b.pieces
+    A, dA, dS = f.att[l, w, h, :n, :n], P["dA"][l, w, h, :n, :n], P["dS"][l, w, h, :n, :n]
+    rowdot_all = (A * dA).sum(axis=1)  # (n,) per query row
+    if name == "attn_wq":  # row t of the scores: every key u
+        masked, att, da, ds, rowdot = cols > t, A[t], dA[t], dS[t], np.full(n, rowdot_all[t])
+        other, kind = f.k[l, w, h, :n, e], "query"
+    else:  # column t: every query u that reads key t
+        masked, att, da, ds, rowdot = cols < t, A[:, t], dA[:, t], dS[:, t], rowdot_all
+        other, kind = (f.q[l, w, h, :n, e], "key") if name == "attn_wk" else (P["dy"][l, w, h, :n, e], "value")
+    if kind == "value":
+        parts = att * other + 0.0
+        return SoftmaxTerms(kind, l, h, e, t, f.inputs[w, :n].copy(), masked, att.copy(), None, None, None,
+                            other.copy(), parts, float(parts.sum()))  # fmt: skip
+    parts = ds * other + 0.0
+    return SoftmaxTerms(kind, l, h, e, t, f.inputs[w, :n].copy(), masked, att.copy(), da.copy(), rowdot,
+                        ds + 0.0, other.copy(), parts, float(parts.sum()))  # fmt: skip

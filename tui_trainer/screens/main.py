@@ -351,7 +351,7 @@ class MainScreen(Screen[None]):
             return
         r = s.set_lr(new)
         app.refresh_panes()
-        app.say(_lr_changed(s.optimizer.name, cur, new) if r.ok else narrate.refused(s, r))
+        app.say(narrate.lr_changed(s.optimizer.name, cur, new) if r.ok else narrate.refused(s, r))
 
     # --- what the loss pane draws ----------------------------------------------------------
 
@@ -407,6 +407,12 @@ class MainScreen(Screen[None]):
     def action_chain(self) -> None:
         self.app.chain.open()
 
+    def action_attention_query(self) -> None:
+        from .attention_query import open_query
+
+        layer, head, _numbers = self.attention_choices()  # the Attention pane's selection
+        open_query(self.app, layer, head)
+
     def action_tokens(self) -> None:
         """T: the tokens view, read from the session's data (state down)."""
         from core.tokenview import token_view  # (core loads after the first paint)
@@ -433,26 +439,3 @@ class MainScreen(Screen[None]):
 
     async def action_quit(self) -> None:
         await self.app.action_quit()
-
-
-#: what one update does with the learning rate, per optimizer
-_LR_MEANS = {
-    "sgd": "each parameter moves by lr × grad",
-    "momentum": "each parameter moves by lr × velocity (the gradients' running sum)",
-    "adam": "each parameter moves by at most about lr, whatever its gradient's size (Adam divides by √v)",
-}
-
-
-def _lr_changed(optimizer: str, old: float, new: float) -> str:
-    """The narration of ``[`` / ``]``: what the rate means under this optimizer, against its usual one."""
-    from core import DEFAULT_LR
-
-    usual = DEFAULT_LR[optimizer]
-    if new > usual * 1.0001:
-        hint = f" Above {optimizer}'s usual {usual:g}: watch the loss for divergence."
-    elif new < usual / 1.0001:
-        hint = f" Below {optimizer}'s usual {usual:g}: smaller, safer steps, slower learning."
-    else:
-        hint = f" {optimizer}'s usual rate."
-    means = _LR_MEANS.get(optimizer, "each parameter moves by lr times the optimizer's step")
-    return f"Learning rate {old:g} → {new:g}: in the next update {means}.{hint}"
