@@ -112,7 +112,10 @@ class BreakpointInput(InputForm):
 
     TITLE = "Run until a condition holds"
     SUBTITLE = "enter runs · escape cancels"
-    HELP = "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite   (comma = or)"
+    HELP = (
+        "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite   (comma = or)\n"
+        "GPT: prev(H)>X  prev(L.H)>X  (head H's weight on the previous token)  attn_entropy(H)<X  (nats)"
+    )
     PLACEHOLDER = "p(learning)>0.9"
 
     def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
