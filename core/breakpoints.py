@@ -171,6 +171,21 @@ def _number(text: str, part: str) -> float:
     return v
 
 
+def attention_value(session, text: str) -> tuple[Condition, float] | None:
+    """An attention condition as ``check`` returns it (``prev(1)>0.5``) and the value it compares at
+    ``session``'s state (NaN: none to measure); None for any other condition."""
+    try:
+        c = parse(text, [], attention_shape(session.model)).conditions[0]
+    except BreakpointError:
+        return None
+    if c.kind not in ("prev", "attn_entropy"):
+        return None
+    got = _tracked_habits(session)
+    if got is None:
+        return None
+    return c, float((got[0] if c.kind == "prev" else got[1])[c.layer, c.head])
+
+
 def _tracked_habits(session) -> tuple | None:
     """(previous, entropy), each (L, H), over the tracked positions (see the module's docstring);
     ``previous`` is NaN where no tracked position has a token before it in its window. None

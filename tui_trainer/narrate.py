@@ -323,17 +323,33 @@ def _step(session: Session, result: ActionResult) -> str:
     )
 
 
+def _measured(session: Session, condition: str) -> str:
+    """What an attention condition measured, e.g. ' (head 1 of layer 0: 0.532 on the previous
+    token)'; '' for the other conditions (their numbers are on the status line)."""
+    from core.breakpoints import attention_value
+
+    got = attention_value(session, condition)
+    if got is None:
+        return ""
+    c, x = got
+    head = f"head {c.head} of layer {c.layer}"
+    if c.kind == "prev":
+        return f" ({head}: {fmt(x, 3)} on the previous token, over the tracked positions)"
+    return f" ({head}: mean row entropy {fmt(x, 3)} nats over the tracked positions)"
+
+
 def _run(session: Session, result: ActionResult) -> str:
     h = session.history
     if not result.steps or not h:
         if result.stopped == "breakpoint":
-            return f"{result.detail} already holds at step {session.step}: no step taken."
+            held = f"{result.detail} already holds at step {session.step}"
+            return f"{held}{_measured(session, result.detail)}: no step taken."
         stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
         return f"Ran 0 steps{stopped}."
     first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
     if result.stopped == "breakpoint":
-        stopped = f", then stopped: {result.detail} holds at step {session.step}"
+        stopped = f", then stopped: {result.detail} holds at step {session.step}{_measured(session, result.detail)}"
     rose = ""
     if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."

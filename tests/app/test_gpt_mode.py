@@ -13,6 +13,7 @@ from tui_trainer.app import TrainerApp
 from tui_trainer.keymap import ALWAYS, KEYMAP
 from tui_trainer.screens.main import MainScreen
 from tui_trainer.screens.timeline import BreakpointInput, ForkForm
+from tui_trainer.widgets.base import fmt
 from tui_trainer.widgets.losscurve import LossPane
 
 
@@ -89,6 +90,8 @@ async def test_fork_the_other_model_and_run_until_an_attention_condition():
         assert await type_into(pilot, form, expr) == ""
         await settle(app, pilot)
         assert s.step == want and f"stopped: {expr} holds at step {want}" in narration(app)
+        # and what it measured: the reference's value at that step, as the narration writes numbers
+        assert f"(head {head} of layer 0: {fmt(values[want - 10][head], 3)} on the previous token" in narration(app)
 
 
 def respond(app) -> tuple:

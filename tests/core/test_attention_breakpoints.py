@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core import Session
-from core.breakpoints import BreakpointError, attention_shape, parse
+from core.breakpoints import BreakpointError, attention_shape, attention_value, parse
 from tui_trainer import cli
 
 TWO_SENTENCES = "we love deep learning models . they learn slowly ."
@@ -67,6 +67,13 @@ def test_values_match_an_independent_computation(text, context):
     prev, ent = _tracked_habits(s)
     np.testing.assert_allclose(prev[0], want_prev, rtol=1e-9)
     np.testing.assert_allclose(ent[0], want_ent, rtol=1e-9)
+    # what the narration quotes after a stop: the same numbers, per condition
+    for head in range(4):
+        c, x = attention_value(s, f"prev({head})>0.5")
+        assert (c.kind, c.layer, c.head) == ("prev", 0, head) and x == pytest.approx(want_prev[head], rel=1e-9)
+        c, x = attention_value(s, f"attn_entropy(0.{head})<=1")
+        assert c.kind == "attn_entropy" and x == pytest.approx(want_ent[head], rel=1e-9)
+    assert attention_value(s, "loss<1") is None
 
 
 @pytest.mark.parametrize(
