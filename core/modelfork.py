@@ -67,15 +67,14 @@ def fork(s: Session, kind: str) -> ActionResult:
 def apply(s: Session, kind: str) -> None:
     """The ``set_model`` command: a fresh model of ``kind`` (seeded as ``Session.create`` seeds it),
     a fresh optimizer state, no results yet; the step, rate and clipping stay."""
-    config, data, val = _prepared(s, kind)
-    _install(s, config, data, val, MODELS[kind].build(config, len(data.vocab), data.context_size))
-    s.optimizer = make_optimizer(s.optimizer.name, s.model.size, s.model.dtype)
+    switch(s, kind)
     s.forward_result = s.backward_result = s.last_update = s.divergence = None
     s.phase = "ready"
 
 
 def switch(s: Session, kind: str) -> None:
-    """Make ``kind`` the session's model (its parameters are then written over: a restore)."""
+    """Make a fresh ``kind`` model, its settings and data the session's, with a fresh optimizer
+    state (a restore then writes the saved parameters and state over them)."""
     config, data, val = _prepared(s, kind)
     _install(s, config, data, val, MODELS[kind].build(config, len(data.vocab), data.context_size))
     s.optimizer = make_optimizer(s.optimizer.name, s.model.size, s.model.dtype)
@@ -98,7 +97,8 @@ def branch_model(s: Session, branch: int | None = None) -> str:
 
 
 def _prepared(s: Session, kind: str) -> tuple[SessionConfig, Dataset, Dataset | None]:
-    """``kind``'s settings, dataset and held-out dataset for this session (made once, then kept)."""
+    """``kind``'s settings, dataset and held-out dataset for this session (made once, then kept in
+    the session's ``_model_kinds``; a dataset never changes, so a forked session may share them)."""
     kinds = getattr(s, "_model_kinds", None) or {s.config.model: (s.config, s.data, s.val_data)}
     if kind not in kinds:
         config = replace(s.config, model=kind)
