@@ -12,6 +12,19 @@ checked on the state after a step (its history row and forward pass):
     loss_up               the mean loss rose from the previous step (an overshoot)
     all_correct           the most likely word is the target at every tracked position
     nonfinite             the loss or gradient stopped being a finite number
+    prev(H)>X  prev(L.H)>X    (the GPT) head H of layer L (default 0): its mean weight on the
+                          immediately preceding token, over the tracked positions
+    attn_entropy(H)<X  attn_entropy(L.H)<X   (the GPT) head H's mean row entropy (nats) there
+
+Every comparison (<, >, <=, >=) works with every numeric condition. "Over the tracked positions"
+means: the forward pass of the session's tracked positions (the first sentence's first 8, as the
+history keeps them) at the current parameters, each read in its window as training reads it
+(``core.models.windows``: a window holds its positions up to the last one tracked, so its real
+queries are exactly the tracked positions). ``prev`` averages A[t, t-1] over those whose window
+has a token before them (a window's first position, ``<BOS>`` at a sentence's start, has none; with
+no such position the condition does not hold); ``attn_entropy`` averages -Σ A ln A over all of them
+(a window's first position attends only to itself: 0). Both are ``core.attention.head_habits`` of
+that forward pass. Models without attention refuse them when parsed.
 
 ``parse`` raises ``BreakpointError`` naming the part it could not read; ``Breakpoint.check``
 returns the condition that holds (its text), or None.
@@ -26,9 +39,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .attention import head_habits
+
 _OPS = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _NUMERIC = re.compile(r"^(total|loss|val|grad_norm|step)\s*(<=|>=|<|>)\s*(\S+)$")
 _PROB = re.compile(r"^p\((.+)\)\s*(<=|>=|<|>)\s*(\S+)$")
+_HEAD = re.compile(r"^(prev|attn_entropy)\(\s*(?:(\S+?)\s*\.\s*)?(\S+?)\s*\)\s*(<=|>=|<|>)\s*(\S+)$")
 _FLAGS = ("loss_up", "all_correct", "nonfinite")
 
 
@@ -39,10 +55,12 @@ class BreakpointError(ValueError):
 @dataclass(frozen=True)
 class Condition:
     text: str
-    kind: str  # "total", "loss", "val", "grad_norm", "step", "p", or a flag
+    kind: str  # "total", "loss", "val", "grad_norm", "step", "p", "prev", "attn_entropy", or a flag
     op: str = ""
     value: float = math.nan
     word: str = ""
+    layer: int = 0  # prev and attn_entropy: which head of which layer
+    head: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,14 +79,23 @@ class Breakpoint:
         if not h or len(h) != session.step + 1:  # no forward pass at this step yet
             return None
         row = h[-1]
+        habits: list = []  # the tracked positions' head habits, measured once per check when asked
         for c in self.conditions:
-            if _holds(c, session, row, h):
+            if _holds(c, session, row, h, habits):
                 return c.text
         return None
 
 
-def parse(expr: str, targets: list[str]) -> Breakpoint:
-    """A breakpoint from ``expr``; ``targets`` are the tracked positions' target words (for p(WORD))."""
+def attention_shape(model) -> tuple[int, int] | None:
+    """(layers, heads) of a model with attention (the GPT), None for one without (the MLP)."""
+    if getattr(model, "kind", "") != "gpt":
+        return None
+    return int(model.config.layers), int(model.config.heads)
+
+
+def parse(expr: str, targets: list[str], attention: tuple[int, int] | None = None) -> Breakpoint:
+    """A breakpoint from ``expr``; ``targets`` are the tracked positions' target words (for p(WORD)),
+    ``attention`` the model's (layers, heads) (``attention_shape``; None: no attention conditions)."""
     parts = [p.strip() for p in expr.split(",")]
     if not expr.strip() or any(not p for p in parts):
         raise BreakpointError(f"empty condition in {expr!r}: write conditions separated by commas")
@@ -82,6 +109,10 @@ def parse(expr: str, targets: list[str]) -> Breakpoint:
         if m:
             kind, op, num = m.groups()
             out.append(Condition(f"{kind}{op}{num}", kind, op, _number(num, p)))
+            continue
+        m = _HEAD.match(low)
+        if m:
+            out.append(_head_condition(p, m.groups(), attention))
             continue
         m = _PROB.match(p)
         if m:
@@ -99,9 +130,35 @@ def parse(expr: str, targets: list[str]) -> Breakpoint:
             continue
         raise BreakpointError(
             f"cannot read {p!r}: use total<X, loss<X, val<X, p(WORD)>X, grad_norm>X, step>=N, "
-            "loss_up, all_correct or nonfinite (comma = or)"
+            "prev(H)>X, attn_entropy(H)<X, loss_up, all_correct or nonfinite (comma = or)"
         )
     return Breakpoint(tuple(out))
+
+
+def _head_condition(part: str, groups: tuple, attention: tuple[int, int] | None) -> Condition:
+    """prev(L.H) or attn_entropy(L.H) with its comparison, checked against the model's heads."""
+    kind, layer_text, head_text, op, num = groups
+    if attention is None:
+        raise BreakpointError(f"{part!r}: this model has no attention (the MLP); {kind}(H) needs --model gpt")
+    layers, heads = attention
+    shape = f"this GPT has {heads} head{'s' if heads != 1 else ''} (0-{heads - 1}) in {layers} layer"
+    shape += f"s (0-{layers - 1})" if layers != 1 else " (0)"
+    try:
+        layer = int(layer_text) if layer_text is not None else 0
+        head = int(head_text)
+    except ValueError:
+        raise BreakpointError(f"{part!r}: write {kind}(H) or {kind}(L.H) with whole numbers; {shape}") from None
+    if not 0 <= layer < layers:
+        raise BreakpointError(f"{part!r}: there is no layer {layer}: {shape}")
+    if not 0 <= head < heads:
+        raise BreakpointError(f"{part!r}: there is no head {head}: {shape}")
+    value = _number(num, part)
+    if kind == "prev" and not 0 <= value <= 1:
+        raise BreakpointError(f"{part!r}: a weight on the previous token is between 0 and 1")
+    if kind == "attn_entropy" and value < 0:
+        raise BreakpointError(f"{part!r}: an entropy is 0 or more (nats)")
+    where = f"{head}" if layer_text is None else f"{layer}.{head}"
+    return Condition(f"{kind}({where}){op}{num}", kind, op, value, layer=layer, head=head)
 
 
 def _number(text: str, part: str) -> float:
@@ -114,8 +171,44 @@ def _number(text: str, part: str) -> float:
     return v
 
 
-def _holds(c: Condition, session, row, h) -> bool:
+def attention_value(session, text: str) -> tuple[Condition, float] | None:
+    """An attention condition as ``check`` returns it (``prev(1)>0.5``) and the value it compares at
+    ``session``'s state (NaN: none to measure); None for any other condition."""
+    try:
+        c = parse(text, [], attention_shape(session.model)).conditions[0]
+    except BreakpointError:
+        return None
+    if c.kind not in ("prev", "attn_entropy"):
+        return None
+    got = _tracked_habits(session)
+    if got is None:
+        return None
+    return c, float((got[0] if c.kind == "prev" else got[1])[c.layer, c.head])
+
+
+def _tracked_habits(session) -> tuple | None:
+    """(previous, entropy), each (L, H), over the tracked positions (see the module's docstring);
+    ``previous`` is NaN where no tracked position has a token before it in its window. None
+    without attention."""
+    f = session.model.forward_at(session.data, session.tracked)
+    habits = head_habits(f)
+    if habits is None:
+        return None
+    later = int(np.maximum(f.lengths - 1, 0).sum())  # real queries with a previous token
+    previous = habits.previous if later else np.full_like(habits.previous, np.nan)
+    return previous, habits.entropy
+
+
+def _holds(c: Condition, session, row, h, habits: list) -> bool:
     kind = c.kind
+    if kind in ("prev", "attn_entropy"):
+        if not habits:
+            habits.append(_tracked_habits(session))
+        got = habits[0]
+        if got is None or c.layer >= got[0].shape[0] or c.head >= got[0].shape[1]:
+            return False  # (a model without attention, or another GPT, since it was parsed)
+        x = float((got[0] if kind == "prev" else got[1])[c.layer, c.head])
+        return math.isfinite(x) and _OPS[c.op](x, c.value)
     if kind == "nonfinite":
         d = session.divergence
         return d is not None and d.cause.startswith("nonfinite")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 
 import numpy as np
 
 from .attnmaps import AttentionPart, attention_part
 from .history import HistoryView
+from .modelfork import branch_model
 from .readout import (
     BeforeAfter,
     Change,
@@ -108,6 +109,8 @@ class Curve:
     changes: np.ndarray  # steps where the learning rate or the optimizer changed
     uniform: float  # 1/V
     history: HistoryView  # the rows the state has seen (the progress table)
+    #: the model each drawn branch trains, by branch (empty while they all train one: ``core.modelfork``)
+    models: dict[int, str] = field(default_factory=dict)
 
 
 def _curve(s: Session) -> Curve:
@@ -135,7 +138,14 @@ def _curve(s: Session) -> Curve:
         changes=np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1,
         uniform=1.0 / len(s.vocab),
         history=s.history,
+        models=_models(s, [s.branch, *others]),
     )
+
+
+def _models(s: Session, branches: list[int]) -> dict[int, str]:
+    """Each branch's model, when they are not all one (the curve then labels each by its model)."""
+    kinds = {b: branch_model(s, b) for b in branches}
+    return kinds if len(set(kinds.values())) > 1 else {}
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,9 +1,10 @@
 """The command interpreter: the only place a session's state changes.
 
 ``apply(session, command)`` runs one ``Command`` (forward, backward, update, step, set_lr,
-set_optimizer, set_clip) on the session's current state. The session calls it for a live action
-and the timeline calls it to replay one, so undo, redo and goto reach exactly the states the
-actions made. The phases below are its steps; ``core.divergence`` judges what they measured.
+set_optimizer, set_clip, set_model: ``core.modelfork``) on the session's current state. The
+session calls it for a live action and the timeline calls it to replay one, so undo, redo and
+goto reach exactly the states the actions made. The phases below are its steps;
+``core.divergence`` judges what they measured.
 
 Phases (``Session.phase``):
 
@@ -19,6 +20,7 @@ import functools
 import math
 from typing import TYPE_CHECKING
 
+from . import modelfork
 from .divergence import diverge, judge_forward
 from .optim import make_optimizer
 from .results import ActionResult, Divergence, Update
@@ -59,6 +61,8 @@ def apply(s: Session, cmd: Command) -> ActionResult:
             s.lr = lr
     elif op == "set_clip":
         s.clip = cmd.args[0]
+    elif op == "set_model":
+        modelfork.apply(s, cmd.args[0])
     else:
         raise ValueError(f"unknown command {op!r}")
     return ActionResult(op)

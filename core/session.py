@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import interpreter, runs, snapshots, travel, validation
+from . import interpreter, modelfork, runs, snapshots, travel, validation
 from .breakpoints import Breakpoint
 from .config import MAX_LR, MIN_LR, SessionConfig, check_lr, lr_problem
 from .data import Dataset, dataset_from_text, split_validation
@@ -45,21 +45,8 @@ from .timeline import OPS, BranchInfo, Command, Timeline
 MAX_TRACKED = 8
 
 # re-exported: scripts import them from here
-__all__ = [
-    "BACKWARD",
-    "FORWARD",
-    "MAX_LR",
-    "MIN_LR",
-    "OPS",
-    "READY",
-    "ActionResult",
-    "Divergence",
-    "SessionConfig",
-    "StepRecord",
-    "Update",
-    "check_lr",
-    "lr_problem",
-]
+__all__ = ["BACKWARD", "FORWARD", "MAX_LR", "MIN_LR", "OPS", "READY", "ActionResult", "Divergence"]
+__all__ += ["SessionConfig", "StepRecord", "Update", "check_lr", "lr_problem"]
 
 
 @dataclass(eq=False)
@@ -319,6 +306,14 @@ class Session:
                 return ActionResult("fork", ok=False, code="unchanged")
             return None
 
+    def fork_model(self, kind: str) -> ActionResult:
+        """A branch from the start (step 0) with a fresh ``kind`` model ("gpt", "mlp") on the same text,
+        tokens and seed (``core.modelfork``): both models' curves on one chart. ``check_model``: its refusal."""
+        return modelfork.fork(self, kind)
+
+    def check_model(self, kind: str) -> ActionResult | None:
+        return modelfork.check(self, kind)
+
     def set_clip(self, norm: float | None) -> ActionResult:
         """Clip the gradient's norm to ``norm`` in updates (None: no clipping)."""
         with self.lock:
@@ -403,12 +398,12 @@ class Session:
         """The refusal of ``action`` in a diverged state."""
         return ActionResult(action, ok=False, code="diverged", divergence=self.divergence, **kw)
 
-    def _do(self, cmd: Command, new_branch: bool = False) -> ActionResult:
-        """Apply ``cmd`` live: the timeline records it (starting a branch if the state is in
-        the past, or if ``new_branch``), then the same ``interpreter.apply`` that replays use."""
+    def _do(self, cmd: Command, new_branch: bool = False, history: Callable[[], History] | None = None) -> ActionResult:
+        """Apply ``cmd`` live: the timeline records it (starting a branch if the state is in the past, or
+        if ``new_branch``, with ``history`` or this one's), then the ``interpreter.apply`` replays use."""
         tl = self.timeline
         before = tl.cur
-        tl.begin(cmd, functools.partial(snapshots.history_for_fork, self), new_branch)
+        tl.begin(cmd, history or functools.partial(snapshots.history_for_fork, self), new_branch)
         step = self.step
         r = interpreter.apply(self, cmd)
         tl.commit(cmd, self.step != step)

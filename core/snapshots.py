@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import modelfork
 from .history import History
 from .interpreter import BACKWARD, READY
 from .optim import make_optimizer
@@ -50,6 +51,7 @@ def capture(s: Session, lean: bool) -> State | None:
     st = State(
         params, s.optimizer.name, opt, s.lr, s.clip, s.phase, s.step, s.divergence, s.last_update, fwd, bwd, lean, 0
     )
+    st.model = s.config.model
     u = s.last_update
     st.nbytes = params.nbytes * len(opt)  # the parameters, and each optimizer vector beside "t"
     if u is not None:
@@ -63,6 +65,8 @@ def capture(s: Session, lean: bool) -> State | None:
 
 def restore(s: Session, st: State) -> None:
     """Put state ``st`` back into ``s``, exactly."""
+    if st.model and st.model != s.config.model:  # a branch of the other model (``core.modelfork``)
+        modelfork.switch(s, st.model)
     s.model.params[...] = st.params
     if s.optimizer.name != st.opt_name:
         s.optimizer = make_optimizer(st.opt_name, s.model.size, s.model.dtype)

@@ -34,7 +34,7 @@ import numpy as np
 from .history import History
 
 #: Commands, by their one-byte code in the log.
-OPS = ("forward", "backward", "update", "step", "set_lr", "set_optimizer", "set_clip")
+OPS = ("forward", "backward", "update", "step", "set_lr", "set_optimizer", "set_clip", "set_model")
 _CODE = {name: i for i, name in enumerate(OPS)}
 #: Positions at the end of the working branch that keep a checkpoint whatever the stride.
 RECENT = 16
@@ -72,6 +72,7 @@ class State:
     backward: Any
     lean: bool
     nbytes: int
+    model: str = ""  # the model's kind (``core.modelfork``: a branch may train another model)
 
 
 @dataclass(frozen=True)

@@ -193,3 +193,25 @@ def check_sizes_early(args: argparse.Namespace, vocab: tuple[str, ...] | None) -
     sizes["hidden2"] = args.hidden2 or args.hidden
     config = SessionConfig(model=args.model, layers=args.layers, heads=args.heads, **sizes)
     check_model_size(config, len(vocab) if vocab else 3, config.context)  # (<BOS>, <EOS> and a word)
+
+
+def parse_fork(text: str) -> tuple[str | None, float | None, str | None]:
+    """What the F form holds, as (optimizer, learning rate, model): an optimizer and/or a rate
+    ('adam 0.01', 'momentum', '0.3'), or a model to fork from the start ('model gpt', 'model mlp').
+    Raises ``InputError`` saying what is wrong; whether the session can fork it is its own check."""
+    words = text.lower().split()
+    if words and words[0] == "model":
+        if len(words) != 2:
+            raise InputError(
+                "type model gpt or model mlp, alone (the optimizer and rate are the start's: F again on its branch)"
+            )
+        return None, None, words[1]
+    if not words or len(words) > 2:
+        raise InputError("type an optimizer, a learning rate, or both; or model gpt / model mlp")
+    optimizer, lr = None, None
+    for w in words:
+        try:
+            lr = float(w)
+        except ValueError:
+            optimizer = w
+    return optimizer, lr, None

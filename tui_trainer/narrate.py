@@ -149,9 +149,15 @@ def travel(session: Session, result: ActionResult) -> str:
 
 def compare_branches(session: Session) -> dict[int, str]:
     """Per branch: its final and best loss, and when the lesson's total first fell below 0.05."""
+    from core.modelfork import branch_model
+
     out = {}
-    for b in branch_summaries(session):
+    summaries = branch_summaries(session)
+    models = {b.branch: branch_model(session, b.branch) for b in summaries}
+    mixed = len(set(models.values())) > 1  # name each branch's model when they differ
+    for b in summaries:
         setting = f"{b.optimizer} lr {b.lr:g}: " if b.optimizer else ""
+        setting = f"{MODEL_NAMES.get(models[b.branch], models[b.branch])}, {setting}" if mixed else setting
         text = f"{setting}{b.what} loss now {fmt(b.now, 4)}, best {fmt(b.best, 4)}"
         if session.full_batch:
             text += f", total < 0.05 {'never' if b.reached is None else f'at step {b.reached}'}"
@@ -163,9 +169,18 @@ def compare_branches(session: Session) -> dict[int, str]:
 
 def forked(session: Session, result: ActionResult) -> str:
     """After F: which branch now trains, from where, with what."""
+    if not result.ok and result.code in MODEL_REFUSALS:
+        problem = fork_problem(result)
+        return f"{problem[0].upper()}{problem[1:]}."
     if not result.ok:
         return refused(session, result)
     b = next(x for x in session.branches() if x.id == result.branch)
+    if result.detail:  # the other model, from the start
+        return (
+            f"Branch {b.id} from step 0 of branch {b.parent}: a fresh {MODEL_NAMES.get(result.detail, result.detail)} "
+            f"({session.model.size:,} parameters) on the same text, tokens and seed; {session.optimizer.name} "
+            f"lr {session.lr:g}. Train it (s, r); B goes back to the other, and the loss curve draws both by model."
+        )
     return (
         f"Branch {b.id} from step {b.fork_step} of branch {b.parent}: {session.optimizer.name} lr {session.lr:g}. "
         "Train it (s, r); B goes back to the other, and the loss curve draws both."
@@ -178,9 +193,30 @@ def fork_problem(result: ActionResult) -> str:
         return f"unknown optimizer {result.detail!r}: sgd, momentum or adam"
     if result.code == "bad_lr":
         return f"the learning rate {result.value:g} {LR_PROBLEMS[result.detail]}"
+    if result.code == "unchanged" and result.detail:
+        other = " or ".join(f"model {k}" for k in MODEL_NAMES if k != result.detail)
+        return (
+            f"this branch trains the {MODEL_NAMES.get(result.detail, result.detail)} already: {other} forks the other"
+        )
     if result.code == "unchanged":
         return "that is what this branch uses: change the optimizer or the learning rate"
+    if result.code == "unknown_model":
+        return f"unknown model {result.detail!r}: model gpt or model mlp"
+    if result.code == "model_from_checkpoint":
+        return (
+            f"this session began at step {result.value:g} from a checkpoint: a fresh model has no such step "
+            "(start the other with --model instead)"
+        )
+    if result.code == "heads_split":
+        heads = f"its {result.detail} heads (--embed, --heads)"
+        return f"the GPT's embedding size {result.value:g} is not divisible by {heads}"
     return f"fork: {result.code}"
+
+
+#: the models by the name F and --model take, as the narration names them
+MODEL_NAMES = {"mlp": "MLP", "gpt": "GPT"}
+#: the refusals of a model fork (``Session.check_model``)
+MODEL_REFUSALS = ("unknown_model", "model_from_checkpoint", "heads_split", "unchanged")
 
 
 def _phase(session: Session) -> str:
@@ -292,17 +328,33 @@ def _step(session: Session, result: ActionResult) -> str:
     )
 
 
+def _measured(session: Session, condition: str) -> str:
+    """What an attention condition measured, e.g. ' (head 1 of layer 0: 0.532 on the previous
+    token)'; '' for the other conditions (their numbers are on the status line)."""
+    from core.breakpoints import attention_value
+
+    got = attention_value(session, condition)
+    if got is None:
+        return ""
+    c, x = got
+    head = f"head {c.head} of layer {c.layer}"
+    if c.kind == "prev":
+        return f" ({head}: {fmt(x, 3)} on the previous token, over the tracked positions)"
+    return f" ({head}: mean row entropy {fmt(x, 3)} nats over the tracked positions)"
+
+
 def _run(session: Session, result: ActionResult) -> str:
     h = session.history
     if not result.steps or not h:
         if result.stopped == "breakpoint":
-            return f"{result.detail} already holds at step {session.step}: no step taken."
+            held = f"{result.detail} already holds at step {session.step}"
+            return f"{held}{_measured(session, result.detail)}: no step taken."
         stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
         return f"Ran 0 steps{stopped}."
     first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
     if result.stopped == "breakpoint":
-        stopped = f", then stopped: {result.detail} holds at step {session.step}"
+        stopped = f", then stopped: {result.detail} holds at step {session.step}{_measured(session, result.detail)}"
     rose = ""
     if result.overshoots and session.full_batch:  # (with sampled batches the loss wobbles anyway)
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."

@@ -15,7 +15,7 @@ import time
 from textual.app import App
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from core.breakpoints import Breakpoint
+from core.breakpoints import Breakpoint, attention_shape
 from core.breakpoints import parse as parse_breakpoint
 from core.frame import build_frame
 from core.readout import tracked
@@ -93,13 +93,14 @@ class RunControl:
     def ask_until(self) -> None:
         """/: type a condition, then train until the first step where it holds."""
         targets = [t for _, _, t in tracked(self.app.session)]
+        heads = attention_shape(self.app.session.model)  # (the GPT's layers and heads; None: no attention)
 
         def chosen(bp) -> None:
             if bp is not None and not self.app.refused("run_until"):
                 self.until_text = bp.text
                 self.start(None, until=bp)
 
-        self.app.push_screen(BreakpointInput(lambda e: parse_breakpoint(e, targets), self.until_text), chosen)
+        self.app.push_screen(BreakpointInput(lambda e: parse_breakpoint(e, targets, heads), self.until_text), chosen)
 
     def start(self, n: int | None, until: Breakpoint | None = None, sweep: tuple[float, ...] = ()) -> None:
         """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in the runner's thread."""

@@ -15,8 +15,7 @@ from rich.console import Console
 
 from core import BACKWARD, FORWARD, Session
 from tui_trainer.app import TrainerApp
-from tui_trainer.screens.help import HelpScreen
-from tui_trainer.screens.main import MIN_HEIGHT, MIN_WIDTH
+from tui_trainer.screens.main import MIN_HEIGHT, MIN_WIDTH, MainScreen
 from tui_trainer.widgets.softmax import SoftmaxPane
 
 NON_FINITE = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
@@ -171,13 +170,13 @@ def check_invariants(app) -> None:
             assert np.isfinite(f.losses).all()
 
 
-async def drive(keys: list[str], sizes: list[tuple[int, int]]) -> None:
-    app = TrainerApp(Session.create(), run_n=5)
+async def drive(keys: list[str], sizes: list[tuple[int, int]], model: str = "mlp") -> None:
+    app = TrainerApp(Session.create(model=model), run_n=5)
     async with app.run_test(size=(120, 36)) as pilot:
         s = app.session
         before = None
         for i, key in enumerate(keys):
-            idle = not app.running and not isinstance(app.screen, HelpScreen)
+            idle = not app.running and isinstance(app.screen, MainScreen)  # (not under help or the chain view)
             if key == "resize":
                 await pilot.resize_terminal(*sizes[i % len(sizes)])
             else:
@@ -201,7 +200,7 @@ async def drive(keys: list[str], sizes: list[tuple[int, int]]) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.running
-        if isinstance(app.screen, HelpScreen):
+        while not isinstance(app.screen, MainScreen):  # close the help or the chain view
             await pilot.press("escape")
             await pilot.pause()
         await pilot.resize_terminal(120, 36)
@@ -220,6 +219,18 @@ async def drive(keys: list[str], sizes: list[tuple[int, int]]) -> None:
 )
 def test_random_keys_keep_every_invariant(keys, sizes):
     asyncio.run(drive(keys, sizes))
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    keys=st.lists(st.sampled_from([*KEYS, "x", "escape"]), min_size=1, max_size=10),
+    sizes=st.lists(st.sampled_from(SIZES), min_size=1, max_size=3),
+)
+def test_random_keys_keep_every_invariant_in_gpt_mode(keys, sizes):
+    """The same fuzz with ``--model gpt`` (issue 25: every key works or says why in GPT mode); x
+    too, the chain rule of a GPT weight after b (escape closes it)."""
+    asyncio.run(drive(keys, sizes, model="gpt"))
 
 
 @pytest.mark.slow

@@ -39,6 +39,8 @@ def do(s: Session, cmd: tuple):
         return s.set_optimizer(*args)
     if op == "set_clip":
         return s.set_clip(args[0])
+    if op == "set_model":  # (a branch from the start: test_model_fork_timeline.py)
+        return s.fork_model(args[0])
     raise AssertionError(op)
 
 

@@ -6,13 +6,13 @@ import argparse
 
 from ..inputs import non_negative_int, positive_float, positive_int
 from .names import FLOAT32_VOCAB, MODELS, OPTIMIZERS
-from .values import learning_rate, learning_rates, optimizer_names, tokens_spec, val_fraction
+from .values import learning_rate, learning_rates, model_names, optimizer_names, tokens_spec, val_fraction
 
 
 def add_session_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
-    """Every option that describes a session; ``sweep``: --optimizer and --lr take lists."""
+    """Every option that describes a session; ``sweep``: --model, --optimizer and --lr take lists."""
     _add_data_options(p.add_argument_group("data"))
-    _add_model_options(p.add_argument_group("model"))
+    _add_model_options(p.add_argument_group("model"), sweep)
     o = p.add_argument_group("training")
     if sweep:  # lists: one run per combination
         o.add_argument("--optimizer", type=optimizer_names, default=["sgd"], help="optimizers, e.g. sgd,momentum,adam")
@@ -67,13 +67,22 @@ def _add_data_options(d) -> None:
     )
 
 
-def _add_model_options(m) -> None:
-    m.add_argument(
-        "--model",
-        choices=tuple(MODELS),
-        default="mlp",
-        help="the model: mlp, the lesson's feed-forward model (default); gpt, microgpt's transformer",
-    )
+def _add_model_options(m, sweep: bool = False) -> None:
+    if sweep:  # a list: each model's runs from its own fresh start, on the same text, tokens and seed
+        m.add_argument(
+            "--model",
+            type=model_names,
+            default=["mlp"],
+            metavar="mlp,gpt",
+            help="models, e.g. mlp,gpt: the runs of each, every row naming its model (default mlp)",
+        )
+    else:
+        m.add_argument(
+            "--model",
+            choices=tuple(MODELS),
+            default="mlp",
+            help="the model: mlp, the lesson's feed-forward model (default); gpt, microgpt's transformer",
+        )
     m.add_argument(
         "--context",
         type=positive_int,

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..inputs import non_negative_int
-from .command import CommandLine
+from .command import CommandLine, UsageError
 from .options import add_session_options
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     w = sub.add_parser(
         "sweep",
         help="train the same start with several learning rates or optimizers and compare them",
-        description="One run per --lr x --optimizer, from the same initial weights; a table (or --json rows).",
+        description="One run per --model x --optimizer x --lr, each model from its own initial weights (the same "
+        "seed); a table (or --json rows).",
     )
     add_session_options(w, sweep=True)
     w.add_argument("--steps", type=non_negative_int, default=300, help="training steps per run (default 300)")
@@ -43,6 +44,7 @@ def sweep_row(session: Session, result: ActionResult) -> dict:
     objective = mean if session.config.reduction == "mean" else total
     d = result.divergence
     return {
+        "model": session.model.kind,
         "optimizer": session.optimizer.name,
         "lr": session.lr,
         "steps": session.step,
@@ -58,30 +60,37 @@ def sweep_row(session: Session, result: ActionResult) -> dict:
 
 def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run the sweep (``Session.sweep``, as the app's S: one branch per setting from the same
-    start); --json prints each run's row as it finishes, the table waits for them all."""
+    start) for each --model in turn, each from its own fresh start (as F's ``model gpt`` forks it:
+    the same text, tokens and seed); --json prints each run's row as it finishes, the table waits
+    for them all."""
     from .session import session_from_args
 
     out = out or sys.stdout
-    first = argparse.Namespace(**{**vars(args), "optimizer": args.optimizer[0], "lr": args.lr[0]})
-    session = session_from_args(first, undo_memory=0)
+    if args.load is not None and len(args.model) > 1:
+        raise UsageError("--load starts from one checkpoint's model: give --model one model, or no --load")
     rows = []
+    for model in args.model:
+        first = argparse.Namespace(**{**vars(args), "model": model, "optimizer": args.optimizer[0], "lr": args.lr[0]})
+        session = session_from_args(first, undo_memory=0)
 
-    def finished(run: SweepRun) -> None:  # the session is at the end of this run's branch
-        rows.append(sweep_row(session, run.result))
-        if args.json:
-            print(json.dumps(rows[-1]), file=out, flush=True)
+        def finished(run: SweepRun, session: Session = session) -> None:  # at the end of this run's branch
+            rows.append(sweep_row(session, run.result))
+            if args.json:
+                print(json.dumps(rows[-1]), file=out, flush=True)
 
-    session.sweep(args.lr, args.steps, args.optimizer, on_run=finished)
+        session.sweep(args.lr, args.steps, args.optimizer, on_run=finished)
     if not args.json:
-        _table(rows, out)
+        _table(rows, out, models=len(args.model) > 1)
     return 0
 
 
-def _table(rows: list[dict], out: TextIO) -> None:
+def _table(rows: list[dict], out: TextIO, models: bool = False) -> None:
+    """The rows as a table; ``models``: a first column naming each row's model (several were swept)."""
     head = f"{'optimizer':<9} {'lr':>8} {'final loss':>11} {'best loss':>10} {'total<0.05 at':>14}  diverged"
-    print(head, file=out)
+    print(f"{'model':<5} {head}" if models else head, file=out)
     for r in rows:
         reached = "never" if r["reached_total_0.05"] is None else f"step {r['reached_total_0.05']}"
         div = "" if r["diverged_at"] is None else f"at step {r['diverged_at']} ({r['cause'].replace('_', ' ')})"
         best = "-" if r["best_loss"] is None else f"{r['best_loss']:.4f}"
-        print(f"{r['optimizer']:<9} {r['lr']:>8g} {r['final_loss']:>11.4f} {best:>10} {reached:>14}  {div}", file=out)
+        line = f"{r['optimizer']:<9} {r['lr']:>8g} {r['final_loss']:>11.4f} {best:>10} {reached:>14}  {div}"
+        print(f"{r['model']:<5} {line}" if models else line, file=out)

@@ -105,11 +105,11 @@ def _output_paths(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
 
 
 def _breakpoint(expr: str, session: Session):
-    from core.breakpoints import BreakpointError, parse
+    from core.breakpoints import BreakpointError, attention_shape, parse
     from core.readout import tracked
 
     try:
-        return parse(expr, [t for _, _, t in tracked(session)])
+        return parse(expr, [t for _, _, t in tracked(session)], attention_shape(session.model))
     except BreakpointError as e:
         raise UsageError(f"--until: {e}") from None
 

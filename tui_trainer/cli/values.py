@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..inputs import InputError, bounded_float, non_negative_int
 from ..pace import MAX_SPEED
-from .names import OPTIMIZERS
+from .names import MODELS, OPTIMIZERS
 
 
 def learning_rate(text: str) -> float:
@@ -26,6 +26,17 @@ def optimizer_names(text: str) -> list[str]:
     for n in names:
         if n not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {n!r} (choose from {', '.join(OPTIMIZERS)})")
+    return names
+
+
+def model_names(text: str) -> list[str]:
+    """``sweep --model``: models, comma-separated, each once (``mlp,gpt``)."""
+    names = [x.strip().lower() for x in text.split(",")]
+    for n in names:
+        if n not in MODELS:
+            raise InputError(f"unknown model {n!r} (choose from {', '.join(MODELS)})")
+    if len(set(names)) != len(names):
+        raise InputError(f"a model is named twice in {text!r}")
     return names
 
 

@@ -261,20 +261,23 @@ class MainScreen(Screen[None]):
         app.push_screen(BranchPicker(app.session.branches(), narrate.compare_branches(app.session)), chosen)
 
     def action_fork(self) -> None:
-        """F: a branch from the cursor with another optimizer or learning rate (the session's own
-        rules check what is typed: ``Session.check_fork``)."""
+        """F: a branch from the cursor with another optimizer or learning rate, or the other model
+        from the start (the session's own rules check what is typed: ``Session.check_fork``,
+        ``Session.check_model``)."""
         from .. import narrate
         from .timeline import ForkForm
 
         app, s = self.app, self.app.session
 
-        def check(optimizer: str | None, lr: float | None) -> str | None:
-            refusal = s.check_fork(optimizer, lr)
+        def check(choice: tuple[str | None, float | None, str | None]) -> str | None:
+            optimizer, lr, model = choice
+            refusal = s.check_model(model) if model is not None else s.check_fork(optimizer, lr)
             return None if refusal is None else narrate.fork_problem(refusal)
 
         def chosen(choice) -> None:
             if choice is not None and not app.refused("fork"):
-                r = s.fork_branch(*choice)
+                optimizer, lr, model = choice
+                r = s.fork_model(model) if model is not None else s.fork_branch(optimizer, lr)
                 app.refresh_panes()
                 app.say(narrate.forked(s, r))
 

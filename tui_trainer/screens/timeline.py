@@ -112,7 +112,10 @@ class BreakpointInput(InputForm):
 
     TITLE = "Run until a condition holds"
     SUBTITLE = "enter runs · escape cancels"
-    HELP = "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite   (comma = or)"
+    HELP = (
+        "total<X  loss<X  val<X  p(WORD)>X  grad_norm>X  step>=N  loss_up  all_correct  nonfinite   (comma = or)\n"
+        "GPT: prev(H)>X  prev(L.H)>X  (head H's weight on the previous token)  attn_entropy(H)<X  (nats)"
+    )
     PLACEHOLDER = "p(learning)>0.9"
 
     def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
@@ -125,32 +128,30 @@ class BreakpointInput(InputForm):
 
 
 class ForkForm(InputForm):
-    """F: a branch from here with another optimizer or learning rate ('adam 0.01', '0.3')."""
+    """F: a branch from here with another optimizer or learning rate ('adam 0.01', '0.3'), or the
+    other model from the start ('model gpt'): ``inputs.parse_fork`` reads it."""
 
     TITLE = "Fork: try another optimizer or learning rate from here"
     SUBTITLE = "enter forks · escape cancels"
     HELP = (
-        "Optimizer and learning rate, e.g. 'adam 0.01', 'momentum', or just '0.3'. The branch you are on "
+        "Optimizer and learning rate, e.g. 'adam 0.01', 'momentum', or just '0.3'; or 'model gpt' / "
+        "'model mlp': the other model from step 0, same text, tokens and seed. The branch you are on "
         "stays as it is; B switches between them and the loss curve draws both."
     )
 
-    def __init__(self, optimizer: str, lr: float, check: Callable[[str | None, float | None], str | None]) -> None:
+    def __init__(
+        self, optimizer: str, lr: float, check: Callable[[tuple[str | None, float | None, str | None]], str | None]
+    ) -> None:
         super().__init__(f"{optimizer} {lr:g}")
         self._check = check
 
-    def read(self, text: str) -> tuple[str | None, float | None]:
-        words = text.split()
-        if not words or len(words) > 2:
-            raise ValueError("type an optimizer, a learning rate, or both")
-        optimizer, lr = None, None
-        for w in words:
-            try:
-                lr = float(w)
-            except ValueError:
-                optimizer = w.lower()
-        if problem := self._check(optimizer, lr):
+    def read(self, text: str) -> tuple[str | None, float | None, str | None]:
+        from ..inputs import parse_fork
+
+        choice = parse_fork(text)  # (an InputError is a ValueError)
+        if problem := self._check(choice):
             raise ValueError(problem)
-        return optimizer, lr
+        return choice
 
 
 class SweepForm(InputForm):

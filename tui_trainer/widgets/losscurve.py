@@ -79,6 +79,7 @@ class LossPane(Pane):
         self._uniform = 0.0
         self._branch = 0  # the current branch's number
         self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
+        self._models: dict[int, str] = {}  # each branch's model, when the branches train different ones
 
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
@@ -88,6 +89,7 @@ class LossPane(Pane):
         self._what = c.what
         self._losses, self._val = c.losses, c.val
         self._branch, self._others, self._refs = c.branch, c.others, c.refs
+        self._models = c.models
         self._current = c.current
         self._step, self._stale = frame.step, frame.stale
         self._probs, self._words = c.target_probs, c.tracked_words[:6]
@@ -160,12 +162,13 @@ class LossPane(Pane):
         val = padded(scaled(joined(self._val), log), n_steps) if self._val.size else np.zeros(0)
         # the component classes choose the colours; each is made readable on this background
         ref = self._readable("losscurve--ref")
-        this = f"branch {self._branch} (this)" if self._others else None  # a legend only to tell branches apart
+        # a legend only to tell branches apart; by model too when they train different ones
+        this = f"{self._label(self._branch)} (this)" if self._others else None
         series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
         series.append(Series(later, ref))
         for k, (b, curve) in enumerate(self._others, 1):
             style = self._readable(f"losscurve--b{k}")
-            series.append(Series(padded(scaled(curve, log), n_steps), style, f"branch {b}"))
+            series.append(Series(padded(scaled(curve, log), n_steps), style, self._label(b)))
         span = value_range([s.values for s in series])
         if span is None:
             return None
@@ -184,6 +187,11 @@ class LossPane(Pane):
             markers=self._loss_markers(),
             legend=Legend(note=("   (B: switch)", self.ink.muted)),
         )
+
+    def _label(self, branch: int) -> str:
+        """'branch 2', or 'branch 2 gpt' when the branches drawn train different models."""
+        model = self._models.get(branch)
+        return f"branch {branch} {model}" if model else f"branch {branch}"
 
     def _loss_markers(self) -> list[Marker]:
         """Overshoots (the loss rose: only for the total, as sampled batches wobble) as ▲, then
