@@ -30,9 +30,11 @@ from ..app import FrameShown, TrainerApp
 from ..keymap import bindings
 from ..keys import KEYS
 from ..palette import palette
+from ..screens.main import COMPACT_VIEWS
 from ..viewstate import ViewState
 from ..widgets.losscurve import LossPane
-from .lessonfile import Lesson, Scene, filled, placeholder_values
+from .lessonfile import Lesson, Scene
+from .placeholders import filled, placeholder_values
 
 #: Textual key -> how the band writes it for a learner
 _SHOWN = {"plus": "+", "minus": "−", "right": "→", "left": "←", "space": "Space", "escape": "Esc"}
@@ -385,7 +387,8 @@ class LessonBand(Static):
         """The compact and presenter layouts show the pane the scene is about (a key such as f
         shows its own pane: after the scene's keys the scene's pane comes back)."""
         app = self.trainer
-        shown_panes = [p for p in self.scene.panes if p != "context"]
+        # (a pane this app does not have, such as attention before it existed, is passed over)
+        shown_panes = [p for p in self.scene.panes if p in COMPACT_VIEWS]
         if shown_panes:
             app.main_screen.follow(shown_panes[0])
             app.refresh_panes()
