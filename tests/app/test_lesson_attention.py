@@ -337,3 +337,30 @@ async def test_every_scene_shows_its_caption_whole_at_80x24():
             await pilot.press("enter")
             await settle(app, pilot)
         assert band.index == len(ATTN.scenes) - 1
+
+
+def test_what_the_readme_says_of_the_attention_lesson(capsys):
+    """The README's figures, measured: --list's output, the sentence's tokens, the heads after 100
+    Adam steps, and the race at step 150."""
+    from conftest import ROOT
+
+    from core.race import race
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert main(["lesson", "--list"]) == 0
+    assert "$ tui-trainer lesson --list\n" + capsys.readouterr().out + "```" in readme
+    s = gpt_session()
+    v = placeholder_values(s, COLOUR)
+    said = f"{v['tok_words']} words, {v['tok_chars']} characters, {v['tok_bpe_early_count']} pieces after 10"
+    assert said in readme.replace("\n", " "), said
+    for _ in range(100):
+        s.train_step()
+    top = placeholder_values(s, COLOUR)["head_tops"].split("; ")[0]
+    assert f"`{top}`" in readme, top
+    r = race(s.config, 150)
+    mlp, gpt = r.of("mlp"), r.of("gpt")
+    said = (
+        f"the mean loss is {mlp.mean_loss:.4f} for the MLP against {gpt.mean_loss:.4f} for the GPT, and at `black` "
+        f"{mlp.losses[COLOUR]:.4f} (the MLP shares P among the four colours) against {gpt.losses[COLOUR]:.4f}"
+    )
+    assert said in readme.replace("\n", " "), said
