@@ -18,7 +18,7 @@ from .session import Session
 #: the race's two models, in the order it reports them
 RACERS = ("mlp", "gpt")
 #: the longest race run (each step of each model is a full step)
-MAX_RACE_STEPS = 5_000
+MAX_RACE_STEPS = 1_000
 
 
 @dataclass(frozen=True)

@@ -364,3 +364,36 @@ def test_what_the_readme_says_of_the_attention_lesson(capsys):
         f"{mlp.losses[COLOUR]:.4f} (the MLP shares P among the four colours) against {gpt.losses[COLOUR]:.4f}"
     )
     assert said in readme.replace("\n", " "), said
+
+
+async def test_a_reveal_waits_for_the_run_its_keys_started(tmp_path):
+    """Keys typed by hand (1 0 r): the answer and its race come after the run, not at every frame
+    of it (each frame's step would be a new race)."""
+    from tui_trainer.lesson import compare
+
+    path = tmp_path / "race.toml"
+    path.write_text(
+        '[lesson]\nmodel = "gpt"\n[[scene]]\ntitle = "race"\ncaption = "x"\nwait = "10r"\n'
+        '[scene.question]\nask = "?"\nanswer = "+"\nwhy = "MLP {race_mlp}, GPT {race_gpt}."\n'
+    )
+    lesson = load_lesson(path)
+    s = Session.create(model="gpt")
+    app = LessonApp(s, lesson=lesson, speed=20)  # (half a second: the run is seen going)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        band = app.query_one(LessonBand)
+        await pilot.press("plus", "1", "0", "r")
+        ran = 0
+        for _ in range(500):  # (a bound: a run that never starts fails below, not by hanging)
+            if app.running:
+                ran += 1
+                assert "✓" not in str(band.render())
+                assert not any(k[0] == "race" for k in compare._CACHE.get(s, {}))
+            elif ran:
+                break
+            await pilot.pause(0.01)
+        assert ran  # the run was seen going
+        await settle(app, pilot)
+        await pilot.pause(0.1)
+        assert app.session.step == 10 and "✓ right" in str(band.render())
+        assert list(compare._CACHE[s]) == [("race", 10)]  # one race, at the run's end

@@ -428,7 +428,7 @@ class LessonBand(Static):
             else:
                 mine = next(c for c in q.choices if KEYS[c] == self.answer)
                 t.append(f"  you said {shown(self.answer)}", style=ink.accent)
-                if self.waited >= len(scene.wait_keys) and not self.playing:
+                if self.waited >= len(scene.wait_keys) and not self.playing and not app.running:
                     right = mine == q.answer
                     t.append("\n✓ right, " if right else "\n✗ not quite, ", style=ink.good if right else ink.bad)
                     t.append(f"it is {shown(KEYS[q.answer])}: ", style=ink.strong)
