@@ -15,9 +15,10 @@ from core import Session
 from tui_trainer.app import TrainerApp
 from tui_trainer.cli import main
 from tui_trainer.keys import KEYS
-from tui_trainer.lesson import BUNDLED, PLACEHOLDERS, TOTAL_AT, LessonError, load_lesson, placeholders_in
+from tui_trainer.lesson import BUNDLED, TOTAL_AT, LessonError, load_lesson, placeholders_in
 from tui_trainer.lesson.app import LessonApp
 from tui_trainer.lesson.band import LessonBand
+from tui_trainer.lesson.placeholders import BASIC
 from tui_trainer.widgets.context import ContextPane
 from tui_trainer.widgets.gradients import GradientPane
 from tui_trainer.widgets.logits import LogitsPane
@@ -144,8 +145,8 @@ def check_numbers(app: TrainerApp, band: LessonBand, template: str, shown: str) 
 
 
 async def test_every_placeholder_is_checked():
-    """Each placeholder of the set has its own expected value above (a new one needs one too),
-    and the filled text matches it."""
+    """Each of the lesson's own placeholders has its own expected value above (a new one needs one
+    too), and the filled text matches it (attention's and the comparisons': test_lesson_attention.py)."""
     from tui_trainer.lesson import fill_caption, placeholder_values
 
     app = TrainerApp()
@@ -155,7 +156,7 @@ async def test_every_placeholder_is_checked():
         await pilot.press("right", "b")
         await settle(app, pilot)
         values = placeholder_values(app.session, app.position)
-        for name in [*PLACEHOLDERS, "total_at_3"]:
+        for name in [*BASIC, "total_at_3"]:
             value, _ = expected(app, name)
             assert fill_caption(f"<{{{name}}}>", values) == f"<{value}>", name
 

@@ -185,7 +185,10 @@ def test_options_belong_to_the_command_they_follow(capsys):
     code, out, _ = run(capsys, "train", "--text", "foo bar baz", "--steps", "1")
     assert code == 0 and "vocabulary 5," in out
     for argv, expect in [
-        (["--presenter", "lesson"], "put lesson first: tui-trainer lesson [--file LESSON.toml] [app options]"),
+        (
+            ["--presenter", "lesson"],
+            "put lesson first: tui-trainer lesson [NAME | --file LESSON.toml | --list] [app options]",
+        ),
         (["--presenter", "serve"], "put serve first: tui-trainer serve [--host H] [--port P] [app options]"),
         (["serve", "train"], "serve runs the app; it cannot run 'train'"),
         (["train", "serve"], "unrecognized arguments: serve"),

@@ -1,6 +1,8 @@
 """Lesson mode (``tui-trainer lesson``): lesson files, the lesson app and its caption band.
 
-- ``lessonfile``: parsing and checking a lesson file, and the numbers its captions show (no Textual);
+- ``lessonfile``: parsing and checking a lesson file, the bundled lessons (no Textual);
+- ``placeholders``: the numbers its captions show, the lesson's own from ``core.readout``,
+  attention's from ``attnvalues``, the tokenizers' and the MLP-vs-GPT race's from ``compare``;
 - ``band``: the caption band that walks the learner through the scenes;
 - ``app``: ``LessonApp``, the debugger with the band.
 
@@ -13,11 +15,13 @@ from .lessonfile import (
     BUNDLED,
     PANES,
     PLACEHOLDERS,
+    RUN_KEYS,
     TOTAL_AT,
     Lesson,
     LessonError,
     Question,
     Scene,
+    bundled_lessons,
     check_placeholders,
     fill_caption,
     load_lesson,
@@ -29,11 +33,13 @@ __all__ = [
     "BUNDLED",
     "PANES",
     "PLACEHOLDERS",
+    "RUN_KEYS",
     "TOTAL_AT",
     "Lesson",
     "LessonError",
     "Question",
     "Scene",
+    "bundled_lessons",
     "check_placeholders",
     "fill_caption",
     "load_lesson",

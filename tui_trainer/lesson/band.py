@@ -32,7 +32,8 @@ from ..keys import KEYS
 from ..palette import palette
 from ..viewstate import ViewState
 from ..widgets.losscurve import LossPane
-from .lessonfile import Lesson, Scene, filled, placeholder_values
+from .lessonfile import Lesson, Scene
+from .placeholders import filled, placeholder_values
 
 #: Textual key -> how the band writes it for a learner
 _SHOWN = {"plus": "+", "minus": "−", "right": "→", "left": "←", "space": "Space", "escape": "Esc"}
@@ -385,7 +386,8 @@ class LessonBand(Static):
         """The compact and presenter layouts show the pane the scene is about (a key such as f
         shows its own pane: after the scene's keys the scene's pane comes back)."""
         app = self.trainer
-        shown_panes = [p for p in self.scene.panes if p != "context"]
+        # (a pane this app does not have, such as attention before it existed, is passed over)
+        shown_panes = [p for p in self.scene.panes if p in app.main_screen.views()]
         if shown_panes:
             app.main_screen.follow(shown_panes[0])
             app.refresh_panes()
@@ -425,7 +427,7 @@ class LessonBand(Static):
             else:
                 mine = next(c for c in q.choices if KEYS[c] == self.answer)
                 t.append(f"  you said {shown(self.answer)}", style=ink.accent)
-                if self.waited >= len(scene.wait_keys) and not self.playing:
+                if self.waited >= len(scene.wait_keys) and not self.playing and not app.running:
                     right = mine == q.answer
                     t.append("\n✓ right, " if right else "\n✗ not quite, ", style=ink.good if right else ink.bad)
                     t.append(f"it is {shown(KEYS[q.answer])}: ", style=ink.strong)

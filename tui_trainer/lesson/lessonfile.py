@@ -1,81 +1,89 @@
 """Lesson files: a guided walk over the live model, as a list of scenes (``tui-trainer lesson``).
 
-A lesson is a TOML file. Its ``[lesson]`` table names it and may choose the text the model
-trains on; each ``[[scene]]`` has a title, a caption with live numbers (``{p_target}``), the
-keys it plays on entry, the keys it waits for the learner to press, the panes it talks about,
-and optionally a predict-then-reveal ``[scene.question]``. See the README's "Lesson mode".
+A lesson is a TOML file. Its ``[lesson]`` table names it and may set up its run (the text, the
+model, the tokens, the seed, the sizes: ``RUN_KEYS``; an option given on the command line wins);
+each ``[[scene]]`` has a title, a caption with live numbers (``{p_target}``), the keys it plays
+on entry, the keys it waits for the learner to press, the panes it talks about, and optionally
+a predict-then-reveal ``[scene.question]``. See the README's "Lesson mode".
 
 Everything is parsed and checked here, before the app starts: a bad file is one
 ``LessonError`` naming the file, the scene and the problem, never a half-played lesson.
-This module imports no Textual; the numbers for the placeholders are read out of the session
-(``core.readout``) by ``placeholder_values`` and formatted exactly as the panes format them.
+This module imports no Textual; the placeholders' numbers are ``placeholders``'s. The bundled
+lessons are ``LESSONS``' files, each played by its name (``tui-trainer lesson attention``).
 """
 
 from __future__ import annotations
 
-import math
-import re
-import string
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from core import Session, perplexity
+from core import SessionConfig
 from core.files import FileTooLargeError, NotRegularFileError, read_regular
-from core.readout import baselines, n_positions, parameter_summary, position_info, softmax_steps
+from core.models import MODELS
 
 from ..keys import KEYS, KeyScriptError, parse_script
+from .placeholders import (
+    MISSING,
+    PLACEHOLDERS,
+    TOTAL_AT,
+    fill_caption,
+    filled,
+    placeholder_values,
+    placeholders_in,
+)
 
-#: The bundled lesson (``tui-trainer lesson`` without ``--file``).
-BUNDLED = Path(__file__).parent.parent / "lessons" / "lesson.toml"
+__all__ = [
+    "BUNDLED",
+    "MISSING",
+    "PANES",
+    "PLACEHOLDERS",
+    "RUN_KEYS",
+    "TOTAL_AT",
+    "Lesson",
+    "LessonError",
+    "Question",
+    "Scene",
+    "bundled_lessons",
+    "check_placeholders",
+    "fill_caption",
+    "filled",
+    "load_lesson",
+    "placeholder_values",
+    "placeholders_in",
+]
+
+#: The bundled lessons, one file each: ``tui-trainer lesson NAME`` plays ``NAME.toml``.
+LESSONS = Path(__file__).parent.parent / "lessons"
+#: The bundled lesson ``tui-trainer lesson`` plays without a name or ``--file``.
+BUNDLED = LESSONS / "basics.toml"
 
 #: Largest lesson file read (the bundled one is some 20 kB).
 MAX_LESSON_BYTES = 1 << 20
 
-#: Every placeholder a caption, question or reason may use, with what it shows (README, errors).
-PLACEHOLDERS: dict[str, str] = {
-    "step": "the step (updates made so far)",
-    "lr": "the learning rate",
-    "optimizer": "sgd, momentum or adam",
-    "vocab_size": "words in the vocabulary",
-    "vocab": "the vocabulary's words, in order",
-    "context_size": "words the model reads before each prediction",
-    "embed_dim": "numbers in each word's vector (the embedding's width)",
-    "n_params": "parameters in the model",
-    "shapes": "each layer's weight shape and bias size, as the context pane lists them",
-    "n_positions": "prediction positions in a step",
-    "position": "the selected position (1 = the first)",
-    "context": "the words before the selected position",
-    "target": "the word the selected position should predict",
-    "top_word": "the model's most likely word there",
-    "top_prob": "its probability (as a percentage)",
-    "p_target": "P(target) at the selected position",
-    "loss": "-log P(target) at the selected position",
-    "logit_target": "the target's logit at the selected position",
-    "exp_sum": "the sum of e^logit at the selected position (softmax step 2)",
-    "total_loss": "the loss summed over the positions (the lesson's total)",
-    "mean_loss": "the mean loss per position (the objective)",
-    "perplexity": "exp(mean loss)",
-    "vs_uniform": "how that perplexity compares with a uniform guess's (V): worse than, better than, as good as",
-    "dlogit_target": "dLoss/dlogit of the target at the selected position (P - 1)",
-    "uniform": "ln V, the loss of a uniform guess per position",
-    "total_start": "the total loss at the first step of the history",
-    "p_targets": "P(target) at each tracked position now, as the progress table shows it",
-    "learned_order": "the tracked targets in the order their P(target) first reached 0.9, with the step",
-}
-#: ``{total_at_N}``: the total loss at step N of this branch's history ("-" if there is none).
-TOTAL_AT = re.compile(r"total_at_(\d{1,7})")
-#: Panes a scene may highlight.
-PANES = ("context", "logits", "softmax", "gradients", "loss")
+#: Panes a scene may highlight. A pane the app does not show (the GPT's attention with an MLP, or
+#: in an app without that pane) is simply not highlighted: a lesson names what it talks about.
+PANES = ("context", "logits", "softmax", "gradients", "loss", "attention")
 #: Keys that steer the lesson itself: a scene may not play or wait for them.
 LESSON_KEYS = {"enter", "backspace", "escape"}
-#: Shown for a number that does not exist yet (no forward pass, no gradient).
-MISSING = "-"
 
-_LESSON_FIELDS = {"title", "text", "corpus"}
+#: ``[lesson]`` keys that set up the run: (the app option each stands for, its type)
+RUN_KEYS: dict[str, tuple[str, type]] = {
+    "model": ("--model", str),
+    "tokens": ("--tokens", str),
+    "seed": ("--seed", int),
+    "context": ("--context", int),
+    "embed": ("--embed", int),
+    "layers": ("--layers", int),
+    "heads": ("--heads", int),
+    "hidden": ("--hidden", int),
+    "optimizer": ("--optimizer", str),
+    "lr": ("--lr", float),
+    "eos": ("--eos", bool),
+}
+#: largest size a lesson may set (the command line checks the model's whole size before it starts)
+MAX_SIZE = 4096
+_LESSON_FIELDS = {"title", "text", "corpus", *RUN_KEYS}
 _SCENE_FIELDS = {"section", "title", "caption", "keys", "wait", "panes", "question"}
 _QUESTION_FIELDS = {"ask", "choices", "answer", "why"}
 
@@ -133,6 +141,17 @@ class Lesson:
     text: str | None = None
     #: a corpus file, resolved against the lesson file's folder
     corpus: Path | None = None
+    #: the run it sets up: ``RUN_KEYS`` given in ``[lesson]``, checked (e.g. {"model": "gpt"})
+    run: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        """What ``tui-trainer lesson NAME`` calls it: the file's name without .toml."""
+        return self.path.stem
+
+    @property
+    def model(self) -> str:
+        return str(self.run.get("model", "mlp"))
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -183,7 +202,54 @@ def load_lesson(path: str | Path) -> Lesson:
         raise LessonError(path, "no scenes: add [[scene]] tables")
     if not isinstance(scenes, list) or not all(isinstance(s, dict) for s in scenes):
         raise LessonError(path, "scene must be an array of tables: [[scene]]")
-    return Lesson(title, path, tuple(_scene(path, i, s) for i, s in enumerate(scenes, 1)), text, corpus)
+    run = _run(path, head)
+    return Lesson(title, path, tuple(_scene(path, i, s) for i, s in enumerate(scenes, 1)), text, corpus, run)
+
+
+def _run(path: Path, head: dict) -> dict[str, object]:
+    """The ``[lesson]`` keys that set up the run, each checked as its option would be."""
+    run: dict[str, object] = {}
+    for key, (option, kind) in RUN_KEYS.items():
+        if key not in head:
+            continue
+        value = head[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # (lr = 1 is a number too)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            name = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}[kind]
+            raise LessonError(path, f"[lesson] {key} must be {name} (as {option} takes)")
+        if kind is int and not (0 if key == "seed" else 1) <= value <= (2**32 - 1 if key == "seed" else MAX_SIZE):
+            low = "0 or more" if key == "seed" else f"1 to {MAX_SIZE}"
+            raise LessonError(path, f"[lesson] {key} = {value}: it must be {low}")
+        run[key] = value
+    problem = _run_problem(run)
+    if problem:
+        raise LessonError(path, f"[lesson] {problem}")
+    return run
+
+
+def _run_problem(run: dict[str, object]) -> str | None:
+    """What is wrong with the run's settings together, in words (None: nothing); core's own checks
+    (``SessionConfig.validate``: tokens, optimizer, lr, the GPT's embedding over its heads)."""
+    model = run.get("model", "mlp")
+    if model not in MODELS:
+        return f"model {model!r} is not a model (choose from {', '.join(MODELS)})"
+    for other, keys in {"mlp": ("hidden",), "gpt": ("layers", "heads")}.items():
+        for key in keys:
+            if key in run and model != other:
+                return f"{key} sets the {other.upper()}'s size, and this lesson's model is {model}"
+    fields = {"context": "context", "embed": "embed_dim", "layers": "layers", "heads": "heads"}
+    fields |= {"tokens": "tokens", "optimizer": "optimizer", "lr": "lr"}
+    try:
+        SessionConfig(model=str(model), **{f: run[k] for k, f in fields.items() if k in run}).validate()  # type: ignore[arg-type]
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def bundled_lessons() -> list[Path]:
+    """The bundled lessons' files: the default one first, then by name."""
+    return sorted(LESSONS.glob("*.toml"), key=lambda p: (p != BUNDLED, p.stem))
 
 
 def _no_unknown(path: Path, table: dict, allowed: set[str], where: str, n: int | None = None, title: str = "") -> None:
@@ -275,18 +341,6 @@ def _question(path: Path, n: int, title: str, raw, wait_keys: tuple[str, ...]) -
     return Question(ask, tuple(choices), answer, why)
 
 
-def placeholders_in(template: str) -> list[str]:
-    """The placeholder names ``template`` uses; ``ValueError`` for a malformed template."""
-    names = []
-    for _, name, spec, conv in string.Formatter().parse(template):
-        if name is None:
-            continue
-        if spec or conv:
-            raise ValueError(f"{{{name}}} takes no format: numbers come formatted as the panes show them")
-        names.append(name)
-    return names
-
-
 def check_placeholders(path: Path, n: int, title: str, field: str, template: str) -> None:
     try:
         names = placeholders_in(template)
@@ -300,116 +354,3 @@ def check_placeholders(path: Path, n: int, title: str, field: str, template: str
                 n,
                 title,
             )
-
-
-# --- live numbers --------------------------------------------------------------------------------
-
-
-class Values(dict):
-    """Placeholder values; ``total_at_N`` are looked up on demand in the history."""
-
-    def __init__(self, values: Mapping[str, str], totals: np.ndarray) -> None:
-        super().__init__(values)
-        self._totals = totals
-
-    def __missing__(self, key: str) -> str:
-        m = TOTAL_AT.fullmatch(key)
-        if m is None:
-            raise KeyError(key)
-        from ..widgets.base import fmt
-
-        k = int(m.group(1))
-        return fmt(float(self._totals[k]), 4) if k < len(self._totals) else MISSING
-
-
-def placeholder_values(session: Session, position: int) -> Values:
-    """Every placeholder's text for the session's current state at the selected ``position``,
-    formatted as the pane that shows the number formats it (call with the session's lock held)."""
-    from ..widgets.base import fmt, fmt_big  # the panes' own formats (Textual loads only here)
-
-    s = session
-    v: dict[str, str] = {
-        "step": str(s.step),
-        "lr": f"{s.lr:g}",
-        "optimizer": s.optimizer.name,
-        "vocab_size": str(len(s.vocab)),
-        "vocab": ", ".join(s.vocab.tokens[:30]) + (f" … {len(s.vocab) - 30:,} more" if len(s.vocab) > 30 else ""),
-        "context_size": str(s.data.context_size),
-        "n_positions": str(n_positions(s)),
-        "uniform": fmt(baselines(s)["uniform"], 4),
-    }
-    params = parameter_summary(s)
-    v["n_params"] = f"{sum(c for *_, c in params):,}"
-    counts = {name: count for name, _, count in params}
-    shapes = []
-    for name, sh, _ in params:  # as the context pane lists them: a layer's weights + its bias
-        if len(sh) == 2:
-            layer = name.split(".")[0]
-            bias = counts.get(f"{layer}.b")
-            shapes.append(f"{layer} {'×'.join(map(str, sh))}" + (f" + {bias}" if bias else ""))
-    v["shapes"] = ", ".join(shapes)
-    v["embed_dim"] = str(next((sh[-1] for name, sh, _ in params if name == "embedding"), MISSING))
-    info = position_info(s, position)
-    v["position"] = str(info.index + 1)
-    v["context"] = " ".join(info.context)
-    v["target"] = info.target
-    f = s.forward_result
-    for k in ("top_word", "top_prob", "p_target", "loss", "logit_target", "exp_sum", "total_loss", "mean_loss"):
-        v[k] = MISSING
-    v["perplexity"] = v["dlogit_target"] = v["vs_uniform"] = MISSING
-    if f is not None:
-        v["top_word"], v["top_prob"] = str(info.top_word), f"{info.top_prob:.1%}"
-        v["p_target"], v["loss"] = f"{info.target_prob:.4f}", fmt(info.loss, 4)
-        row = f.logits[info.index]
-        v["logit_target"] = f"{float(row[info.target_id]):.2f}"
-        v["exp_sum"] = fmt_big(softmax_steps(row)[1])
-        mean = f.total_loss / n_positions(s)
-        v["total_loss"], v["mean_loss"], v["perplexity"] = fmt(f.total_loss, 4), fmt(mean, 4), fmt(perplexity(mean), 3)
-        ratio = round(perplexity(mean), 3) / len(s.vocab)  # compared as the status line shows it
-        v["vs_uniform"] = "worse than" if ratio > 1.0005 else "better than" if ratio < 0.9995 else "as good as"
-    b = s.backward_result
-    if b is not None and s.phase == "backward":
-        v["dlogit_target"] = f"{float(b.dlogits[info.index, info.target_id]):+.3f}"
-    h = s.history
-    totals = h.column("total_loss") if h else np.zeros(0)
-    v["total_start"] = fmt(float(totals[0]), 4) if len(totals) else MISSING
-    v["learned_order"] = _learned_order(s)
-    words = [s.data.target_word(int(p)) for p in s.tracked]
-    v["p_targets"] = ", ".join(f"{w} {p:.3f}" for w, p in zip(words, h[-1].target_probs, strict=True)) if h else MISSING
-    return Values(v, totals)
-
-
-def _learned_order(session: Session, level: float = 0.9) -> str:
-    """The tracked targets ordered by the first step their P(target) reached ``level``
-    (the lesson's "later words learn faster", as this run shows it)."""
-    h = session.history
-    if not h:
-        return MISSING
-    probs = h.column("target_probs")  # (steps, T)
-    d = session.data
-    words = [d.target_word(int(p)) for p in session.tracked]
-    firsts = []
-    for j, w in enumerate(words):
-        hit = np.flatnonzero(probs[:, j] >= level)
-        firsts.append((int(hit[0]) if hit.size else math.inf, j, w))
-    firsts.sort()
-    return ", ".join(f"{w} (step {k})" if k != math.inf else f"{w} (not yet)" for k, _, w in firsts)
-
-
-def fill_caption(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with its placeholders filled (checked at load time, so none is unknown)."""
-    return string.Formatter().vformat(template, (), values)
-
-
-#: where a caption's sentences end (a full stop, ? or !, then a space and the next sentence)
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"(])")
-
-
-def filled(template: str, values: Mapping[str, str]) -> str:
-    """``template`` filled, leaving out each sentence with a number that does not exist yet (before
-    the forward pass there is no logit: the sentence waits for it, it never reads "-")."""
-    kept = []
-    for sentence in _SENTENCE_END.split(template.strip()):
-        if all(values[name] != MISSING for name in placeholders_in(sentence)):
-            kept.append(fill_caption(sentence, values))
-    return " ".join(kept)
