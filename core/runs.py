@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .breakpoints import Breakpoint
 from .interpreter import READY
+from .optim import DEFAULT_LR
 from .results import ActionResult
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class SweepRun:
 
 def sweep(
     s: Session,
-    lrs: Sequence[float],
+    lrs: Sequence[float | None],
     steps: int,
     optimizers: Sequence[str] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -98,7 +99,7 @@ def sweep(
     on_run: Callable[[SweepRun], None] | None = None,
 ) -> list[SweepRun]:
     """Train ``steps`` steps from the current state for every optimizer (default: the current
-    one) and learning rate, in that order; stops early when ``should_stop()`` says so. A setting
+    one) and learning rate (None: each optimizer's usual one), in that order; stops early when ``should_stop()`` says so. A setting
     the session refuses (an unusable rate) gets the refusal as its result and no branch.
     ``on_run`` is called after each run, the session at the end of that run's branch."""
     with s.lock:
@@ -111,13 +112,14 @@ def sweep(
             with s.lock:
                 s.goto_position(start, branch=start_branch)
                 opt = name or s.optimizer.name
-                if (opt, float(lr)) != (s.optimizer.name, s.lr):  # (the setting this branch has: it goes on)
-                    forked = s.fork_branch(opt, lr)
+                rate = DEFAULT_LR[opt] if lr is None else float(lr)  # (None: that optimizer's usual rate)
+                if (opt, rate) != (s.optimizer.name, s.lr):  # (the setting this branch has: it goes on)
+                    forked = s.fork_branch(opt, rate)
                     if not forked.ok:
-                        runs.append(SweepRun(s.branch, opt, float(lr), forked))
+                        runs.append(SweepRun(s.branch, opt, rate, forked))
                         continue
             r = s.run(steps, should_stop=should_stop, on_step=on_step)
-            runs.append(SweepRun(s.branch, opt, float(lr), r))
+            runs.append(SweepRun(s.branch, opt, rate, r))
             if on_run is not None:
                 on_run(runs[-1])
     return runs

@@ -110,3 +110,29 @@ def test_sweep_table(capsys):
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:2] == ["optimizer", "lr"]
     assert "never" in lines[1] and "step 27" in lines[2]
+
+
+def test_sweep_table_names_its_loss_and_keeps_the_goal_where_it_means_something(capsys, tmp_path):
+    """Issue 27.11: 'final loss' was the mean beside a 'total<0.05' column, and on a sampled
+    text 'total<0.05 at never' meant nothing; sweep without --lr crashed (a TypeError)."""
+    code, out, _ = run(capsys, "sweep", "--lr", "1", "--steps", "10")
+    head = out.splitlines()[0]
+    assert code == 0 and "final mean" in head and "best mean" in head and "total<0.05 at" in head
+    mean10 = float(out.splitlines()[1].split()[2])
+    code, out, _ = run(capsys, "sweep", "--lr", "1", "--steps", "10", "--reduction", "sum")
+    head = out.splitlines()[0]
+    assert code == 0 and "final total" in head and "final mean" not in head
+    # the lesson's numbers, computed here: its mean is the total over its 4 positions / 4
+    s = Session.create(undo_memory=0)
+    s.run(10)
+    f = s.compute_forward()
+    assert abs(mean10 - f.total_loss / f.targets.size) < 1e-4
+    text = tmp_path / "t.txt"
+    rng = __import__("random").Random(3)
+    words = "a cat sat on the mat and a dog ran to the park".split()
+    text.write_text("\n".join(" ".join(rng.choice(words) for _ in range(9)) + "." for _ in range(300)))
+    code, out, _ = run(capsys, "sweep", "--lr", "1", "--steps", "5", "--corpus", str(text))
+    assert code == 0 and "total<0.05" not in out and "never" not in out, out
+    code, out, _ = run(capsys, "sweep", "--optimizer", "sgd,adam", "--steps", "3")  # no --lr
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert code == 0 and [(r[0], float(r[1])) for r in rows] == [("sgd", 1.0), ("adam", 0.01)], out

@@ -80,17 +80,23 @@ def run_sweep(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
         session.sweep(args.lr, args.steps, args.optimizer, on_run=finished)
     if not args.json:
-        _table(rows, out, models=len(args.model) > 1)
+        objective = "mean" if session.config.reduction == "mean" else "total"
+        _table(rows, out, models=len(args.model) > 1, objective=objective, goal=session.full_batch)
     return 0
 
 
-def _table(rows: list[dict], out: TextIO, models: bool = False) -> None:
-    """The rows as a table; ``models``: a first column naming each row's model (several were swept)."""
-    head = f"{'optimizer':<9} {'lr':>8} {'final loss':>11} {'best loss':>10} {'total<0.05 at':>14}  diverged"
+def _table(rows: list[dict], out: TextIO, models: bool = False, objective: str = "mean", goal: bool = True) -> None:
+    """The rows as a table; ``models``: a first column naming each row's model (several were swept);
+    ``objective``: the loss the final and best columns are ("mean" per position, or "total");
+    ``goal``: the lesson's total < 0.05 column (only where each step sees every position: on a
+    sampled text a batch's total says nothing)."""
+    reached_head = f" {'total<0.05 at':>14}" if goal else ""
+    head = f"{'optimizer':<9} {'lr':>8} {'final ' + objective:>12} {'best ' + objective:>11}{reached_head}  diverged"
     print(f"{'model':<5} {head}" if models else head, file=out)
     for r in rows:
         reached = "never" if r["reached_total_0.05"] is None else f"step {r['reached_total_0.05']}"
         div = "" if r["diverged_at"] is None else f"at step {r['diverged_at']} ({r['cause'].replace('_', ' ')})"
         best = "-" if r["best_loss"] is None else f"{r['best_loss']:.4f}"
-        line = f"{r['optimizer']:<9} {r['lr']:>8g} {r['final_loss']:>11.4f} {best:>10} {reached:>14}  {div}"
+        reached = f" {reached:>14}" if goal else ""
+        line = f"{r['optimizer']:<9} {r['lr']:>8g} {r['final_loss']:>12.4f} {best:>11}{reached}  {div}"
         print(f"{r['model']:<5} {line}" if models else line, file=out)
