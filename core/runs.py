@@ -99,8 +99,9 @@ def sweep(
     on_run: Callable[[SweepRun], None] | None = None,
 ) -> list[SweepRun]:
     """Train ``steps`` steps from the current state for every optimizer (default: the current
-    one) and learning rate (None: each optimizer's usual one), in that order; stops early when ``should_stop()`` says so. A setting
-    the session refuses (an unusable rate) gets the refusal as its result and no branch.
+    one) and learning rate (None: each optimizer's usual one), in that order; stops early when
+    ``should_stop()`` says so. A setting the session refuses (an unusable rate) gets the refusal
+    as its result and no branch.
     ``on_run`` is called after each run, the session at the end of that run's branch."""
     with s.lock:
         start_branch, start = s.branch, s.position
