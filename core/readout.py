@@ -380,9 +380,10 @@ def progress_rows(session: Session, max_rows: int = 8) -> list[tuple[int, list[f
 
 
 def progress_rows_of(
-    h: HistoryView, max_rows: int = 8, keep: Sequence[int] = ()
+    h: HistoryView, max_rows: int = 8, keep: Sequence[int] = (), loss: str = "total_loss"
 ) -> list[tuple[int, list[float], float]]:
-    """``progress_rows`` of the rows ``h`` holds. The first, second (the first update: often
+    """``progress_rows`` of the rows ``h`` holds, with its ``loss`` column (``total_loss`` or
+    ``mean_loss``: the one the curve draws). The first, second (the first update: often
     the largest change) and latest rows come first, then the rows in ``keep`` (where the
     learning rate or the optimizer changed) as room allows, then rows spread on a log scale."""
     n = len(h)
@@ -401,7 +402,7 @@ def progress_rows_of(
             chosen.append(k)
             gap = np.minimum(gap, np.abs(where - where[k]))
         picks = sorted(chosen)
-    return [(h[i].step, [float(p) for p in h[i].target_probs], h[i].loss) for i in picks]
+    return [(h[i].step, [float(p) for p in h[i].target_probs], float(getattr(h[i], loss))) for i in picks]
 
 
 def tracked(session: Session) -> list[tuple[int, list[str], str]]:

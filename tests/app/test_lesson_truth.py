@@ -375,3 +375,31 @@ async def test_the_advice_after_a_divergence_names_the_best_step_before_it():
         await settle(app, pilot)
         said = narration(app)
         assert f"go back to step {lowest}, this branch's lowest loss before it" in said, said
+
+
+async def test_the_progress_table_shows_the_curves_loss_whole():
+    """Issue 27.9: on a text the progress table cut the total to '4243.1…' beside a curve of means.
+    It shows the loss the curve draws, named, never cut; positions that do not fit are counted."""
+    from tui_trainer.app import TrainerApp
+
+    rng = __import__("random").Random(5)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+    text = "\n".join(" ".join(rng.choice(words) for _ in range(12)) + "." for _ in range(400))
+    s = Session.create(text=text, undo_memory=0)
+    app = TrainerApp(session=s)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "0", "r")
+        await app.runs.wait()
+        await settle(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        lines = screen(app).splitlines()
+        head = next(line for line in lines if "step" in line and "loss" in line and "P(" in line)
+        assert "mean loss" in head and "total loss" not in head, head
+        rows = [re.findall(r"│\s+(\d+)\s.*?(\d+\.\d{3})\s*│", line) for line in lines]
+        rows = [r[-1] for r in rows if r]
+        assert len(rows) >= 5 and not any("…" in line for line in lines if "│" in line and "0." in line)
+        means = s.history.column("mean_loss")
+        for step, loss in rows:
+            assert loss == f"{means[int(step)]:.3f}", (step, loss)
+        assert re.search(r"\d+ more positions?: a wider pane shows them", squeeze(screen(app)))

@@ -127,7 +127,8 @@ class LossPane(Pane):
             from core.readout import progress_rows_of
 
             rows = max(self.content_size.height - 2, 2)
-            self._rows = progress_rows_of(self._history, rows, self._changes) if self._history else []
+            h, what = self._history, f"{self._what}_loss"
+            self._rows = progress_rows_of(h, rows, self._changes, what) if h else []
             return self._table()
         if self.show_positions:
             return self._positions()
@@ -253,10 +254,28 @@ class LossPane(Pane):
         if not self._rows:
             return Text("No steps yet: the per-position P(target) table fills as training runs.", style=self.ink.muted)
         t = Table(box=None, pad_edge=False, padding=(0, 1), header_style=self.ink.strong)
-        t.add_column("step", justify="right")
+        # the step and the loss whole (a total of 4243.152 was cut to 4243.1…); the positions'
+        # columns that do not fit are left out, and the caption says how many
+        head = f"{self._what} loss"
+        losses = [f"{loss:.3f}" for _, _, loss in self._rows]
+        step_w = max(4, *(len(str(step)) for step, _, _ in self._rows))
+        loss_w = max(len(head), *(len(x) for x in losses))
+        room = self.content_size.width - step_w - loss_w - 1
+        shown = []
         for w in self._targets:
+            need = max(len(f"P({w[:8]})"), 5) + 1
+            if room < need:
+                break
+            shown.append(w)
+            room -= need
+        t.add_column("step", justify="right", no_wrap=True, min_width=step_w)
+        for w in shown:
             t.add_column(f"P({w[:8]})", justify="right")
-        t.add_column("total loss", justify="right")
-        for step, probs, loss in self._rows:
-            t.add_row(str(step), *[f"{p:.3f}" for p in probs[: len(self._targets)]], f"{loss:.3f}")
+        t.add_column(head, justify="right", no_wrap=True, min_width=loss_w)
+        for (step, probs, _), loss in zip(self._rows, losses, strict=True):
+            t.add_row(str(step), *[f"{p:.3f}" for p in probs[: len(shown)]], loss)
+        if len(shown) < len(self._targets):
+            left = len(self._targets) - len(shown)
+            t.caption = f"{left} more position{'s' if left != 1 else ''}: a wider pane shows them"
+            t.caption_style = self.ink.muted
         return t
