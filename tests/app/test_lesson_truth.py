@@ -403,3 +403,32 @@ async def test_the_progress_table_shows_the_curves_loss_whole():
         for step, loss in rows:
             assert loss == f"{means[int(step)]:.3f}", (step, loss)
         assert re.search(r"\d+ more positions?: a wider pane shows them", squeeze(screen(app)))
+
+
+async def test_a_short_fork_beside_a_long_branch_gets_an_axis_of_its_own():
+    """Issue 27.15: a 102-step fork overlaid on a 47,889-step branch was one column wide. Here a
+    20-step fork from step 0 beside a 300-step branch: the axis runs to 30, and says so."""
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        for key in ("3", "0", "0", "r"):
+            await pilot.press(key)
+        await app.runs.wait()
+        await pilot.press("home", "F")
+        await settle(app, pilot)
+        app.screen.query_one("Input").value = "0.1"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        for key in ("2", "0", "r"):
+            await pilot.press(key)
+        await app.runs.wait()
+        await settle(app, pilot)
+        s = app.session
+        assert s.step == 20 and len(s.branches()) == 2
+        shown = squeeze(screen(app))
+        assert re.search(r"step 0 step 30 of 300\b", shown), shown
+        # the other branch is drawn only up to the axis's end: its curve has 31 points there
+        chart = app.main_screen.query_one("LossPane")._loss_chart()
+        drawn = [ser.values.shape[0] for ser in chart.series if ser.values.size]  # (no validation here)
+        assert chart is not None and len(drawn) == 3 and set(drawn) == {31}, drawn

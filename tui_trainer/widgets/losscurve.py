@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .chart import Chart, Marker
 
 
+#: a branch this many times shorter than another drawn beside it gets an axis of its own length
+#: (and half again), when it has at least ZOOM_MIN steps
+ZOOM_RATIO, ZOOM_MIN = 8, 10
+
+
 class LossPane(Pane):
     """The loss per step (the lesson's total when every position is in each step, else the
     mean), the validation loss and the baselines to beat; the lesson's progress table with ``p``.
@@ -153,7 +158,11 @@ class LossPane(Pane):
         from .chart import Chart, Legend, Series, joined, padded, scaled, value_range
 
         log = self.log_scale
-        n_steps = max([len(self._losses)] + [len(c) for _, c in self._others])
+        mine, longest = len(self._losses), max([0] + [len(c) for _, c in self._others])
+        # a short branch beside a long one would be a column wide (102 steps beside 47,889): the
+        # axis then runs to half again this branch's length, and the longer curves are cut there
+        zoom = longest > ZOOM_RATIO * mine and mine >= ZOOM_MIN
+        n_steps = mine + mine // 2 if zoom else max(mine, longest)
         main = padded(scaled(self._losses, log), n_steps)
         later = np.full_like(main, np.nan)
         if self._cursor is not None and self._cursor < main.size - 1:
@@ -169,7 +178,7 @@ class LossPane(Pane):
         series.append(Series(later, ref))
         for k, (b, curve) in enumerate(self._others, 1):
             style = self._readable(f"losscurve--b{k}")
-            series.append(Series(padded(scaled(curve, log), n_steps), style, self._label(b)))
+            series.append(Series(padded(scaled(curve[:n_steps], log), n_steps), style, self._label(b)))
         span = value_range([s.values for s in series])
         if span is None:
             return None
@@ -187,6 +196,7 @@ class LossPane(Pane):
             ref_style=ref,
             markers=self._loss_markers(),
             legend=Legend(note=("   (B: switch)", self.ink.muted)),
+            of_step=longest - 1 if zoom else None,
         )
 
     def _label(self, branch: int) -> str:
