@@ -276,7 +276,14 @@ KEYMAP: tuple[Entry, ...] = (
         VISIBLE,
         ("Lower the learning rate", "Raise the learning rate"),
     ),
-    Entry("g", "Loss curve: toggle a log scale.", (_k("g", "toggle_log"),), ALWAYS, "Toggle log scale"),
+    Entry(
+        "g",
+        "Loss curve: toggle a log scale. Its dashed lines are losses to beat: the uniform guess (ln V, every "
+        "token alike) and the unigram (each token's own frequency, the context ignored).",
+        (_k("g", "toggle_log"),),
+        ALWAYS,
+        "Toggle log scale",
+    ),
     Entry(
         "t",
         "Loss pane: P(target) at each position over the steps, a colour each (does a later word learn faster?).",

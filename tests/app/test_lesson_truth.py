@@ -432,3 +432,21 @@ async def test_a_short_fork_beside_a_long_branch_gets_an_axis_of_its_own():
         chart = app.main_screen.query_one("LossPane")._loss_chart()
         drawn = [ser.values.shape[0] for ser in chart.series if ser.values.size]  # (no validation here)
         assert chart is not None and len(drawn) == 3 and set(drawn) == {31}, drawn
+
+
+async def test_the_help_says_what_the_curves_dashed_lines_are():
+    """Issue 27.18: 'unigram' was never explained on screen: the help (?) says what both lines are."""
+    from rich.console import Console
+
+    from tui_trainer.app import TrainerApp
+
+    app = TrainerApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        table = app.screen.query_one("#keys").render()._renderable  # the help's table of keys
+        console = Console(width=120, record=True, file=__import__("io").StringIO())
+        console.print(table)
+        help_text = squeeze(console.export_text())
+        assert "unigram (each token's own frequency, the context ignored)" in help_text, help_text
+        assert "uniform guess (ln V, every token alike)" in help_text
