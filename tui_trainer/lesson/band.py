@@ -388,8 +388,9 @@ class LessonBand(Static):
         app = self.trainer
         # (a pane this app does not have, such as attention before it existed, is passed over)
         shown_panes = [p for p in self.scene.panes if p in app.main_screen.views()]
+        for pane in reversed(shown_panes):  # the first wins, bar one the layout always shows
+            app.main_screen.follow(pane, unless_shown=True)
         if shown_panes:
-            app.main_screen.follow(shown_panes[0])
             app.refresh_panes()
 
     def leave(self) -> None:

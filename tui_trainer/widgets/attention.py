@@ -64,11 +64,13 @@ class AttentionPane(Pane):
         frame = self.frame
         part = None if frame is None else frame.attention
         if part is None:
-            self.border_title = "Attention"
+            self.border_title, self.border_subtitle = "Attention", ""
             return Group(Text("This model has no attention (--model gpt has).", style=self.ink.muted))
         layer, head = self.selection(part)
         ink = self.ink
         maps = part.maps
+        # after u the maps are the forward pass's before the update (the title's step is the new one)
+        self.border_subtitle = "stale: before the update (f)" if maps is not None and frame.stale else ""
         if maps is None:
             self.border_title = (
                 f"Attention · layer {layer}/{part.layers} · head {head}/{part.heads} · step {frame.step}"
