@@ -55,3 +55,38 @@ async def test_a_scene_about_attention_and_gradients_shows_both_in_a_gpt_s_wide_
         await settle(app, pilot)
         await pilot.pause(0.15)  # the band re-reads the state and follows the scene's panes again
         assert {"attention", "gradients"} <= shown(app)
+
+
+LONG = " ".join(["the cat sat on the old mat and the dog ran after it"] * 6)  # one sentence, 311 characters
+
+
+async def test_a_sentence_longer_than_the_context_pane_keeps_the_query_and_the_lines_under_it():
+    """A long line of a real text, in characters: the pane shows the lines of the sentence around
+    the query (… where some are left out), then the position, the query's line and the target;
+    it showed the sentence's first lines only, the query and everything under them cut off."""
+    from tui_trainer.widgets.context import ContextPane
+
+    s = Session.create(model="gpt", text=LONG, tokens="char")
+    app = TrainerApp(s)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await settle(app, pilot)
+        pane = app.query_one(ContextPane)
+        n = len(LONG)  # one position per character (no <EOS> to predict: --eos is off)
+        for i in (0, 150, n - 1):
+            app.position = i
+            app.refresh_panes()
+            await pilot.pause()
+            text = [t.plain for t in pane.render().renderables]
+            # position i reads <BOS> and the characters before character i, and predicts character i
+            query = "<BOS>" if i == 0 else LONG[i - 1].replace(" ", "▁")
+            target = LONG[i].replace(" ", "▁")
+            assert sum(map(len, text)) and any(f"▸{query}" in t for t in text), (i, text)
+            assert f"position {i + 1}/{n}" in text, (i, text)
+            assert any(t.startswith("query ") for t in text) and any(t.startswith("target ") for t in text)
+            assert f"target  {target}" in text
+            assert sum(pane.app.console.measure(t).maximum > 0 for t in pane.render().renderables) <= pane.size.height
+            if i in (0, n - 1):  # the lines after the first query's, before the last one's: left out, and said so
+                assert text[0].startswith("…") == (i == n - 1) and text[
+                    text.index(f"position {i + 1}/{n}") - 1
+                ].endswith("…") == (i == 0)
