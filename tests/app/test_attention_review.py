@@ -90,3 +90,26 @@ async def test_a_sentence_longer_than_the_context_pane_keeps_the_query_and_the_l
                 assert text[0].startswith("…") == (i == n - 1) and text[
                     text.index(f"position {i + 1}/{n}") - 1
                 ].endswith("…") == (i == 0)
+
+
+async def test_bpe_keys_are_labelled_by_their_first_letter_and_one_map_left_out_is_one_map():
+    """With BPE most pieces start a word ('▁cat'): a one-cell column label read ▁ over almost every
+    key; it reads the piece's first letter (a lone ▁ stays ▁)."""
+    from core.tokens import shown
+
+    s = Session.create(model="gpt", text="the cat sat on the mat", tokens="bpe:20")
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f")
+        await settle(app, pilot)
+        pane = app.query_one(AttentionPane)
+        tokens = [shown(s.data.vocab.tokens[int(t)]) for t in s.forward_result.inputs[0]]
+        assert sum(t.startswith("▁") and len(t) > 1 for t in tokens) >= 4  # (the case this is about)
+        first = [(t[1:] if t.startswith("▁") and len(t) > 1 else t)[0] for t in tokens]
+        keys = [t.plain for t in pane.render().renderables][1].split()
+        assert keys == [*first, "Σ"] * s.config.heads, keys
+        await pilot.resize_terminal(80, 24)  # before, after and ΔA in numbers: two of the three fit
+        await pilot.press("s", "n")
+        await settle(app, pilot)
+        lines = [t.plain for t in pane.render().renderables]
+        assert lines[-1] == "1 more map not shown: a larger terminal shows them", lines

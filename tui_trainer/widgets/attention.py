@@ -116,7 +116,8 @@ class AttentionPane(Pane):
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:
-            lines.append(Text(f"{left} more maps not shown: a larger terminal shows them", style=ink.muted))
+            maps_left = f"{left} more map" + ("s" if left > 1 else "")
+            lines.append(Text(f"{maps_left} not shown: a larger terminal shows them", style=ink.muted))
         elif len(lines) < height:
             lines.append(self._legend(bool(extras) and extras[-1].diverging, ink))
         return Group(*lines[:height])
