@@ -55,6 +55,8 @@ async def test_a_scene_about_attention_and_gradients_shows_both_in_a_gpt_s_wide_
         await settle(app, pilot)
         await pilot.pause(0.15)  # the band re-reads the state and follows the scene's panes again
         assert {"attention", "gradients"} <= shown(app)
+        # both highlighted (the Attention pane, mounted with the first frame, was not: the first scene's was)
+        assert {p.id for p in app.query(".lesson-focus")} == {"attention", "gradients"}
 
 
 LONG = " ".join(["the cat sat on the old mat and the dog ran after it"] * 6)  # one sentence, 311 characters

@@ -190,6 +190,8 @@ class LessonBand(Static):
         return (id(s), s.branch, s.position, s.step, app.position, app.running, pane.show_table, pane.show_positions)
 
     def on_frame_shown(self, _message: FrameShown) -> None:
+        for pane in self.trainer.query("#main > Pane"):  # (a GPT's Attention pane mounts with its first frame)
+            pane.set_class(pane.id in self.scene.panes, "lesson-focus")
         if self._now() != self._signature:
             self.show_scene()
 
