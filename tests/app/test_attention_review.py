@@ -35,6 +35,7 @@ async def test_after_u_the_attention_pane_says_its_maps_are_stale_and_n_tab_keep
         # the title reads step 1; the maps are still step 0's forward pass (A before the update)
         assert s.stale and "step 1" in str(pane.border_title)
         assert pane.border_subtitle == "stale: before the update (f)"
+        assert "stale:&#160;before&#160;the&#160;update&#160;(f)" in app.export_screenshot()  # drawn now
         await pilot.press("f")
         await settle(app, pilot)
         assert not s.stale and not pane.border_subtitle

@@ -21,6 +21,7 @@ from .heatmap import NARROW, NUMBERS, WIDE, Block, band, block_width, shades_for
 
 if TYPE_CHECKING:
     from core.attnmaps import AttentionMaps, AttentionPart
+    from core.frame import Frame
 
 HINT = "Press f: the forward pass computes every head's attention weights."
 #: a row label's widest token (cells), before "▸ "
@@ -38,6 +39,12 @@ class AttentionPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Attention"
+
+    def watch_frame(self, frame: Frame | None) -> None:
+        # after u the maps are the forward pass's before the update (the title's step is the new one);
+        # set here, not in render: a border set while rendering is drawn a frame late
+        maps = None if frame is None or frame.attention is None else frame.attention.maps
+        self.border_subtitle = "stale: before the update (f)" if maps is not None and frame.stale else ""
 
     def selection(self, part: AttentionPart) -> tuple[int, int]:
         """The (layer, head) shown, kept inside the model (a checkpoint may have fewer)."""
@@ -64,13 +71,11 @@ class AttentionPane(Pane):
         frame = self.frame
         part = None if frame is None else frame.attention
         if part is None:
-            self.border_title, self.border_subtitle = "Attention", ""
+            self.border_title = "Attention"
             return Group(Text("This model has no attention (--model gpt has).", style=self.ink.muted))
         layer, head = self.selection(part)
         ink = self.ink
         maps = part.maps
-        # after u the maps are the forward pass's before the update (the title's step is the new one)
-        self.border_subtitle = "stale: before the update (f)" if maps is not None and frame.stale else ""
         if maps is None:
             self.border_title = (
                 f"Attention · layer {layer}/{part.layers} · head {head}/{part.heads} · step {frame.step}"
