@@ -190,6 +190,8 @@ class LessonBand(Static):
         return (id(s), s.branch, s.position, s.step, app.position, app.running, pane.show_table, pane.show_positions)
 
     def on_frame_shown(self, _message: FrameShown) -> None:
+        for pane in self.trainer.query("#main > Pane"):  # (a GPT's Attention pane mounts with its first frame)
+            pane.set_class(pane.id in self.scene.panes, "lesson-focus")
         if self._now() != self._signature:
             self.show_scene()
 
@@ -388,8 +390,9 @@ class LessonBand(Static):
         app = self.trainer
         # (a pane this app does not have, such as attention before it existed, is passed over)
         shown_panes = [p for p in self.scene.panes if p in app.main_screen.views()]
+        for pane in reversed(shown_panes):  # the first wins, bar one the layout always shows
+            app.main_screen.follow(pane, unless_shown=True)
         if shown_panes:
-            app.main_screen.follow(shown_panes[0])
             app.refresh_panes()
 
     def leave(self) -> None:

@@ -64,7 +64,7 @@ THROUGH_SOFTMAX = (
     "dy[t,e]: dLoss/d(the head's output y) at cell t, attn_wo's columns of the head applied to dmid",
     "dA[i,j] = dy[i]·v[j]: dLoss/d(the weight A[i,j] query i puts on key j)",
     "dS[i,j] = A[i,j] × (dA[i,j] − Σ_u A[i,u] dA[i,u]): dLoss/d(the score q·k/√hd), back through the softmax; "
-    "its rows sum to 1, so a key gains only where its dA beats the row's average Σ A·dA",
+    "its rows sum to 0 (A's sum to 1), so a key gains only where its dA beats the row's average Σ A·dA",
 )
 _NAME = re.compile(r"^\s*([\w.]+)\s*\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\]\s*$")
 
@@ -99,6 +99,12 @@ def gloss(factor: str) -> str:
     return GPT_MEANING.get(name, "").format(L=layer)
 
 
+def factor_text(x: float) -> str:
+    """A factor of a term: four decimals, or four significant digits below 0.01 (a GPT's dS·k is
+    often 1e-6: '+0.0000' or '+0.0004' would not multiply to the term written after it)."""
+    return f"{x:+.4f}" if x == 0 or abs(x) >= 0.01 else f"{x:+.3e}"
+
+
 def _cell(x: float) -> str:
     return ("0" if x == 0 else f"{x:+.2e}").rjust(9)  # a masked pair's exact 0 is written so
 
@@ -115,7 +121,9 @@ def render_through(t: Text, view: ChainView, ink: Palette) -> None:
     t.append(
         f"\n\nThe largest term, p{p + 1} {word!r}: {factor}[p,{c.factors[1][1]}] over {who[st.kind]}", style=ink.strong
     )
-    t.append(f" (head {st.head}, e = {st.column})\n")
+    # p is named by the token it predicts; its row below by the token it reads (the key, or query)
+    reads = view.keys[st.position] if st.position < len(view.keys) else ""
+    t.append(f" (head {st.head}, e = {st.column}); p{p + 1} reads {reads!r}, row {st.position} below\n")
     if st.kind == "value":
         t.append(f"{'t':<2} {'token':<7} {'A':>9} {other:>9} {'A × ' + other[:2]:>9}\n")
         for u in range(len(st.att)):
@@ -167,7 +175,7 @@ def render_chain(view: ChainView, ink: Palette) -> Text:
     for p, (vals, term) in enumerate(zip(c.values, c.terms, strict=True)):
         word = words[p] if p < len(words) else ""
         t.append(f"p{p + 1:<3} {word[:10]:<10} ")
-        t.append(" × ".join(f"{v:+.4f}" for v in vals) + scale)
+        t.append(" × ".join(map(factor_text, vals)) + scale)
         t.append(f" = {term:+.3e}\n")
     exact, ok, dtype = same_sum(c)
     t.append(f"\nsum = {c.total:+.6e}   the backward pass computed {c.backward:+.6e} ")

@@ -139,9 +139,11 @@ class MainScreen(Screen[None]):
         """The panes v cycles through (the model's)."""
         return ATTENTION_VIEWS if self.attention else COMPACT_VIEWS
 
-    def follow(self, view: str) -> None:
-        """In the compact layout, show the pane the action is about."""
-        if self.app.view != view:
+    def follow(self, view: str, unless_shown: bool = False) -> None:
+        """In the compact layout, show the pane the action is about (``unless_shown``: not where the
+        layout always shows it, a GPT's wide layout the Attention pane: its other slots stay)."""
+        wide_gpt = self.attention and not self.presenter and not self.query_one("#root").has_class("compact")
+        if self.app.view != view and not (unless_shown and view == "attention" and wide_gpt):
             self.app.view = view
             self.apply_size(self.app.size.width, self.app.size.height)
 
@@ -170,7 +172,8 @@ class MainScreen(Screen[None]):
             return
         pane = self.query_one(AttentionPane)
         pane.numbers = not pane.numbers
-        self.follow("attention")
+        self.follow("attention", unless_shown=True)
+        self.app.say(f"Attention pane: {'each weight written in its cell' if pane.numbers else 'shades only'} (n).")
 
     def action_next_head(self, delta: int) -> None:
         """tab / shift+tab: the next / previous head, then layer."""
@@ -181,7 +184,7 @@ class MainScreen(Screen[None]):
             return
         pane = self.query_one(AttentionPane)
         pane.attn_layer, pane.head = cycle_head(pane.attn_layer, pane.head, part.layers, part.heads, delta)
-        self.follow("attention")
+        self.follow("attention", unless_shown=True)
         self.app.say(
             f"Attention: layer {pane.attn_layer} of {part.layers}, head {pane.head} of {part.heads} "
             "(tab: the next head, shift+tab: the one before)."

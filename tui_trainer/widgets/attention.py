@@ -21,6 +21,7 @@ from .heatmap import NARROW, NUMBERS, WIDE, Block, band, block_width, shades_for
 
 if TYPE_CHECKING:
     from core.attnmaps import AttentionMaps, AttentionPart
+    from core.frame import Frame
 
 HINT = "Press f: the forward pass computes every head's attention weights."
 #: a row label's widest token (cells), before "▸ "
@@ -38,6 +39,12 @@ class AttentionPane(Pane):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Attention"
+
+    def watch_frame(self, frame: Frame | None) -> None:
+        # after u the maps are the forward pass's before the update (the title's step is the new one);
+        # set here, not in render: a border set while rendering is drawn a frame late
+        maps = None if frame is None or frame.attention is None else frame.attention.maps
+        self.border_subtitle = "stale: before the update (f)" if maps is not None and frame.stale else ""
 
     def selection(self, part: AttentionPart) -> tuple[int, int]:
         """The (layer, head) shown, kept inside the model (a checkpoint may have fewer)."""
@@ -114,7 +121,8 @@ class AttentionPane(Pane):
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:
-            lines.append(Text(f"{left} more maps not shown: a larger terminal shows them", style=ink.muted))
+            maps_left = f"{left} more map" + ("s" if left > 1 else "")
+            lines.append(Text(f"{maps_left} not shown: a larger terminal shows them", style=ink.muted))
         elif len(lines) < height:
             lines.append(self._legend(bool(extras) and extras[-1].diverging, ink))
         return Group(*lines[:height])

@@ -92,7 +92,9 @@ class ContextPane(Pane):
     def render(self) -> Group:
         lines = self.lines()
         height = self.content_size.height
-        if height > 0 and self.is_mounted:
+        if height > 0 and self.is_mounted and lines:
+            head = self._sentence_rows(lines[0], max(height - 4, 1))
+            lines[:1] = head
             heights = {id(ln): rendered_height(self, ln) for ln in lines}  # each line measured once
 
             def size(ls: list[Text]) -> int:
@@ -102,12 +104,29 @@ class ContextPane(Pane):
                 lines = [ln for ln in lines if ln.plain]
             if size(lines) > height:
                 # short pane: drop the per-layer shapes first, then the blank line; the position stays
-                lines = [ln for ln in lines if not ln.plain.startswith(" ")]
+                lines = [ln for ln in lines if not ln.plain.startswith(" ") or any(ln is h for h in head)]
                 if size(lines) > height:
                     lines = [ln for ln in lines if ln.plain]
                 while len(lines) > 1 and size(lines) > height:
                     lines = lines[:-1]
         return Group(*lines)
+
+    def _sentence_rows(self, sentence: Text, rows: int) -> list[Text]:
+        """The sentence, or when it takes more than ``rows`` lines (a long line of a real text, in
+        characters) the ``rows`` lines around the marked token, … where lines are left out: the
+        query, the target and the lines under the sentence stay on screen."""
+        if rendered_height(self, sentence) <= rows:
+            return [sentence]
+        mark = self.ink.mark
+        wrapped = list(sentence.wrap(self.app.console, max(self.content_size.width - 1, 1)))
+        at = next((i for i, ln in enumerate(wrapped) if any(sp.style == mark for sp in ln.spans)), 0)
+        start = max(0, min(at - rows + 1 + (rows > 2), len(wrapped) - rows))  # a line after the mark if it fits
+        kept = [ln.copy() for ln in wrapped[start : start + rows]]
+        if start:
+            kept[0] = Text("…", style=self.ink.muted) + kept[0]
+        if start + rows < len(wrapped):
+            kept[-1].append("…", style=self.ink.muted)
+        return kept
 
 
 def frame_gpt(pane: ContextPane) -> bool:

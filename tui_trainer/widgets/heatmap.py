@@ -29,6 +29,8 @@ RAMP = " ░▒▓█"
 #: shade levels a background takes (few: each level's text colour is computed once)
 LEVELS = 8
 MASKED = "·"
+#: a space in a token as the frame draws it (core.tokens.VISIBLE_SPACE: core loads after the first paint)
+VISIBLE_SPACE = "▁"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ def _key_label(text: str, width: int) -> str:
     """A key's column label: the token's first cells, left-aligned in the cell (after a space when
     the cell is wider than one)."""
     pad = 1 if width > 1 else 0
+    if cell_len(text) > width - pad and len(text) > 1 and text[0] == VISIBLE_SPACE:
+        text = text[1:]  # a word-start piece ('▁copyright'): its first letter, not ▁ in every column
     text = set_cell_size(text, width - pad) if cell_len(text) > width - pad else text
     return " " * pad + text + " " * (width - pad - cell_len(text))
 
