@@ -19,7 +19,7 @@ sys.dont_write_bytecode = False
 # One BLAS thread, as the app has (importing tui_trainer sets it before NumPy loads; a test module
 # importing core first would load NumPy with a thread per core, and in four test processes on two
 # cores OpenBLAS's spinning threads made the real-text tests take three times the CPU)
-import tui_trainer  # noqa: F401
+import tui_trainer  # noqa: E402, F401
 
 # NO_COLOR changes every SVG snapshot; snapshots are taken in colour.
 os.environ.pop("NO_COLOR", None)
