@@ -174,14 +174,20 @@ async def _close_screens(app, pilot) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", ["right", "wrong"])
 async def test_play_every_scene(answers):
+    """Each scene played as a learner would (its keys pressed by hand), its caption checked. With
+    the right answers the same app then goes back from every scene to the one before and forward
+    again (Enter pressing the keys): each scene's state comes back bit for bit (one walk fewer than
+    a test of its own)."""
     app = LessonApp(lesson=LESSON)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         band = app.query_one(LessonBand)
         n = len(LESSON.scenes)
         seen_sections = []
+        states = []  # each scene's state as it begins
         for k, scene in enumerate(LESSON.scenes):
             assert band.index == k
+            states.append(state_of(app.session))
             assert band.border_title == f"Lesson {k + 1}/{n} · {scene.label}"
             seen_sections.append(scene.section)
             # the panes the scene talks about are highlighted, and only those
@@ -218,6 +224,8 @@ async def test_play_every_scene(answers):
         assert band.index == n - 1
         assert "last scene" in str(app.query_one(Narration).render())
         assert app.session.divergence is None  # the exploded step was undone
+        if answers == "right":
+            await _back_and_forward_again(app, pilot, band, states)
     assert seen_sections[0] == "S1" and seen_sections[-1] == "S15"
     sections = [int(s[1:]) for s in seen_sections]
     assert sections == sorted(sections) and set(sections) == set(range(1, 16))
@@ -252,40 +260,33 @@ def state_of(s: Session) -> tuple:
     return (s.model.params.tobytes(), s.optimizer.name, opt, s.lr, s.step, s.phase, s.branch, s.position)
 
 
-@pytest.mark.slow
-async def test_back_and_forward_again_are_bit_identical():
-    app = LessonApp(lesson=LESSON)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(app, pilot)
-        band = app.query_one(LessonBand)
-        n = len(LESSON.scenes)
+async def _back_and_forward_again(app, pilot, band: LessonBand, states: list[tuple]) -> None:
+    """From the last scene, Backspace to every scene before it and Enter forward again: each scene's
+    state (``states``, as the walk first reached it) comes back bit for bit."""
+    n = len(states)
 
-        async def enter_until(index: int) -> None:
-            """Enter through the current scene (answering, letting Enter press its keys) to ``index``."""
-            while band.index < index:
-                if band.scene.question is not None and band.answer is None:
-                    await pilot.press(KEYS[band.scene.question.answer])
-                await pilot.press("enter")
-                await settle(app, pilot)
-                await _close_screens(app, pilot)
-
-        states = [state_of(app.session)]
-        for k in range(1, n):
-            await enter_until(k)
-            states.append(state_of(app.session))
-        assert len({st[0] for st in states}) >= 4  # the model really changed along the way (steps 0, 12, 20, 41)
-        for k in range(n - 2, -1, -1):  # Backspace from every scene to the one before
-            await pilot.press("backspace")
+    async def enter_until(index: int) -> None:
+        """Enter through the current scene (answering, letting Enter press its keys) to ``index``."""
+        while band.index < index:
+            if band.scene.question is not None and band.answer is None:
+                await pilot.press(KEYS[band.scene.question.answer])
+            await pilot.press("enter")
             await settle(app, pilot)
-            assert band.index == k
-            assert state_of(app.session) == states[k], LESSON.scenes[k].label
-        for k in range(1, n):  # and forward again
-            await enter_until(k)
-            assert state_of(app.session) == states[k], LESSON.scenes[k].label
-        # the learner's own detour in a scene (an extra step) makes the next scene play from there
-        await pilot.press("backspace", "backspace")
+            await _close_screens(app, pilot)
+
+    assert len({st[0] for st in states}) >= 4  # the model really changed along the way (steps 0, 12, 20, 41)
+    for k in range(n - 2, -1, -1):  # Backspace from every scene to the one before
+        await pilot.press("backspace")
         await settle(app, pilot)
-        assert state_of(app.session) == states[n - 3]
+        assert band.index == k
+        assert state_of(app.session) == states[k], LESSON.scenes[k].label
+    for k in range(1, n):  # and forward again
+        await enter_until(k)
+        assert state_of(app.session) == states[k], LESSON.scenes[k].label
+    # the learner's own detour in a scene (an extra step) makes the next scene play from there
+    await pilot.press("backspace", "backspace")
+    await settle(app, pilot)
+    assert state_of(app.session) == states[n - 3]
 
 
 def test_a_changed_state_is_detected():

@@ -48,10 +48,16 @@ _ARRAYS = ["params", "opt.m", "opt.v", "hist.total_loss", "hist.target_probs", "
 _DTYPES = ["<f8", "<f4", ">f8", "<i8", "|b1", "<c16", "<U3", "|u1"]
 
 
+_GOOD: dict[str, np.ndarray] = {}
+
+
 def _arrays_and_header(tmp_path):
-    path = save_checkpoint(_S, tmp_path / "good.npz")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
+    """A fresh copy of a good checkpoint's header and arrays (saved once: each example changes its copy)."""
+    if not _GOOD:
+        path = save_checkpoint(_S, tmp_path / "good.npz")
+        with np.load(path) as z:
+            _GOOD.update({k: z[k] for k in z.files})
+    arrays = {k: v.copy() for k, v in _GOOD.items()}
     return json.loads(arrays.pop("header").tobytes()), arrays
 
 
