@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # (the panes are painted before NumPy loads: arrays arrive wi
     import numpy as np
 
 RAMP = " ░▒▓█"
+#: a weight this large (of 1) draws at least ░: 0.1 over ten keys read as empty cells
+FAINT = 0.02
 #: shade levels a background takes (few: each level's text colour is computed once)
 LEVELS = 8
 MASKED = "·"
@@ -196,7 +198,10 @@ def _cells(line: Text, b: Block, masked: np.ndarray, row: np.ndarray, mode: str,
             text = signed_text(v, exp) if b.diverging else weight_text(v)
             line.append(" " + text, style=text_style)
         else:
-            char = RAMP[int(round(amount * (len(RAMP) - 1)))]
+            step = int(round(amount * (len(RAMP) - 1)))
+            if step == 0 and not b.diverging and amount >= FAINT:  # an even row over many keys is not blank
+                step = 1
+            char = RAMP[step]
             if b.diverging:  # the sign as a character: it reads without colour
                 sign = " " if v == 0 or char == " " else ("+" if v > 0 else "−")
                 line.append(sign, style=text_style)
