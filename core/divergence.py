@@ -36,12 +36,12 @@ def worse_than_guessing(s: Session) -> bool:
     model's for ``WORSE_STEPS`` steps in a row: training is making the model worse."""
     if s.step < WORSE_STEPS:
         return False
-    cols = s.timeline.cur.history.cols["mean_loss"]
-    bar = max(s.log_vocab, cols[0])  # the untrained model (a loaded session has its row)
-    if not cols[s.step] > bar:  # the usual case, decided without looking further back
+    h = s.timeline.cur.history
+    # the untrained model (a loaded session has its row; step 0 is never thinned)
+    bar = max(s.log_vocab, float(h.cols["mean_loss"][0]))
+    if not h.value("mean_loss", s.step) > bar:  # the usual case, decided without looking further back
         return False
-    recent = cols[s.step - WORSE_STEPS + 1 : s.step + 1]
-    return bool((recent > bar).all())
+    return all(h.value("mean_loss", k) > bar for k in range(s.step - WORSE_STEPS + 1, s.step))
 
 
 def diverge(s: Session, cause: str, value: float) -> Divergence:

@@ -139,8 +139,8 @@ def before_after(session: Session, i: int) -> BeforeAfter | None:
         return None
     h = session.history
     key = "mean_loss" if session.config.reduction == "mean" else "total_loss"
-    col = h.column(key)
-    actual = float(col[u.step] - col[u.step - 1]) if len(col) > u.step else float("nan")
+    now, then = h.at(u.step), h.at(u.step - 1)
+    actual = getattr(now, key) - getattr(then, key) if now is not None and then is not None else float("nan")
     i = max(0, min(i, f.targets.shape[0] - 1))
     return BeforeAfter(u.step, b.probs[i], b.logits[i], b.target_probs, u.predicted_change, actual)
 
@@ -369,18 +369,20 @@ def progress_rows_of(
     h: HistoryView, max_rows: int = 8, keep: Sequence[int] = ()
 ) -> list[tuple[int, list[float], float]]:
     """``progress_rows`` of the rows ``h`` holds. The first, second (the first update: often
-    the largest change) and latest rows come first, then the rows in ``keep`` (where the
-    learning rate or the optimizer changed) as room allows, then rows spread on a log scale."""
+    the largest change) and latest rows come first, then the rows of the steps in ``keep``
+    (where the learning rate or the optimizer changed) as room allows, then rows spread on a
+    log scale of their steps."""
     n = len(h)
     if not n:
         return []
     if n <= max_rows:
         picks = list(range(n))
     else:
-        must = [0, n - 1, 1, *(int(k) for k in keep if 0 < int(k) < n)]
+        rows = (h.index(int(k)) for k in keep)
+        must = [0, n - 1, 1, *(i for i in rows if i is not None and 0 < i < n)]
         chosen = list(dict.fromkeys(must))[: max(max_rows, 2)]
         # then greedily the row farthest (in log(step + 1)) from those chosen: spread like geomspace
-        where = np.log1p(np.arange(n, dtype=np.float64))
+        where = np.log1p(h.column("step").astype(np.float64))
         gap = np.min(np.abs(where[:, None] - where[chosen][None, :]), axis=1)
         while len(chosen) < max_rows:
             k = int(np.argmax(gap))

@@ -294,7 +294,7 @@ def _run(session: Session, result: ActionResult) -> str:
             return f"{result.detail} already holds at step {session.step}: no step taken."
         stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
         return f"Ran 0 steps{stopped}."
-    first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
+    first = (h.at(result.start_step) if result.start_step is not None else None) or h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
     if result.stopped == "breakpoint":
         stopped = f", then stopped: {result.detail} holds at step {session.step}"

@@ -174,6 +174,8 @@ class Chart:
     ref_style: Style = field(default_factory=Style)
     markers: Sequence[Marker] = ()
     legend: Legend = field(default_factory=Legend)
+    #: the series hold every ``every``-th step (a thinned history): the x axis says steps
+    every: int = 1
 
     def render(self, w: int, h: int, ink: Palette) -> Group:
         """The chart's lines fitting ``w`` x ``h`` cells (the newest lines when short of rows)."""
@@ -217,7 +219,7 @@ class Chart:
             x = self.x_of(m.step, width)
             if 0 <= x < len(cells):
                 cells[x], marks[x] = m.glyph, m.style
-        right = f"step {self.n_steps - 1}"
+        right = f"step {(self.n_steps - 1) * self.every}"
         # the last step's label first: when a narrow pane has room for one, it says the more
         wanted = [(right, len(cells) - len(right), 1), ("step 0", LABEL_W, -1)]
         for x, text in place_labels(len(cells), set(marks), wanted).items():
