@@ -278,6 +278,7 @@ class HistoryView:
             c.scalars[:], c.opt, c.probs[:], c.losses[:] = r.scalars, r.opt, r.probs, r.losses
             self._extra = (want, c)
         self._n = self._m + (self._extra is not None)
+        self._limit = limit
         self._last = step if measured else -1
         self._grad_known = grad_known
         self._lr, self._opt = lr, optimizer
@@ -328,9 +329,13 @@ class HistoryView:
         return i if i is not None and i < self._m else None
 
     def at(self, step: int) -> StepRecord | None:
-        """The row of ``step``, or None."""
+        """The row of ``step`` (in the thinned past, as its replay wrote it, if it is one of the
+        newest the scratch keeps), or None."""
         i = self.index(step)
-        return None if i is None else self[i]
+        if i is not None:
+            return self[i]
+        r = self._h.scratch.get(step) if 0 <= step < self._limit else None
+        return None if r is None else self._record(step, r.scalars, r.opt, r.probs, r.losses)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -341,12 +346,14 @@ class HistoryView:
             raise IndexError("history index out of range")
         h = self._h
         if i < self._m:
-            step, sc, o = int(h.steps[i]), [float(h.cols[name][i]) for name in SCALARS], int(h.opt[i])
-            probs, losses = h.probs[i].copy(), h.losses[i].copy()
-        else:
-            step, r = self._extra
-            sc, o, probs, losses = [float(x) for x in r.scalars], r.opt, r.probs.copy(), r.losses.copy()
-        c = dict(zip(SCALARS, sc, strict=True))
+            scalars = [h.cols[name][i] for name in SCALARS]
+            return self._record(int(h.steps[i]), scalars, h.opt[i], h.probs[i], h.losses[i])
+        step, r = self._extra
+        return self._record(step, r.scalars, r.opt, r.probs, r.losses)
+
+    def _record(self, step: int, sc, o, probs: np.ndarray, losses: np.ndarray) -> StepRecord:
+        h = self._h
+        c = {name: float(x) for name, x in zip(SCALARS, sc, strict=True)}
         opt = h.optimizers[o] if o >= 0 else ""
         if step == self._last:
             c["lr"], opt, c["clip_factor"] = self._lr, self._opt, math.nan
@@ -356,8 +363,8 @@ class HistoryView:
             step=step,
             total_loss=c["total_loss"],
             mean_loss=c["mean_loss"],
-            target_probs=probs,
-            position_losses=losses,
+            target_probs=probs.copy(),
+            position_losses=losses.copy(),
             grad_norm=c["grad_norm"],
             lr=c["lr"],
             optimizer=opt,

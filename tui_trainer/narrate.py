@@ -274,7 +274,8 @@ def _branching(session: Session, result: ActionResult) -> str:
 
 def _step(session: Session, result: ActionResult) -> str:
     h = session.history
-    before, now = h[-2], h[-1]
+    now = h[-1]
+    before = h.at(now.step - 1) or h[-2]  # (the step before, even in the thinned past)
     if result.overshoots:  # the loss rose: the step went past the minimum along the gradient
         return (
             f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
