@@ -18,7 +18,9 @@
    h.json`` as whole processes under ``/usr/bin/time -v`` ("Maximum resident set size").
 4. Play (``--long``): the app (120x36, headless under Textual's Pilot: the same worker, progress
    messages, frames and panes as on a terminal) plays for ``--play-minutes`` (10); the resident
-   memory, the step and the history's rows and stride every minute.
+   memory, the step and the history's rows and stride every minute. ``--play-steps N``: Play's
+   code path without the screen at full speed (as many steps as 10 minutes of Play take: 8 million
+   at 14k steps/s), the resident memory at every tenth of them.
 """
 
 from __future__ import annotations
@@ -152,6 +154,38 @@ async def _play(minutes: float) -> None:
         await app.workers.wait_for_complete()
 
 
+def bench_play_steps(steps: int) -> None:
+    """Play's code path without the screen, at full speed: the app's session (64 MiB of undo), runs
+    of ``PLAY_CHUNK`` steps, the runner's progress check after each step and a frame built every
+    ``PROGRESS_INTERVAL`` (what a refresh reads); the resident memory at every tenth of the steps."""
+    from core import Session
+    from core.frame import build_frame
+    from tui_trainer.runner import PLAY_CHUNK, PROGRESS_INTERVAL
+
+    s = Session.create()
+    print(f"Play's code path headless for {steps:,} steps (a frame every {PROGRESS_INTERVAL} s):")
+    print(f"  before: {rss_mib():.1f} MiB")
+    next_frame, next_report, t0 = time.monotonic(), steps // 10, time.perf_counter()
+
+    def on_step(_s: Session) -> None:
+        nonlocal next_frame, next_report
+        now = time.monotonic()
+        if now >= next_frame:
+            next_frame = now + PROGRESS_INTERVAL
+            build_frame(s, 0)
+        if s.step >= next_report:
+            next_report += steps // 10
+            h = s.timeline.cur.history
+            print(
+                f"  step {s.step:>10,}: {rss_mib():6.1f} MiB, history {h.n:,} rows (older every {h.stride}), "
+                f"timeline {s.timeline_bytes() / 2**20:.1f} MiB, {s.step / (time.perf_counter() - t0):,.0f} steps/s",
+                flush=True,
+            )
+
+    while s.step < steps:
+        s.run(min(PLAY_CHUNK, steps - s.step), on_step=on_step)
+
+
 def bench_play(minutes: float) -> None:
     print(f"Play in the app (120x36, Pilot), the resident memory every minute for {minutes:g} minutes:")
     asyncio.run(_play(minutes))
@@ -162,7 +196,11 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="a tenth of the steps")
     p.add_argument("--long", action="store_true", help="issue 23's figures: long runs' peaks and a Play")
     p.add_argument("--play-minutes", type=float, default=10, help="how long the Play lasts (--long)")
+    p.add_argument("--play-steps", type=int, help="only Play's code path headless, this many steps at full speed")
     args = p.parse_args()
+    if args.play_steps:
+        bench_play_steps(args.play_steps)
+        return
     if args.long:
         bench_peaks()
         bench_play(args.play_minutes)

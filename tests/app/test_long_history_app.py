@@ -23,7 +23,7 @@ async def test_a_thinned_history_is_said_on_the_curve_and_every_reader_works(tmp
         stride = s.history.stride
         assert s.step == 500 and stride > 1
         pane = app.query_one(LossPane)
-        assert f"older steps thinned: every {stride}th" in pane.border_title, pane.border_title
+        assert f"(linear, thinned to every {stride}th)" in pane.border_title, pane.border_title
         assert "step 496" in text_of(pane)  # the x axis in steps (the last multiple of the stride)
         await pilot.press("t")  # P(target) per position over the steps
         await pilot.pause()

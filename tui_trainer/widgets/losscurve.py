@@ -100,6 +100,8 @@ class LossPane(Pane):
 
     def _titles(self) -> None:
         scale = "log" if self.log_scale else "linear"
+        if self._every > 1:  # a long run's history: said where the thinned curve is drawn
+            scale += f", thinned to every {_nth(self._every)}"
         val = ", validation" if self._val is not None and self._val.size else ""
         self.border_title = (
             "Training progress"
@@ -108,8 +110,6 @@ class LossPane(Pane):
             if self.show_positions
             else f"Loss curve: {self._what}{val} ({scale})"
         )
-        if self._every > 1 and not self.show_table:  # said where the thinned curve is drawn
-            self.border_title += f", older steps thinned: every {_nth(self._every)}"
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
         self.border_subtitle = f"step {self._step}  {cur}".strip()
