@@ -294,11 +294,14 @@ def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] 
 GOAL_TOTAL = 0.05
 
 
-def reached_goal(total: np.ndarray, full_batch: bool) -> int | None:
-    """The first step whose total loss is below ``GOAL_TOTAL`` (None: never). Only for a full
-    batch: a sampled batch's total is over other positions each step."""
+def reached_goal(total: np.ndarray, full_batch: bool, steps: np.ndarray | None = None) -> int | None:
+    """The first step whose total loss is below ``GOAL_TOTAL`` (None: never); ``steps``: the
+    rows' steps (default: one row a step). Only for a full batch: a sampled batch's total is
+    over other positions each step."""
     below = np.flatnonzero(total < GOAL_TOTAL) if full_batch else np.zeros(0, dtype=int)
-    return int(below[0]) if below.size else None
+    if not below.size:
+        return None
+    return int(below[0] if steps is None else steps[below[0]])
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,7 @@ def branch_summaries(session: Session) -> list[BranchSummary]:
                 what.split("_")[0],
                 float(loss[-1]),
                 float(fin.min()) if fin.size else float("nan"),
-                reached_goal(loss, session.full_batch),
+                reached_goal(loss, session.full_batch, h.column("step")),
                 h[int(known[-1])].optimizer if known.size else "",
                 float(lrs[known[-1]]) if known.size else float("nan"),
             )

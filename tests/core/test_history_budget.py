@@ -184,3 +184,14 @@ def test_a_play_s_log_is_one_run():
     b = s.timeline.cur
     assert len(b.ops) == 5001 and len(b.ops.codes) == 2  # forward, then one run of steps
     assert len(b.upd) == 5000 and len(b.upd.pos) == 1
+
+
+def test_the_goal_is_reached_at_a_step_not_a_row(small, reference):
+    from core.readout import GOAL_TOTAL, branch_summaries
+
+    s = _run(undo_memory=0)
+    steps = s.history.column("step")
+    totals = reference.history.column("total_loss")
+    first_kept = next(int(k) for k in steps if totals[k] < GOAL_TOTAL)  # (the first below may be thinned)
+    assert steps.tolist().index(first_kept) != first_kept  # (its row number is not its step)
+    assert branch_summaries(s)[0].reached == first_kept
