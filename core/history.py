@@ -136,8 +136,11 @@ class History:
                 break
             self.stride *= 2
         idx = np.flatnonzero(keep)
-        for a in self._arrays():
-            a[: idx.size] = a[:n][idx]
+        # into new arrays: a view or a column taken before (a frame on screen) keeps its rows
+        old = self._arrays()
+        self._alloc(self.capacity)
+        for new, o in zip(self._arrays(), old, strict=True):
+            new[: idx.size] = o[:n][idx]
         self.n = int(idx.size)
 
     def nbytes(self) -> int:
@@ -267,6 +270,8 @@ class HistoryView:
 
     def __init__(self, history: History, step: int, measured: bool, grad_known: bool, lr: float, optimizer: str):
         h = self._h = history
+        # the arrays as they are now (growing or thinning makes new ones: this view keeps its rows)
+        self._cols, self._steps, self._opts, self._probs, self._losses = h.cols, h.steps, h.opt, h.probs, h.losses
         limit = step + 1 if measured else step
         # the rows kept before ``limit`` (all of them, at the end of the branch: no search)
         m = h.n if h.last_step < limit else int(np.searchsorted(h.steps[: h.n], limit))
@@ -319,14 +324,17 @@ class HistoryView:
         """The step of the last row (-1: no row)."""
         if not self._n:
             return -1
-        return self._extra[0] if self._extra is not None else int(self._h.steps[self._m - 1])
+        return self._extra[0] if self._extra is not None else int(self._steps[self._m - 1])
 
     def index(self, step: int) -> int | None:
         """The row of ``step`` in this view, or None (not seen from here, or thinned away)."""
         if self._extra is not None and step == self._extra[0]:
             return self._m
-        i = self._h.index(step)
-        return i if i is not None and i < self._m else None
+        m, steps = self._m, self._steps
+        i = m - 1 - (int(steps[m - 1]) - step) if m else -1  # the newest rows are one a step: no search
+        if not (0 <= i < m and steps[i] == step):
+            i = int(np.searchsorted(steps[:m], step))
+        return i if i < m and steps[i] == step else None
 
     def at(self, step: int) -> StepRecord | None:
         """The row of ``step`` (in the thinned past, as its replay wrote it, if it is one of the
@@ -344,10 +352,9 @@ class HistoryView:
             i += self._n
         if not 0 <= i < self._n:
             raise IndexError("history index out of range")
-        h = self._h
         if i < self._m:
-            scalars = [h.cols[name][i] for name in SCALARS]
-            return self._record(int(h.steps[i]), scalars, h.opt[i], h.probs[i], h.losses[i])
+            scalars = [self._cols[name][i] for name in SCALARS]
+            return self._record(int(self._steps[i]), scalars, self._opts[i], self._probs[i], self._losses[i])
         step, r = self._extra
         return self._record(step, r.scalars, r.opt, r.probs, r.losses)
 
@@ -374,17 +381,17 @@ class HistoryView:
 
     def _raw(self, name: str) -> np.ndarray:
         """A column as the branch holds it (the extra row appended), before the state's own settings."""
-        h, m = self._h, self._m
+        m = self._m
         if name == "step":
-            col, extra = h.steps[:m], (lambda r: self._extra[0])
+            col, extra = self._steps[:m], (lambda r: self._extra[0])
         elif name == "optimizer":
-            col, extra = h.opt[:m], (lambda r: r.opt)
+            col, extra = self._opts[:m], (lambda r: r.opt)
         elif name == "target_probs":
-            col, extra = h.probs[:m], (lambda r: r.probs)
+            col, extra = self._probs[:m], (lambda r: r.probs)
         elif name == "position_losses":
-            col, extra = h.losses[:m], (lambda r: r.losses)
+            col, extra = self._losses[:m], (lambda r: r.losses)
         else:
-            col, extra = h.cols[name][:m], (lambda r: r.scalars[SCALARS.index(name)])
+            col, extra = self._cols[name][:m], (lambda r: r.scalars[SCALARS.index(name)])
         if self._extra is None:
             return col
         return np.concatenate([col, np.asarray([extra(self._extra[1])], dtype=col.dtype).reshape(1, *col.shape[1:])])

@@ -195,3 +195,23 @@ def test_the_goal_is_reached_at_a_step_not_a_row(small, reference):
     first_kept = next(int(k) for k in steps if totals[k] < GOAL_TOTAL)  # (the first below may be thinned)
     assert steps.tolist().index(first_kept) != first_kept  # (its row number is not its step)
     assert branch_summaries(s)[0].reached == first_kept
+
+
+def test_a_view_taken_before_the_rows_are_thinned_keeps_its_rows(small):
+    # (a frame on screen holds a view and its columns while the run goes on and thins)
+    s = Session.create(undo_memory=0)
+    h = s.timeline.cur.history
+    for _ in range(3 * BUDGET):
+        v = s.history
+        col = v.column("mean_loss")
+        steps, losses = v.column("step").copy(), col.copy()
+        n = h.n
+        s.train_step()
+        if h.n < n:  # that step thinned the rows
+            break
+    else:
+        pytest.fail("the rows were never thinned")
+    np.testing.assert_array_equal(v.column("step"), steps)
+    np.testing.assert_array_equal(v.column("mean_loss"), losses)
+    np.testing.assert_array_equal(col, losses)
+    assert [r.step for r in v] == steps.tolist() and v.index(int(steps[-1])) == len(v) - 1
