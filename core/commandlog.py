@@ -36,10 +36,24 @@ class OpLog:
             self.codes.append(code)
         self.n += 1
 
-    def __getitem__(self, i: int) -> int:
+    def __getitem__(self, i: int | slice) -> int | bytearray:
+        if isinstance(i, slice):  # (the codes spelled out, one a position)
+            return bytearray(self[k] for k in range(*i.indices(self.n)))
         if not 0 <= i < self.n:
             raise IndexError(i)
         return self.codes[bisect_right(self.starts, i) - 1]
+
+    def rfind(self, code: int, end: int | None = None) -> int:
+        """The last position below ``end`` (default: all) holding ``code``, or -1."""
+        end = self.n if end is None else min(end, self.n)
+        if end <= 0:
+            return -1
+        r = bisect_right(self.starts, end - 1) - 1  # the run holding end - 1, then the ones before
+        while r >= 0:
+            if self.codes[r] == code:
+                return min(end, self.starts[r + 1] if r + 1 < len(self.starts) else self.n) - 1
+            r -= 1
+        return -1
 
     def nbytes(self) -> int:
         return self.starts.itemsize * len(self.starts) + len(self.codes)

@@ -168,6 +168,10 @@ def test_the_command_logs_answer_as_plain_lists():
                 plain_upd.append(p)
             p += 1
         assert len(ops) == len(plain_ops) and [ops[i] for i in range(len(ops))] == plain_ops
+        assert ops[2:9] == bytearray(plain_ops[2:9]) and ops[:] == bytearray(plain_ops)
+        for end in range(-1, len(plain_ops) + 2):
+            for code in (0, 3, 4):
+                assert ops.rfind(code, end) == bytearray(plain_ops).rfind(code, 0, max(end, 0)), (code, end)
         assert len(upd) == len(plain_upd) and [upd[j] for j in range(len(upd))] == plain_upd
         for q in range(-1, p + 2):
             below = sum(x < q for x in plain_upd)
