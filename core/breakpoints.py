@@ -76,7 +76,7 @@ class Breakpoint:
     def check(self, session) -> str | None:
         """The text of the first condition that holds at ``session``'s state, or None."""
         h = session.history
-        if not h or len(h) != session.step + 1:  # no forward pass at this step yet
+        if h.last_step != session.step:  # no forward pass at this step yet
             return None
         row = h[-1]
         habits: list = []  # the tracked positions' head habits, measured once per check when asked
@@ -213,7 +213,8 @@ def _holds(c: Condition, session, row, h, habits: list) -> bool:
         d = session.divergence
         return d is not None and d.cause.startswith("nonfinite")
     if kind == "loss_up":
-        return row.step > 0 and row.mean_loss > h[row.step - 1].mean_loss
+        before = h.at(row.step - 1)  # (None: thinned away)
+        return before is not None and row.mean_loss > before.mean_loss
     if kind == "all_correct":
         d, t = session.data, session.tracked
         probs = session.model.forward_at(d, t).probs
@@ -223,9 +224,10 @@ def _holds(c: Condition, session, row, h, habits: list) -> bool:
         sel = np.array([w == c.word for w in words])
         return bool(_OPS[c.op](row.target_probs[sel], c.value).all())
     if kind == "grad_norm":
-        if row.step == 0:
+        before = h.at(row.step - 1)
+        if before is None:
             return False
-        x = h[row.step - 1].grad_norm  # the gradient of the update that made this step
+        x = before.grad_norm  # the gradient of the update that made this step
     elif kind == "total":
         x = row.total_loss
     elif kind == "loss":

@@ -20,12 +20,13 @@ continues exactly as it would have without the save and load.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
+import zipfile
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -51,12 +52,17 @@ MAX_CHECKPOINT_BYTES = 1 << 30
 
 
 def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
-    """Write ``session`` to ``path`` (atomically: a crash leaves no half-written file).
+    """Write ``session`` to ``path`` (atomically: a crash leaves no half-written file), one
+    array after another straight into the archive (a long history is never copied whole).
 
     Raises ``OSError`` if the file cannot be written."""
     path = Path(path)
-    with session.lock:
+    with session.lock:  # (held while writing: the arrays are the session's own)
         opt_state = session.optimizer.state_dict()
+        history = session.history
+        rows = history.index(session.step)  # the rows of the steps before this one
+        rows = len(history) if rows is None else rows
+        names = tuple(OPTIMIZERS)
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -74,19 +80,28 @@ def save_checkpoint(session: Session, path: str | os.PathLike) -> Path:
             "optimizer_scalars": {k: v for k, v in opt_state.items() if not isinstance(v, np.ndarray)},
             "optimizer_arrays": sorted(k for k, v in opt_state.items() if isinstance(v, np.ndarray)),
             # the rows of the steps before this one (a loaded session has no forward pass yet)
-            "history_optimizers": [r.optimizer for r in session.history[: session.step]],
+            "history_optimizers": [names[o] for o in history.column("optimizer")[:rows]],
         }
+        if history.stride > 1:  # thinned: the rows' steps are in hist.step
+            header["history_stride"] = history.stride
         arrays: dict[str, np.ndarray] = {
             "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
-            "params": session.model.params.copy(),
+            "params": session.model.params,
         }
         for k in header["optimizer_arrays"]:
             arrays[f"opt.{k}"] = np.asarray(opt_state[k])
-        arrays.update(_history_arrays(session.history, session.step))
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    write_atomic(path, buf.getvalue())
+        arrays.update(_history_arrays(history, rows))
+        write_atomic(path, lambda f: _write_npz(f, arrays))
     return path
+
+
+def _write_npz(f: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez``'s archive, written into ``f`` member by member (``np.savez`` into a
+    ``BytesIO`` held the whole archive: 215 MB after a long run, issue 23)."""
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, a in arrays.items():
+            with z.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(a), allow_pickle=False)
 
 
 def _tokenizer_to_json(tok: Tokenizer) -> dict:
@@ -101,10 +116,13 @@ def _config_to_json(config: SessionConfig) -> dict:
 
 
 def _history_arrays(history, rows: int) -> dict[str, np.ndarray]:
-    """The first ``rows`` rows, one array per column (``core.history``)."""
-    out = {f"hist.{name}": np.array(history.column(name)[:rows]) for name in SCALARS}
-    out["hist.target_probs"] = np.array(history.column("target_probs")[:rows])
-    out["hist.position_losses"] = np.array(history.column("position_losses")[:rows])
+    """The first ``rows`` rows, one array per column (``core.history``; views, not copies),
+    with their steps when thinned."""
+    out = {f"hist.{name}": history.column(name)[:rows] for name in SCALARS}
+    out["hist.target_probs"] = history.column("target_probs")[:rows]
+    out["hist.position_losses"] = history.column("position_losses")[:rows]
+    if history.stride > 1:
+        out["hist.step"] = history.column("step")[:rows]
     return out
 
 
@@ -197,7 +215,7 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
     if header["version"] == 1:
         history = _history_v1(archive, opts, tracked, step)
     else:
-        history = _history_from_arrays(archive, opts, tracked, step)
+        history = _history_from_arrays(archive, opts, tracked, step, header.get("history_stride", 1))
     try:
         session.load_state(params, opt_name, state, lr, step, history)
     except ValueError:
@@ -207,7 +225,7 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
     return session
 
 
-def _history_from_arrays(archive: Archive, opts: list, tracked: int, step: int) -> History:
+def _history_from_arrays(archive: Archive, opts: list, tracked: int, step: int, stride: int) -> History:
     n = len(opts)
     if not all(f"hist.{c}" in archive for c in (*SCALARS, "target_probs", "position_losses")):
         raise CheckpointError("history is missing")
@@ -215,16 +233,16 @@ def _history_from_arrays(archive: Archive, opts: list, tracked: int, step: int) 
         cols = {c: archive.read(f"hist.{c}", (n,), ("<f8",)) for c in SCALARS}
         probs = archive.read("hist.target_probs", (n, tracked), ("<f8",))
         losses = archive.read("hist.position_losses", (n, tracked), ("<f8",))
+        steps = archive.read("hist.step", (n,), ("<i8",)) if stride > 1 else np.arange(n)
     except CheckpointError as e:
         raise CheckpointError(f"its history does not fit its step and text ({e})") from None
-    h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
-    h.n = n
-    for c in SCALARS:
-        h.cols[c][:n] = cols[c]
-    for i, o in enumerate(opts):
-        h.opt[i] = h.optimizers.index(o)
-    h.probs[:n], h.losses[:n] = probs, losses
-    return h
+    # a thinned history: rising steps from 0, every multiple of its stride among them
+    if n and (steps[0] != 0 or steps[-1] >= step or (np.diff(steps) <= 0).any()):
+        raise CheckpointError("its history's steps are out of order")
+    if step and np.count_nonzero(steps % stride == 0) != (step - 1) // stride + 1:
+        raise CheckpointError("its history's steps are out of order")
+    opt = np.array([tuple(OPTIMIZERS).index(o) for o in opts], dtype=np.int8)
+    return History.from_columns(tuple(OPTIMIZERS), steps, cols, opt, probs, losses, stride)
 
 
 def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> History:
@@ -246,8 +264,9 @@ def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> 
         raise CheckpointError("history target_probs does not add up")
     if int(plens.sum()) != pflat.size or int(llens.sum()) != lflat.size:
         raise CheckpointError("history target_probs does not add up")
-    h = History(tracked, tuple(OPTIMIZERS), capacity=max(64, n))
-    h.n = n
+    nan, grid = np.full(n, np.nan), np.full((n, tracked), np.nan)
+    cols = {c: nan for c in SCALARS}
+    h = History.from_columns(tuple(OPTIMIZERS), np.arange(n), cols, np.full(n, -1), grid, grid)
     h.cols["total_loss"][:n], h.cols["mean_loss"][:n] = loss, mean
     h.cols["lr"][:n], h.cols["grad_norm"][:n] = lr, gnorm
     h.cols["clip_factor"][:n] = np.where(clipped, np.nan, 1.0)  # clipped by an unrecorded factor

@@ -159,7 +159,10 @@ def check_header(header: Any, format_name: str, readable: tuple[int, ...]) -> di
     opts = header["history_optimizers"]
     if not (isinstance(opts, list) and all(isinstance(o, str) and o in OPTIMIZERS for o in opts)):
         raise CheckpointError("unknown optimizer in the history")
-    if len(opts) != header["step"]:
+    stride = header.get("history_stride", 1)  # (a thinned history: fewer rows than steps)
+    if not _is_int(stride) or not 1 <= stride <= MAX_COUNT:
+        raise CheckpointError("bad history stride")
+    if len(opts) != header["step"] if stride == 1 else len(opts) > header["step"]:
         raise CheckpointError("history columns do not match its step")
     _check_optimizer_state(header)
     for key, kind in (("model", str), ("tensors", list), ("tokenizer", dict)):  # (older checkpoints have none)

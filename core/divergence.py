@@ -38,43 +38,56 @@ def worse_than_guessing(s: Session) -> bool:
     model's for ``WORSE_STEPS`` steps in a row: training is making the model worse."""
     if s.step < WORSE_STEPS:
         return False
-    cols = s.timeline.cur.history.cols["mean_loss"]
-    bar = max(s.log_vocab, cols[0])  # the untrained model (a loaded session has its row)
-    if not cols[s.step] > bar:  # the usual case, decided without looking further back
+    h = s.timeline.cur.history
+    # the untrained model (a loaded session has its row; step 0 is never thinned)
+    bar = max(s.log_vocab, float(h.cols["mean_loss"][0]))
+    if not h.value("mean_loss", s.step) > bar:  # the usual case, decided without looking further back
         return False
-    recent = cols[s.step - WORSE_STEPS + 1 : s.step + 1]
-    return bool((recent > bar).all())
+    return all(h.value("mean_loss", k) > bar for k in range(s.step - WORSE_STEPS + 1, s.step))
 
 
 def diverge(s: Session, cause: str, value: float) -> Divergence:
     """Mark this state diverged (it stays on the timeline to be looked at)."""
     # a learning rate to try: a tenth (divergence at any rate is mostly a step too large)
     s.divergence = Divergence(
-        s.step, cause, value, s.lr, s.lr / 10, back_to(s.timeline.cur.history.cols["mean_loss"], s.step)
+        s.step, cause, value, s.lr, s.lr / 10, back_to(_rows(s, "mean_loss"), _rows(s, "steps"), s.step)
     )
     return s.divergence
 
 
-def back_to(mean: np.ndarray, step: int) -> int | None:
+def back_to(mean: np.ndarray, steps: np.ndarray, step: int) -> int | None:
     """The step before ``step`` with the lowest finite mean loss (the one before an explosion
-    can already be far worse than the start: lr 10 on the lesson reads 71.9 there)."""
-    before = mean[:step]
-    ok = np.flatnonzero(np.isfinite(before))
-    return int(ok[np.argmin(before[ok])]) if ok.size else None
+    can already be far worse than the start: lr 10 on the lesson reads 71.9 there); ``mean`` and
+    ``steps`` are a branch's rows (one a step unless a long run's history was thinned)."""
+    before = np.flatnonzero((steps < step) & np.isfinite(mean))
+    return int(steps[before[np.argmin(mean[before])]]) if before.size else None
 
 
-def diverged_in(mean: np.ndarray, total: np.ndarray, log_vocab: float, limit: float) -> int | None:
-    """The first step of a branch's history (its mean and total loss columns) that the rules
-    above call diverged, from the losses alone (None: none). A branch's end state may be far
-    from the step that diverged, so the branch picker asks its history."""
+def diverged_in(
+    mean: np.ndarray, total: np.ndarray, log_vocab: float, limit: float, steps: np.ndarray | None = None
+) -> int | None:
+    """The first step of a branch's history (its mean and total loss columns, and the rows'
+    ``steps``: default one row a step) that the rules above call diverged, from the losses alone
+    (None: none). A branch's end state may be far from the step that diverged, so the branch
+    picker asks its history. Where a long history was thinned, WORSE_STEPS rows in a row count
+    only if they are WORSE_STEPS steps in a row."""
     n = min(mean.size, total.size)
     if n == 0:
         return None
     mean, total = mean[:n], total[:n]
+    steps = np.arange(n) if steps is None else np.asarray(steps[:n])
     bad = ~np.isfinite(total) | (mean > limit)
     worse = mean > max(log_vocab, float(mean[0]))
     if n > WORSE_STEPS:  # WORSE_STEPS in a row above the bar, ending at a step >= WORSE_STEPS
         runs = np.convolve(worse.astype(np.int64), np.ones(WORSE_STEPS, dtype=np.int64), mode="valid")
-        bad[WORSE_STEPS:] |= runs[1:] == WORSE_STEPS
+        consecutive = steps[WORSE_STEPS - 1 :] - steps[: n - WORSE_STEPS + 1] == WORSE_STEPS - 1
+        hit = (runs == WORSE_STEPS) & consecutive & (steps[WORSE_STEPS - 1 :] >= WORSE_STEPS)
+        bad[WORSE_STEPS - 1 :] |= hit
     hits = np.flatnonzero(bad)
-    return int(hits[0]) if hits.size else None
+    return int(steps[hits[0]]) if hits.size else None
+
+
+def _rows(s: Session, name: str) -> np.ndarray:
+    """The current branch's rows of ``name`` (a loss column, or ``steps``)."""
+    h = s.timeline.cur.history
+    return (h.steps if name == "steps" else h.cols[name])[: h.n]

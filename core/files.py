@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 _KINDS = (
     (stat.S_ISDIR, "directory"),
@@ -82,16 +84,21 @@ def read_regular(path: str | os.PathLike, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], None]) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory, renamed into
-    place only once it is complete. Raises ``OSError`` if it cannot be written."""
+    place only once it is complete. ``data`` is the bytes, or a function that writes them to the
+    file it is given (streamed: a long history is never whole in memory). Raises ``OSError`` if
+    it cannot be written."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     # 0o666 as open() would use: the kernel applies the user's umask (mkstemp would give 0o600)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

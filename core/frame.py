@@ -111,34 +111,37 @@ class Curve:
     history: HistoryView  # the rows the state has seen (the progress table)
     #: the model each drawn branch trains, by branch (empty while they all train one: ``core.modelfork``)
     models: dict[int, str] = field(default_factory=dict)
+    every: int = 1  # the arrays hold every ``every``-th step (a long run's history is thinned)
 
 
 def _curve(s: Session) -> Curve:
     h = s.branch_history()
     total = s.full_batch
     key = "total_loss" if total else "mean_loss"
-    others = [b.id for b in s.branches() if not b.current][-4:]
+    others = [(b.id, s.branch_history(b.id)) for b in s.branches() if not b.current][-4:]
+    every = max([h.stride, *(o.stride for _, o in others)])  # one step axis for every curve
     n = s.data.n_positions if total else 1
     base = baselines(s)
     f = s.forward_result
-    lr, opt = h.column("lr"), h.column("optimizer")
+    lr, opt = h.on_grid("lr", every), h.on_grid("optimizer", every)
     known = np.isfinite(lr[:-1]) & np.isfinite(lr[1:]) & (opt[:-1] >= 0) & (opt[1:] >= 0)
     return Curve(
         what="total" if total else "mean",
-        losses=h.column(key),
-        val=h.column("val_loss") if s.val_data is not None else np.zeros(0),
+        losses=h.on_grid(key, every),
+        val=h.on_grid("val_loss", every) if s.val_data is not None else np.zeros(0),
         cursor=s.step if s.can_redo else None,
         branch=s.branch,
-        others=[(b, s.branch_history(b).column(key)) for b in others],
+        others=[(b, o.on_grid(key, every)) for b, o in others],
         refs=[("uniform guess", base["uniform"] * n), ("unigram", base["unigram"] * n)],
         current=(f.total_loss if total else f.total_loss / f.targets.shape[0]) if f is not None else None,
-        target_probs=h.column("target_probs"),
+        target_probs=h.on_grid("target_probs", every),
         tracked_words=[shown(target) for _, _, target in tracked(s)],
-        # between the updates of k-1 and k
-        changes=np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1,
+        # between the updates of k-1 and k (in steps)
+        changes=(np.flatnonzero(known & ((lr[:-1] != lr[1:]) | (opt[:-1] != opt[1:]))) + 1) * every,
         uniform=1.0 / len(s.vocab),
         history=s.history,
-        models=_models(s, [s.branch, *others]),
+        models=_models(s, [s.branch, *(b for b, _ in others)]),
+        every=every,
     )
 
 

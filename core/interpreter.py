@@ -81,8 +81,8 @@ def _update_or_step(s: Session, op: str) -> ActionResult:
         ran.append("forward")
         bad = forward(s)
         if not bad:
-            mean = s.timeline.cur.history.cols["mean_loss"]
-            rose = int(mean[s.step] > mean[s.step - 1])
+            mean = s.timeline.cur.history.value
+            rose = int(mean("mean_loss", s.step) > mean("mean_loss", s.step - 1))
             return _step_result(op, tuple(ran), code, stale, rose)
     return _result(op, ran, bad, code, stale, steps=1)
 

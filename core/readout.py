@@ -141,8 +141,8 @@ def before_after(session: Session, i: int) -> BeforeAfter | None:
         return None
     h = session.history
     key = "mean_loss" if session.config.reduction == "mean" else "total_loss"
-    col = h.column(key)
-    actual = float(col[u.step] - col[u.step - 1]) if len(col) > u.step else float("nan")
+    now, then = h.at(u.step), h.at(u.step - 1)
+    actual = getattr(now, key) - getattr(then, key) if now is not None and then is not None else float("nan")
     i = max(0, min(i, f.targets.shape[0] - 1))
     objective = "mean" if session.config.reduction == "mean" else "total"
     return BeforeAfter(u.step, b.probs[i], b.logits[i], b.target_probs, u.predicted_change, actual, objective)
@@ -297,11 +297,14 @@ def nudge_probe(session: Session, flat: int, eps: float) -> tuple[float, float] 
 GOAL_TOTAL = 0.05
 
 
-def reached_goal(total: np.ndarray, full_batch: bool) -> int | None:
-    """The first step whose total loss is below ``GOAL_TOTAL`` (None: never). Only for a full
-    batch: a sampled batch's total is over other positions each step."""
+def reached_goal(total: np.ndarray, full_batch: bool, steps: np.ndarray | None = None) -> int | None:
+    """The first step whose total loss is below ``GOAL_TOTAL`` (None: never); ``steps``: the
+    rows' steps (default: one row a step). Only for a full batch: a sampled batch's total is
+    over other positions each step."""
     below = np.flatnonzero(total < GOAL_TOTAL) if full_batch else np.zeros(0, dtype=int)
-    return int(below[0]) if below.size else None
+    if not below.size:
+        return None
+    return int(below[0] if steps is None else steps[below[0]])
 
 
 @dataclass(frozen=True)
@@ -339,10 +342,10 @@ def branch_summaries(session: Session) -> list[BranchSummary]:
                 what.split("_")[0],
                 float(loss[-1]),
                 float(fin.min()) if fin.size else float("nan"),
-                reached_goal(loss, session.full_batch),
+                reached_goal(loss, session.full_batch, h.column("step")),
                 h[int(known[-1])].optimizer if known.size else "",
                 float(lrs[known[-1]]) if known.size else float("nan"),
-                diverged_in(h.column("mean_loss"), h.column("total_loss"), session.log_vocab, limit),
+                diverged_in(h.column("mean_loss"), h.column("total_loss"), session.log_vocab, limit, h.column("step")),
             )
         )
     return out
@@ -383,19 +386,21 @@ def progress_rows_of(
     h: HistoryView, max_rows: int = 8, keep: Sequence[int] = (), loss: str = "total_loss"
 ) -> list[tuple[int, list[float], float]]:
     """``progress_rows`` of the rows ``h`` holds, with its ``loss`` column (``total_loss`` or
-    ``mean_loss``: the one the curve draws). The first, second (the first update: often
-    the largest change) and latest rows come first, then the rows in ``keep`` (where the
-    learning rate or the optimizer changed) as room allows, then rows spread on a log scale."""
+    ``mean_loss``: the one the curve draws). The first, second (the first update: often the
+    largest change) and latest rows come first, then the rows of the steps in ``keep`` (where the
+    learning rate or the optimizer changed) as room allows, then rows spread on a log scale of
+    their steps."""
     n = len(h)
     if not n:
         return []
     if n <= max_rows:
         picks = list(range(n))
     else:
-        must = [0, n - 1, 1, *(int(k) for k in keep if 0 < int(k) < n)]
+        rows = (h.index(int(k)) for k in keep)
+        must = [0, n - 1, 1, *(i for i in rows if i is not None and 0 < i < n)]
         chosen = list(dict.fromkeys(must))[: max(max_rows, 2)]
         # then greedily the row farthest (in log(step + 1)) from those chosen: spread like geomspace
-        where = np.log1p(np.arange(n, dtype=np.float64))
+        where = np.log1p(h.column("step").astype(np.float64))
         gap = np.min(np.abs(where[:, None] - where[chosen][None, :]), axis=1)
         while len(chosen) < max_rows:
             k = int(np.argmax(gap))

@@ -181,7 +181,7 @@ class Session:
         after the cursor: what the loss curve draws when looking back in time."""
         tl = self.timeline
         b = tl.cur if branch is None else tl.branch(branch)
-        return HistoryView(b.history, b.history.n - 1, True, True, math.nan, "")
+        return HistoryView(b.history, b.history.last_step, True, True, math.nan, "")
 
     def batch(self, step: int | None = None) -> np.ndarray:
         """Dataset indices of the positions trained on at ``step`` (default: the current one)."""

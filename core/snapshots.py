@@ -83,10 +83,10 @@ def restore(s: Session, st: State) -> None:
 
 def history_for_fork(s: Session) -> History:
     """This branch's history as this state has it, for a branch that starts here."""
-    h = s.timeline.cur.history
-    rows = len(s.history)
-    new = h.copy(rows)
-    if rows and rows - 1 == s.step:  # the state's own row: no update from it yet
+    view = s.history
+    new = view.branch_rows()
+    rows = new.n
+    if rows and view.last_step == s.step:  # the state's own row: no update from it yet
         new.cols["lr"][rows - 1] = math.nan
         new.cols["clip_factor"][rows - 1] = math.nan
         new.opt[rows - 1] = -1

@@ -3,7 +3,8 @@
 A *position* on a branch is the number of commands applied since the session
 began: the state at position ``p`` is what the branch's first ``p`` commands
 make of the initial state. Commands are one byte each (arguments, rare, in a
-dict), so a 100,000-step session's log is 100 kB. The state at any position is
+dict), kept as runs of one command (``core.commandlog``), so a play's log stays a
+few bytes however long it runs. The state at any position is
 rebuilt exactly by restoring the nearest *checkpoint* at or before it and
 applying the commands in between, through the same ``apply`` that ran them
 live: there is no second copy of the phase logic.
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .commandlog import OpLog, UpdateLog
 from .history import History
 
 #: Commands, by their one-byte code in the log.
@@ -92,18 +94,17 @@ class BranchInfo:
 class Branch:
     """One line of time: the parent's first ``base`` commands, then its own."""
 
-    __slots__ = ("args", "base", "ckpt", "ckpt_pos", "history", "id", "n_upd", "ops", "parent", "upd")
+    __slots__ = ("args", "base", "ckpt", "ckpt_pos", "history", "id", "ops", "parent", "upd")
 
     def __init__(self, id: int, parent: Branch | None, base: int, history: History) -> None:
         self.id = id
         self.parent = parent
         self.base = base
-        self.ops = bytearray()
+        self.ops = OpLog()  # (run-length encoded: a long play is one run, memory stays flat)
         self.args: dict[int, tuple] = {}
         self.history = history
         # positions of the commands that made an update (so step -> position is a search)
-        self.upd = np.zeros(64, dtype=np.int64)
-        self.n_upd = 0
+        self.upd = UpdateLog()
         self.ckpt: dict[int, State] = {}
         self.ckpt_pos: list[int] = []
 
@@ -119,13 +120,7 @@ class Branch:
         return Command(OPS[b.ops[p - b.base]], b.args.get(p, ()))
 
     def add_update(self, p: int) -> None:
-        if self.n_upd == self.upd.shape[0]:
-            self.upd = np.concatenate([self.upd, np.zeros_like(self.upd)])
-        self.upd[self.n_upd] = p
-        self.n_upd += 1
-
-    def updates(self) -> np.ndarray:
-        return self.upd[: self.n_upd]
+        self.upd.add(p)
 
 
 class Timeline:
@@ -170,17 +165,17 @@ class Timeline:
 
     def step_at(self, p: int, branch: Branch | None = None) -> int:
         b = branch or self.cur
-        return self.start_step + int(np.searchsorted(b.updates(), p, side="left"))
+        return self.start_step + b.upd.count_before(p)
 
     def last_step(self, branch: Branch | None = None) -> int:
         b = branch or self.cur
-        return self.start_step + b.n_upd
+        return self.start_step + len(b.upd)
 
     def positions_of_step(self, step: int, branch: Branch | None = None) -> tuple[int, int] | None:
         """The first and last positions whose state is at ``step`` on ``branch``, or None."""
         b = branch or self.cur
         j = step - self.start_step
-        upd = b.updates()
+        upd = b.upd
         if not 0 <= j <= len(upd):
             return None
         lo = 0 if j == 0 else int(upd[j - 1]) + 1
@@ -223,10 +218,7 @@ class Timeline:
                 self._redoing = True
                 return
         b = Branch(len(self.branches), self.cur, self.pos, fork_history())
-        upd = self.cur.updates()
-        keep = upd[upd < self.pos]
-        b.upd = np.concatenate([keep, np.zeros(max(64, len(keep)), dtype=np.int64)])
-        b.n_upd = len(keep)
+        b.upd = self.cur.upd.prefix(self.pos)
         self.branches.append(b)
         self.cur = b
 
@@ -344,7 +336,7 @@ class Timeline:
 
     def nbytes(self) -> int:
         """Bytes the timeline holds: checkpoints, command logs, branch histories."""
-        logs = sum(len(b.ops) + b.upd.nbytes + b.history.nbytes() for b in self.branches)
+        logs = sum(b.ops.nbytes() + b.upd.nbytes() + b.history.nbytes() for b in self.branches)
         return self.bytes + logs
 
 

@@ -15,6 +15,7 @@ import math
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import BinaryIO
 
 from core import Session
 from core.files import write_atomic
@@ -22,6 +23,8 @@ from core.readout import tracked
 from core.tokens import shown
 
 FORMATS = (".json", ".csv")
+#: rows formatted at a time when writing (the text of a long history is never whole in memory)
+CHUNK_ROWS = 1000
 SCALAR_COLUMNS = (
     "step",
     "loss",
@@ -68,26 +71,36 @@ def _cell(v) -> str:
     return repr(v) if isinstance(v, float) else str(v)
 
 
-def history_json(session: Session) -> str:
+def write_history_json(session: Session, f: BinaryIO) -> None:
+    """The history as JSON into ``f``, a few rows at a time (the same bytes as ``json.dumps``
+    of the whole document with ``indent=1``: a long history is never a document in memory)."""
     with session.lock:
-        config = asdict(session.config)
         doc = {
             "format": "tui-trainer-history",
             "version": 2,
             "vocab": list(session.vocab.tokens),
-            "config": config,
+            "config": asdict(session.config),
             # the positions the per-position values are for (every row, whatever the batch)
             "tracked_positions": [
                 {"position": p, "context": ctx, "target": target} for p, ctx, target in tracked(session)
             ],
-            "steps": [step_row(r, session.config.reduction) for r in session.history],
+            "steps": [],
         }
-    return json.dumps(doc, indent=1) + "\n"
+        head = json.dumps(doc, indent=1)
+        h = session.history
+        if not h:
+            f.write((head + "\n").encode("utf-8"))
+            return
+        f.write((head[: -len("[]\n}")] + "[\n").encode("utf-8"))  # (the steps come last)
+        for i in range(0, len(h), CHUNK_ROWS):
+            rows = (json.dumps(step_row(r, session.config.reduction), indent=1) for r in h[i : i + CHUNK_ROWS])
+            text = ",\n".join("  " + row.replace("\n", "\n  ") for row in rows)  # each row two levels in
+            f.write(((",\n" if i else "") + text).encode("utf-8"))
+        f.write(b"\n ]\n}\n")
 
 
-def history_csv(session: Session) -> str:
-    with session.lock:
-        rows = [step_row(r, session.config.reduction) for r in session.history]
+def write_history_csv(session: Session, f: BinaryIO) -> None:
+    """The history as CSV into ``f``, a few rows at a time."""
     words = [target for _, _, target in tracked(session)]
     n = len(words)
     out = io.StringIO()
@@ -99,18 +112,37 @@ def history_csv(session: Session) -> str:
             *(f"loss_{i}_{shown(t)}" for i, t in enumerate(words, 1)),
         ]
     )
-    for r in rows:
-        pad = [""] * (n - len(r["target_probs"]))
-        w.writerow(
-            [
-                *(_cell(r.get(c)) for c in SCALAR_COLUMNS),
-                *(repr(p) for p in r["target_probs"]),
-                *pad,
-                *(repr(v) for v in r["position_losses"]),
-                *pad,
-            ]
-        )
-    return out.getvalue()
+    with session.lock:
+        h = session.history
+        for i in range(0, len(h), CHUNK_ROWS):
+            for rec in h[i : i + CHUNK_ROWS]:
+                r = step_row(rec, session.config.reduction)
+                pad = [""] * (n - len(r["target_probs"]))
+                w.writerow(
+                    [
+                        *(_cell(r.get(c)) for c in SCALAR_COLUMNS),
+                        *(repr(p) for p in r["target_probs"]),
+                        *pad,
+                        *(repr(v) for v in r["position_losses"]),
+                        *pad,
+                    ]
+                )
+            f.write(out.getvalue().encode("utf-8"))
+            out.seek(0)
+            out.truncate()
+        f.write(out.getvalue().encode("utf-8"))  # (the header, when there is no row)
+
+
+def history_json(session: Session) -> str:
+    buf = io.BytesIO()
+    write_history_json(session, buf)
+    return buf.getvalue().decode("utf-8")
+
+
+def history_csv(session: Session) -> str:
+    buf = io.BytesIO()
+    write_history_csv(session, buf)
+    return buf.getvalue().decode("utf-8")
 
 
 def check_export_path(path: str | os.PathLike) -> Path:
@@ -130,8 +162,8 @@ def export_history(session: Session, path: str | os.PathLike) -> Path:
     """Write the history to ``path``, as JSON or CSV by its extension. Raises ``ValueError``
     for another extension and ``OSError`` if the file cannot be written."""
     p = check_export_path(path)
-    text = history_json(session) if p.suffix.lower() == ".json" else history_csv(session)
-    write_atomic(p, text.encode("utf-8"))
+    write = write_history_json if p.suffix.lower() == ".json" else write_history_csv
+    write_atomic(p, lambda f: write(session, f))
     return p
 
 

@@ -11,7 +11,10 @@ import io
 import stat
 import tempfile
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from textual.app import App
 
@@ -20,7 +23,7 @@ from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from core.files import claim_names, release, write_atomic
 
 from . import narrate
-from .export import history_csv, history_json, stem
+from .export import history_csv, history_json, stem, write_history_csv, write_history_json
 
 
 class FileActions:
@@ -107,20 +110,22 @@ class FileActions:
     def _export(self) -> None:
         app = self.app
         s = app.session
-        with s.lock:  # one consistent state for both files
+        with s.lock:  # one consistent state for both files (a run waits while they are written)
             name, rows = stem(s), len(s.history)
-            files = [(".json", history_json(s)), (".csv", history_csv(s))]
-        if app.is_web:
-            app.from_thread(self._to_browser, [(name + ext, text) for ext, text in files])
-            return
-        try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            with self._naming:  # (two exports at once: each its own name; another process's too)
-                paths = claim_names(self.output_dir, name, tuple(ext for ext, _ in files))
-            _write_claimed([(p, text.encode("utf-8")) for p, (_, text) in zip(paths, files, strict=True)])
-        except OSError as e:
-            app.from_thread(app.say, f"Could not export the history to {self.output_dir}: {e.strerror or e}.")
-            return
+            if app.is_web:
+                files = [(name + ".json", history_json(s)), (name + ".csv", history_csv(s))]
+                app.from_thread(self._to_browser, files)
+                return
+            writers = ((".json", write_history_json), (".csv", write_history_csv))
+            try:
+                self.output_dir.mkdir(parents=True, exist_ok=True)
+                with self._naming:  # (two exports at once: each its own name; another process's too)
+                    paths = claim_names(self.output_dir, name, tuple(ext for ext, _ in writers))
+                # streamed into the files, a few rows at a time: a long history's text is never whole
+                _write_claimed([(p, partial(write, s)) for p, (_, write) in zip(paths, writers, strict=True)])
+            except OSError as e:
+                app.from_thread(app.say, f"Could not export the history to {self.output_dir}: {e.strerror or e}.")
+                return
         app.from_thread(app.say, f"Exported {rows} steps of history to {paths[0]} and {paths[1]}.")
 
     # --- c and C: checkpoints ----------------------------------------------------------------
@@ -214,7 +219,7 @@ class FileActions:
             await self.app.workers.wait_for_complete(writers)
 
 
-def _write_claimed(files: list[tuple[Path, bytes]]) -> None:
+def _write_claimed(files: list[tuple[Path, bytes | Callable[[BinaryIO], None]]]) -> None:
     """Write each claimed name (``core.files.claim_names``); on a failure, release the rest."""
     try:
         for path, data in files:

@@ -315,7 +315,8 @@ def _branching(session: Session, result: ActionResult) -> str:
 
 def _step(session: Session, result: ActionResult) -> str:
     h = session.history
-    before, now = h[-2], h[-1]
+    now = h[-1]
+    before = h.at(now.step - 1) or h[-2]  # (the step before, even in the thinned past)
     if result.overshoots:  # the loss rose: the step went past the minimum along the gradient
         return (
             f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
@@ -351,7 +352,7 @@ def _run(session: Session, result: ActionResult) -> str:
             return f"{held}{_measured(session, result.detail)}: no step taken."
         stopped = " (stopped before the first)" if result.stopped == "cancelled" else ""
         return f"Ran 0 steps{stopped}."
-    first = h[result.start_step] if result.start_step is not None and result.start_step < len(h) else h[0]
+    first = (h.at(result.start_step) if result.start_step is not None else None) or h[0]
     stopped = " (stopped)" if result.stopped == "cancelled" else ""
     if result.stopped == "breakpoint":
         stopped = f", then stopped: {result.detail} holds at step {session.step}{_measured(session, result.detail)}"

@@ -70,13 +70,13 @@ async def test_export_during_a_run_holds_one_state_and_runs_off_the_ui_thread(tm
     # regressions: the JSON and the CSV of one e held different steps (the run went on between
     # them), and e formatted a long history on the UI thread (5.9 s frozen at 120,000 steps)
     threads = []
-    real = app_module.history_json
+    real = app_module.write_history_json  # (streamed into the file since issue 23's item 13)
 
-    def spy(session):
+    def spy(session, f):
         threads.append(threading.current_thread())
-        return real(session)
+        return real(session, f)
 
-    monkeypatch.setattr(app_module, "history_json", spy)
+    monkeypatch.setattr(app_module, "write_history_json", spy)
     app = TrainerApp(output_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("space")

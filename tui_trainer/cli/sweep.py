@@ -52,7 +52,7 @@ def sweep_row(session: Session, result: ActionResult) -> dict:
         "final_total": float(total[-1]),
         "final_mean": float(mean[-1]),
         "best_loss": float(np.nanmin(objective)) if np.isfinite(objective).any() else None,
-        "reached_total_0.05": reached_goal(total, session.full_batch),
+        "reached_total_0.05": reached_goal(total, session.full_batch, h.column("step")),
         "diverged_at": d.step if d is not None else None,
         "cause": d.cause if d is not None else None,
     }

@@ -172,9 +172,10 @@ class _Rows:
         # step k's row is printed once the update that leaves it is made (the last one at the
         # end); the record is built only for a row that is printed: building one every step
         # cost the lesson's model a sixth of its step rate
-        k = len(s.history) - 2
+        h = s.history
+        k = h.last_step - 1
         if self.shown(k):
-            self.row(s.history[k])
+            self.row(h[-2])
 
     def row(self, rec, extra: dict | None = None) -> None:
         if self.json:

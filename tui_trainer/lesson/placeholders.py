@@ -165,13 +165,13 @@ def _learned_order(session: Session, level: float = 0.9) -> str:
     h = session.history
     if not h:
         return MISSING
-    probs = h.column("target_probs")  # (steps, T)
+    probs, steps = h.column("target_probs"), h.column("step")  # (rows, T): one a step unless thinned
     d = session.data
     words = [d.target_word(int(p)) for p in session.tracked]
     firsts = []
     for j, w in enumerate(words):
         hit = np.flatnonzero(probs[:, j] >= level)
-        firsts.append((int(hit[0]) if hit.size else math.inf, j, w))
+        firsts.append((int(steps[hit[0]]) if hit.size else math.inf, j, w))
     firsts.sort()
     return ", ".join(f"{w} (step {k})" if k != math.inf else f"{w} (not yet)" for k, _, w in firsts)
 

@@ -176,6 +176,8 @@ class Chart:
     legend: Legend = field(default_factory=Legend)
     #: the last step of a longer curve the axis was cut short of (its right label says "of N")
     of_step: int | None = None
+    #: the series hold every ``every``-th step (a thinned history): the x axis says steps
+    every: int = 1
 
     def render(self, w: int, h: int, ink: Palette) -> Group:
         """The chart's lines fitting ``w`` x ``h`` cells (the newest lines when short of rows)."""
@@ -219,7 +221,7 @@ class Chart:
             x = self.x_of(m.step, width)
             if 0 <= x < len(cells):
                 cells[x], marks[x] = m.glyph, m.style
-        right = f"step {self.n_steps - 1}" + (f" of {self.of_step}" if self.of_step is not None else "")
+        right = f"step {(self.n_steps - 1) * self.every}" + (f" of {self.of_step}" if self.of_step is not None else "")
         # the last step's label first: when a narrow pane has room for one, it says the more
         wanted = [(right, len(cells) - len(right), 1), ("step 0", LABEL_W, -1)]
         for x, text in place_labels(len(cells), set(marks), wanted).items():

@@ -85,6 +85,7 @@ class LossPane(Pane):
         self._branch = 0  # the current branch's number
         self._others: list[tuple[int, np.ndarray]] = []  # other branches' curves, for comparison
         self._models: dict[int, str] = {}  # each branch's model, when the branches train different ones
+        self._every = 1  # the curves hold every ``_every``-th step (a long run's history is thinned)
 
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
@@ -99,13 +100,15 @@ class LossPane(Pane):
         self._step, self._stale = frame.step, frame.stale
         self._probs, self._words = c.target_probs, c.tracked_words[:6]
         self._changes, self._uniform = c.changes, c.uniform
-        self._history = c.history
+        self._history, self._every = c.history, c.every
         # the history keeps the tracked positions: their words head the columns, whatever the batch
         self._targets = c.tracked_words[:6]
         self._titles()
 
     def _titles(self) -> None:
         scale = "log" if self.log_scale else "linear"
+        if self._every > 1:  # a long run's history: said where the thinned curve is drawn
+            scale += f", thinned to every {_nth(self._every)}"
         val = ", validation" if self._val is not None and self._val.size else ""
         self.border_title = (
             "Training progress"
@@ -165,10 +168,11 @@ class LossPane(Pane):
         n_steps = mine + mine // 2 if zoom else max(mine, longest)
         main = padded(scaled(self._losses, log), n_steps)
         later = np.full_like(main, np.nan)
-        if self._cursor is not None and self._cursor < main.size - 1:
-            later[self._cursor :] = main[self._cursor :]  # from the cursor on: muted
+        cursor = None if self._cursor is None else self._cursor // self._every
+        if cursor is not None and cursor < main.size - 1:
+            later[cursor:] = main[cursor:]  # from the cursor on: muted
             main = main.copy()
-            main[self._cursor + 1 :] = np.nan
+            main[cursor + 1 :] = np.nan
         val = padded(scaled(joined(self._val), log), n_steps) if self._val.size else np.zeros(0)
         # the component classes choose the colours; each is made readable on this background
         ref = self._readable("losscurve--ref")
@@ -196,7 +200,8 @@ class LossPane(Pane):
             ref_style=ref,
             markers=self._loss_markers(),
             legend=Legend(note=("   (B: switch)", self.ink.muted)),
-            of_step=longest - 1 if zoom else None,
+            of_step=(longest - 1) * self._every if zoom else None,
+            every=self._every,
         )
 
     def _label(self, branch: int) -> str:
@@ -215,7 +220,7 @@ class LossPane(Pane):
         if self._what == "total":
             marks = [Marker(int(i), "▲", self.ink.warn) for i in np.flatnonzero(np.diff(self._losses) > 0) + 1]
         if self._cursor is not None:
-            marks.append(Marker(self._cursor, "●", self.ink.accent))
+            marks.append(Marker(self._cursor // self._every, "●", self.ink.accent))
         return marks
 
     def _positions(self) -> Group | Text:
@@ -248,8 +253,9 @@ class LossPane(Pane):
             decades=True,
             refs=[(f"uniform 1/V = {self._uniform:.3g}", self._uniform)],
             ref_style=self._readable("losscurve--ref"),
-            markers=[Marker(int(k), "◆", ink.warn) for k in self._changes],  # the lr or optimizer changed here
+            markers=[Marker(int(k) // self._every, "◆", ink.warn) for k in self._changes],  # lr or optimizer changed
             legend=Legend(lead="", tail="  ", note=changed, clip=True),
+            every=self._every,
         )
         return chart.render(self.content_size.width, self.content_size.height, ink)
 
@@ -289,3 +295,9 @@ class LossPane(Pane):
             t.caption = f"{left} more position{'s' if left != 1 else ''}: a wider pane shows them"
             t.caption_style = self.ink.muted
         return t
+
+
+def _nth(k: int) -> str:
+    """8 -> '8th', 32 -> '32nd'."""
+    last = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{last}"
