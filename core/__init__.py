@@ -8,7 +8,8 @@ Everything the app shows comes from here. Quick start (a notebook works too)::
     s.forward_result.probs[0]          # P(next word | <BOS>)
     s.backward(); s.update()           # gradients, then new = old - lr x grad
     s.run(300)                         # 300 full steps
-    s.history[-1].loss                 # total loss at the newest step, the lesson's sum over positions
+    s.history[-1].total_loss           # the newest step's total loss (the lesson's sum over positions);
+                                       # .mean_loss per position; the JSON rows' "loss" is the objective
     s.undo(); s.redo()                 # exact, bit for bit; s.goto(120) jumps to step 120
     s.branches()                       # a new action after undo or goto starts a branch: none is lost
     core.softmax([2.1, 3.2, 2.8])      # the lesson's softmax

@@ -53,11 +53,6 @@ class StepRecord:
     val_loss: float = math.nan  # the validation mean loss, where measured
 
     @property
-    def loss(self) -> float:
-        """The lesson's loss: the total over the step's positions."""
-        return self.total_loss
-
-    @property
     def perplexity(self) -> float:
         return perplexity(self.mean_loss)
 

@@ -295,7 +295,7 @@ def _update(session: Session) -> str:
     h = session.history[-1]
     return (
         f"Update to step {u.step} ({u.optimizer}, lr {u.lr:g}): {rule} on {session.model.size:,} parameters "
-        f"(step {h.step}'s total loss was {fmt(h.loss, 4)}).{biggest} "
+        f"(step {h.step}'s total loss was {fmt(h.total_loss, 4)}).{biggest} "
         "The forward results are stale: press f to see the effect."
     )
 
@@ -322,7 +322,11 @@ def _step(session: Session, result: ActionResult) -> str:
             f"Step {now.step}: overshoot! The mean loss rose {fmt(before.mean_loss, 4)} → {fmt(now.mean_loss, 4)}: "
             f"the step of lr {session.lr:g} × gradient went too far. [ lowers the learning rate."
         )
-    what, a, b = ("Total", before.loss, now.loss) if session.full_batch else ("Mean", before.mean_loss, now.mean_loss)
+    what, a, b = (
+        ("Total", before.total_loss, now.total_loss)
+        if session.full_batch
+        else ("Mean", before.mean_loss, now.mean_loss)
+    )
     return (
         f"Step {now.step}: forward, backward, update, then the forward pass of the new parameters. "
         f"{what} loss {fmt(a, 4)} → {fmt(b, 4)}."
@@ -361,7 +365,11 @@ def _run(session: Session, result: ActionResult) -> str:
         rose = f" The loss rose at {result.overshoots} of them (overshoot): a smaller lr would be smoother."
     # the loss the status line and the curve show: the lesson's total for a full batch, else the
     # mean per position (a sampled batch's total grows with the batch, not with learning)
-    what, a, b = ("total", first.loss, h[-1].loss) if session.full_batch else ("mean", first.mean_loss, h[-1].mean_loss)
+    what, a, b = (
+        ("total", first.total_loss, h[-1].total_loss)
+        if session.full_batch
+        else ("mean", first.mean_loss, h[-1].mean_loss)
+    )
     return (
         f"Ran {result.steps} step{'s' if result.steps != 1 else ''}{stopped}: {what} loss "
         f"{fmt(a, 4)} at step {first.step} → {fmt(b, 4)} at step {session.step}, "

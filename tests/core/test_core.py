@@ -156,7 +156,7 @@ def test_float32_model_runs_and_learns():
     s = Session.create(dtype="float32")
     assert s.model.params.dtype == np.float32
     s.run(100)
-    assert s.history[-1].loss < s.history[0].loss / 5
+    assert s.history[-1].total_loss < s.history[0].total_loss / 5
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -239,16 +239,16 @@ def test_same_seed_same_run_and_different_seed_differs():
     a, b, c = Session.create(seed=7), Session.create(seed=7), Session.create(seed=8)
     for s in (a, b, c):
         s.run(25)
-    assert [r.loss for r in a.history] == [r.loss for r in b.history]
+    assert [r.total_loss for r in a.history] == [r.total_loss for r in b.history]
     assert np.array_equal(a.model.params, b.model.params)
-    assert a.history[-1].loss != c.history[-1].loss
+    assert a.history[-1].total_loss != c.history[-1].total_loss
 
 
 def test_default_run_learns_the_sentence():
     """The default settings bring the total loss below 0.05 within 500 steps."""
     s = Session.create()
     s.run(500)
-    losses = [r.loss for r in s.history]
+    losses = [r.total_loss for r in s.history]
     assert losses[-1] < 0.05
     assert losses[-1] < losses[0] / 100
     assert min(i for i, v in enumerate(losses) if v < 0.05) < 500
@@ -305,7 +305,7 @@ def test_divergence_is_a_state_and_undo_goes_back_to_a_good_one(optimizer, lr, c
     while s.divergence is not None:
         assert s.undo().ok
     assert np.isfinite(s.model.params).all() and s.step < d.step
-    assert all(np.isfinite(h.loss) for h in s.history)
+    assert all(np.isfinite(h.total_loss) for h in s.history)
 
 
 def test_run_can_be_cancelled_between_steps():
@@ -483,3 +483,22 @@ def test_the_models_fused_softmax_agrees_with_softmax_and_cross_entropy(dtype):
     tol = 1e-12 if dtype == "float64" else 1e-5
     np.testing.assert_allclose(losses, core.cross_entropy(logits, targets), rtol=tol, atol=tol)
     np.testing.assert_allclose(probs, core.softmax(logits), rtol=tol, atol=1e-30)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_one_name_one_meaning_for_each_loss(reduction, capsys):
+    """Issue 27.11: StepRecord.loss was the total while JSON's loss and --until loss<X were the
+    objective. A record now has only total_loss and mean_loss; JSON's loss is the objective."""
+    from tui_trainer import cli
+
+    s = Session.create(reduction=reduction, undo_memory=0)
+    s.run(3)
+    rec = s.history[-1]
+    assert not hasattr(rec, "loss")
+    f = s.compute_forward()
+    per_position = -np.log(f.probs[np.arange(f.targets.size), f.targets])  # computed here
+    assert rec.total_loss == pytest.approx(per_position.sum(), rel=1e-12)
+    assert rec.mean_loss == pytest.approx(per_position.mean(), rel=1e-12)
+    assert cli.main(["train", "--steps", "3", "--json", "--reduction", reduction]) == 0
+    row = __import__("json").loads(capsys.readouterr().out.splitlines()[-1])
+    assert row["loss"] == pytest.approx(rec.mean_loss if reduction == "mean" else rec.total_loss, rel=1e-12)

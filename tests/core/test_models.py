@@ -117,7 +117,7 @@ def test_a_second_model_runs_through_session_timeline_readouts_and_frames(bigram
     assert s.model.kind == "bigram" and s.model.size == 12 * 12
     first = s.forward_result
     r = s.run(40)
-    assert r.ok and s.history[-1].loss < s.history[0].loss / 2
+    assert r.ok and s.history[-1].total_loss < s.history[0].total_loss / 2
     s.backward()
     c = chain_terms(s, "table", (2, 3))
     assert c.total == pytest.approx(c.backward, rel=1e-12, abs=1e-15)

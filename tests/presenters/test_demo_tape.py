@@ -282,7 +282,7 @@ async def test_the_tour_ends_where_it_should():
                 seen["before_run"] = s.step
             else:
                 seen["ran"] = s.step - seen["before_run"]
-                seen["run_loss"] = s.history[-1].loss
+                seen["run_loss"] = s.history[-1].total_loss
         if key == "f" and when == "after" and "ran" in seen:
             seen["forward_after_run"] = (s.stale, s.forward_result.total_loss)
         if key == "p" and when == "after":

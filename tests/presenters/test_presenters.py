@@ -299,8 +299,8 @@ def test_checkpoint_round_trip_is_exact_and_training_continues_identically(tmp_p
     )
     assert len(b.history) == len(a.history)
     for ra, rb in zip(a.history, b.history, strict=True):
-        assert repr((ra.step, ra.loss, ra.lr, ra.optimizer, ra.grad_norm, ra.clip_factor)) == repr(
-            (rb.step, rb.loss, rb.lr, rb.optimizer, rb.grad_norm, rb.clip_factor)
+        assert repr((ra.step, ra.total_loss, ra.lr, ra.optimizer, ra.grad_norm, ra.clip_factor)) == repr(
+            (rb.step, rb.total_loss, rb.lr, rb.optimizer, rb.grad_norm, rb.clip_factor)
         )
         for f in ("position_losses", "target_probs"):
             assert np.array_equal(getattr(ra, f), getattr(rb, f))
@@ -308,7 +308,7 @@ def test_checkpoint_round_trip_is_exact_and_training_continues_identically(tmp_p
     a.run(30)
     b.run(30)
     assert np.array_equal(a.model.params, b.model.params)
-    assert [r.loss for r in a.history] == [r.loss for r in b.history]
+    assert [r.total_loss for r in a.history] == [r.total_loss for r in b.history]
 
 
 def test_checkpoint_of_a_sampled_corpus_continues_identically(tmp_path):

@@ -188,7 +188,7 @@ class _Rows:
             val = ""
             if self.val:  # measured every val_every steps; "-" between
                 val = f"  {'-' if math.isnan(rec.val_loss) else f'{rec.val_loss:.4f}':>8}"
-            losses = f"{rec.loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}"
+            losses = f"{rec.total_loss:>9.4f}  {rec.mean_loss:>8.4f}  {_ppl(rec.perplexity):>8}"
             print(f"{rec.step:>6}  {losses}{val}  {probs}{more}", file=self.out)
 
     def last(self, hit: str | None) -> None:
@@ -203,6 +203,6 @@ class _Rows:
             return
         first, last = h[0], h[-1]
         if self.session.full_batch:  # every position each step: the lesson's total means something
-            print(f"total loss {first.loss:.4f} -> {last.loss:.4f} in {last.step} steps", file=self.out)
+            print(f"total loss {first.total_loss:.4f} -> {last.total_loss:.4f} in {last.step} steps", file=self.out)
         else:
             print(f"mean loss {first.mean_loss:.4f} -> {last.mean_loss:.4f} in {last.step} steps", file=self.out)
