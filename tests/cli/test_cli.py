@@ -178,12 +178,14 @@ def test_dtype_auto_picks_float32_for_a_large_vocabulary(tmp_path):
 
 
 def test_options_belong_to_the_command_they_follow(capsys):
-    """Options before a subcommand are the app's: train takes its own (the lesson's text here, not
-    --text's); serve and lesson pass theirs to the app, so options before them are refused, not lost."""
-    code, out, _ = run(capsys, "--text", "foo bar baz", "train", "--steps", "1")
-    assert code == 0 and "vocabulary 12," in out  # the lesson's
+    """Options before a subcommand are the app's: every subcommand refuses them rather than run
+    without them (train used the lesson's text for `--text foo train`; `--model gpt train --until
+    'prev(0)>0.5'` trained an MLP and then refused the condition); after the command they count."""
     code, out, _ = run(capsys, "train", "--text", "foo bar baz", "--steps", "1")
     assert code == 0 and "vocabulary 5," in out
+    for command in ("train", "sample", "sweep"):
+        expect = f"put {command} first: tui-trainer {command} [options] (options before '{command}' would be ignored)"
+        assert run(capsys, "--text", "foo bar baz", command) == (2, "", f"tui-trainer: error: {expect}\n")
     for argv, expect in [
         (
             ["--presenter", "lesson"],

@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from ..inputs import non_negative_int, positive_int
-from .command import CommandLine, UsageError
+from .command import PROG, CommandLine, UsageError
 from .options import add_session_options
 from .values import temperature
 
@@ -35,6 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(line: CommandLine) -> int:
+    # options before the command are the app's: sample would run without them, silently
+    line.check_first(f"{PROG} sample [options] (options before 'sample' would be ignored)")
     return run_sample(line.args)
 
 

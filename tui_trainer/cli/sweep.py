@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from ..inputs import non_negative_int
-from .command import CommandLine, UsageError
+from .command import PROG, CommandLine, UsageError
 from .options import add_session_options
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(line: CommandLine) -> int:
+    # options before the command are the app's: sweep would run without them, silently
+    line.check_first(f"{PROG} sweep [options] (options before 'sweep' would be ignored)")
     return run_sweep(line.args)
 
 

@@ -42,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(line: CommandLine) -> int:
+    # options before the command are the app's: train would run without them, silently
+    line.check_first(f"{PROG} train [options] (options before 'train' would be ignored)")
     return run_headless(line.args)
 
 
