@@ -158,7 +158,7 @@ class LossPane(Pane):
         value is finite."""
         import numpy as np
 
-        from .chart import Chart, Legend, Series, joined, padded, scaled, value_range
+        from .chart import LABEL_W, Chart, Legend, Series, joined, padded, scaled, value_range
 
         log = self.log_scale
         mine, longest = len(self._losses), max([0] + [len(c) for _, c in self._others])
@@ -176,13 +176,20 @@ class LossPane(Pane):
         val = padded(scaled(joined(self._val), log), n_steps) if self._val.size else np.zeros(0)
         # the component classes choose the colours; each is made readable on this background
         ref = self._readable("losscurve--ref")
-        # a legend only to tell branches apart; by model too when they train different ones
-        this = f"{self._label(self._branch)} (this)" if self._others else None
+        # a legend only to tell branches apart; by model too when they train different ones; in
+        # short words when the long ones do not fit the pane ('━━ branch 1 gpt (this)   ━━' was cut)
+        drawn = [self._branch, *(b for b, _ in self._others)]
+        note = "   (B: switch)"
+        long = sum(len(self._label(b)) + 6 for b in drawn) + 7 + len(note)  # ('━━ ' and the gaps; ' (this)')
+        short = long > self.content_size.width - LABEL_W
+        if short:
+            note = "  (B)"
+        this = f"{self._label(self._branch, short)} (this)" if self._others else None
         series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
         series.append(Series(later, ref))
         for k, (b, curve) in enumerate(self._others, 1):
             style = self._readable(f"losscurve--b{k}")
-            series.append(Series(padded(scaled(curve[:n_steps], log), n_steps), style, self._label(b)))
+            series.append(Series(padded(scaled(curve[:n_steps], log), n_steps), style, self._label(b, short)))
         span = value_range([s.values for s in series])
         if span is None:
             return None
@@ -199,15 +206,17 @@ class LossPane(Pane):
             refs=self._refs,
             ref_style=ref,
             markers=self._loss_markers(),
-            legend=Legend(note=("   (B: switch)", self.ink.muted)),
+            legend=Legend(note=(note, self.ink.muted)),
             of_step=(longest - 1) * self._every if zoom else None,
             every=self._every,
         )
 
-    def _label(self, branch: int) -> str:
-        """'branch 2', or 'branch 2 gpt' when the branches drawn train different models."""
+    def _label(self, branch: int, short: bool = False) -> str:
+        """'branch 2', or 'branch 2 gpt' when the branches drawn train different models ('b2 gpt'
+        when ``short``)."""
         model = self._models.get(branch)
-        return f"branch {branch} {model}" if model else f"branch {branch}"
+        name = f"b{branch}" if short else f"branch {branch}"
+        return f"{name} {model}" if model else name
 
     def _loss_markers(self) -> list[Marker]:
         """Overshoots (the loss rose: only for the total, as sampled batches wobble) as ▲, then
