@@ -179,11 +179,13 @@ class LossPane(Pane):
         # a legend only to tell branches apart; by model too when they train different ones; in
         # short words when the long ones do not fit the pane ('━━ branch 1 gpt (this)   ━━' was cut)
         drawn = [self._branch, *(b for b, _ in self._others)]
-        note = "   (B: switch)"
-        long = sum(len(self._label(b)) + 6 for b in drawn) + 7 + len(note)  # ('━━ ' and the gaps; ' (this)')
-        short = long > self.content_size.width - LABEL_W
-        if short:
-            note = "  (B)"
+
+        def width(short: bool) -> int:  # the line: its indent, '━━ ' and a label each, the gaps, ' (this)'
+            return LABEL_W + sum(3 + len(self._label(b, short)) for b in drawn) + 3 * (len(drawn) - 1) + 7
+
+        room = self.content_size.width
+        short = width(False) > room
+        note = "  (B)" if short else "   (B: switch)"
         this = f"{self._label(self._branch, short)} (this)" if self._others else None
         series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
         series.append(Series(later, ref))
