@@ -66,6 +66,12 @@ def small(x: float) -> str:
     return num(x) if x == 0 or abs(x) >= 0.001 else f"{x:.1e}"
 
 
+def factor(text: str) -> str:
+    """A number written as a factor or after a minus: a negative one in brackets ('+ -0.527'
+    read as a typo in a sum)."""
+    return f"({text})" if text.startswith("-") else text
+
+
 def vec(v: np.ndarray, most: int = 8) -> str:
     """A short vector, as ``[0.123, -0.456]`` (its first ``most`` numbers, then …)."""
     parts = [num(float(x)) for x in v[:most]]
@@ -107,7 +113,7 @@ def values(session: Session, position: int) -> dict[str, str]:
     out["scores_scaled"] = _by_token(names[:seen], row.scaled[:seen])
     top = int(np.argmax(row.raw[:seen]))
     out |= {"top_key": names[top], "top_raw": num(row.raw[top]), "top_scaled": num(row.scaled[top])}
-    terms = " + ".join(f"{num(a)}×{num(b)}" for a, b in zip(row.q, row.k[top], strict=True))
+    terms = " + ".join(f"{factor(num(a))}×{factor(num(b))}" for a, b in zip(row.q, row.k[top], strict=True))
     out["qk_sum"] = f"{terms} = {num(row.raw[top])}"
     out["att_row"] = _by_token(names[:seen], row.att[:seen], 2)
     out["att_sum"] = num(float(row.att.sum()), 4)
@@ -157,7 +163,7 @@ def _backward(row: AttentionRow, names: list[str], seen: int) -> dict[str, str]:
         "dA_row": _by_token(names[:seen], dA[:seen], write=lambda x, _: small(x)),
         "dS_row": _by_token(names[:seen], dS[:seen], write=lambda x, _: small(x)),
         "ds_sum": small(float(dS.sum())),
-        "ds_top": f"{num(A[top])} × ({small(dA[top])} − {small(mean)}) = {small(dS[top])} for {names[top]}",
+        "ds_top": f"{num(A[top])} × ({small(dA[top])} − {factor(small(mean))}) = {small(dS[top])} for {names[top]}",
     }
     if masked.size:  # (none when the query is its window's last token: the sentence is left out)
         out["ds_masked"] = f"{float(masked.max()):g}"

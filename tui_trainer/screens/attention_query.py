@@ -118,13 +118,20 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
     t.append(
         f"{'Σ':<3} {'':<8} {'':>8} {'':>8} {'':>4} {'':>8} {r.exp_sum:>8.3f} {r.att_sum:>7.2f}\n", style=ink.strong
     )
+    later = n - 1 - q
     _say(
         t,
         f"Each score is the query's q (what it looks for) dotted with a key's k (what that token offers), "
         f"divided by √{hd} so the scores do not grow with the head's size. The mask adds 0 to the keys "
-        f"at or before the query (it sees itself) and −∞ to the {n - 1 - q} later ones: e^−∞ = 0, so the "
-        f"query cannot read the future. m is the largest score: e^(s−m) gives the same P and never "
-        f"overflows; P = e^(s−m) / Σ, and the row sums to 1.",
+        f"at or before the query (it sees itself) and "
+        + (f"−∞ to the {later} later one{'s' if later != 1 else ''}: e^−∞ = 0, so the " if later else "")
+        + (
+            "query cannot read the future"
+            if later
+            else "has no later key to hide here (the query is the window's last)"
+        )
+        + ". m is the largest score: e^(s−m) gives the same P and never "
+        "overflows; P = e^(s−m) / Σ, and the row sums to 1.",
         ink,
         width,
     )
