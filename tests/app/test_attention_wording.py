@@ -37,3 +37,27 @@ async def test_the_one_query_view_says_when_nothing_is_masked():
         text = " ".join(str(w.render()) for w in app.screen.query("Static"))
         text = re.sub(r"\s+", " ", text)
         assert "0 later" not in text and "has no later key to hide here" in text, text
+
+
+async def test_at_80x24_the_change_is_the_map_kept():
+    """Review finding: after an update with numbers on, 80x24 has room for two of before, after
+    and ΔA, and ΔA (the change, the point of the view) was the one left out. It is kept now, and
+    its cells are A after minus A before, computed here from two sessions."""
+    app = TrainerApp(session=Session.create(model="gpt"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "v", "v", "n")  # a step; the Attention pane; numbers
+        await settle(app, pilot)
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        text = "\n".join(lines)
+        assert "ΔA ×1e-2" in text and " after " in text and "1 more map not shown" in text, text
+        a0 = Session.create(model="gpt").compute_forward().att[0, 0, 0]  # layer 0, window 0, head 0
+        after = Session.create(model="gpt")
+        after.run(1)
+        a1 = after.compute_forward().att[0, 0, 0]
+        row = next(line for line in lines[lines.index(next(x for x in lines if "ΔA" in x)) :] if " love " in line)
+        cells = re.findall(r"[+−]\d\.\d|(?<= )0(?= )", row.split("love", 1)[1])
+        expect = [(a1[2, j] - a0[2, j]) * 100 for j in range(3)]
+        assert len(cells) >= 3, row  # love's three visible keys (the fourth is masked)
+        for shown, value in zip(cells[:3], expect, strict=True):
+            assert abs(float(shown.replace("−", "-")) - value) <= 0.051, (row, expect)

@@ -98,6 +98,9 @@ class AttentionPane(Pane):
         if not all_heads:
             heads, heads_mode = [Block(f"head {head}", maps.att[layer, head], False, True)], mode
         extras = self.extras(maps, layer, head)
+        if extras and label + sum(block_width(b, n, mode) for b in extras) > width + 2:
+            # not all side by side: the change (ΔA, or dA and dS) first, the map it is of last
+            extras = extras[1:] + extras[:1] if maps.dA is not None else [extras[1], extras[2], extras[0]]
         sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
         shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head}/{part.heads}"
         self.border_title = f"Attention · layer {layer}/{part.layers} · {shown} · step {frame.step}"
