@@ -147,15 +147,25 @@ def session_row(s: Session, i: int, layer: int, head: int) -> AttentionRow | Non
     return attention_row(f, i, layer, head, s.backward_result if s.phase == "backward" else None)
 
 
-def before_after(s: Session, i: int, layer: int, head: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Row ``i``'s A before the last update and after it, when the state is the forward pass right
-    after it on the same positions (as ``core.readout.before_after``); None otherwise."""
+def forward_before_update(s: Session) -> Forward | None:
+    """The forward pass the last update's gradient came from, when the state is the forward pass
+    right after that update on the same positions (what a before/after comparison needs); None
+    otherwise. The one rule behind ``core.readout.before_after`` and the attention views'."""
     u, f = s.last_update, s.forward_result
     if u is None or u.before is None or f is None or s.step != u.step or s.phase == "ready":
         return None
     if u.before.positions is None or f.positions is None or not np.array_equal(u.before.positions, f.positions):
         return None
-    old, new = attention_row(u.before, i, layer, head), attention_row(f, i, layer, head)
+    return u.before
+
+
+def before_after(s: Session, i: int, layer: int, head: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row ``i``'s A before the last update and after it, when the state is the forward pass right
+    after it on the same positions (as ``core.readout.before_after``); None otherwise."""
+    before = forward_before_update(s)
+    if before is None:
+        return None
+    old, new = attention_row(before, i, layer, head), attention_row(s.forward_result, i, layer, head)
     if old is None or new is None:
         return None
     return old.att, new.att

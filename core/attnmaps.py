@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .attention import forward_before_update
 from .models import Backward, Forward, GPTConfig, GPTForward
 
 if TYPE_CHECKING:
@@ -95,12 +96,10 @@ def attention_maps(f: Forward, i: int, b: Backward | None = None) -> AttentionMa
 def _before(s: Session, i: int) -> np.ndarray | None:
     """A before the last update, when the state is the forward pass right after it on the same
     positions (as ``core.readout.before_after``); None otherwise."""
-    u, f = s.last_update, s.forward_result
-    if u is None or u.before is None or f is None or s.step != u.step or s.phase == "ready":
+    before = forward_before_update(s)
+    if before is None:
         return None
-    if u.before.positions is None or f.positions is None or not np.array_equal(u.before.positions, f.positions):
-        return None
-    old = attention_maps(u.before, i)
+    old = attention_maps(before, i)
     return None if old is None else old.att
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .attention import forward_before_update
 from .divergence import diverged_in
 from .history import HistoryView
 from .models import Backward
@@ -133,12 +134,10 @@ class BeforeAfter:
 def before_after(session: Session, i: int) -> BeforeAfter | None:
     """The change the last update made, when the state is the forward pass right after it
     (same positions as the one its gradient came from); None otherwise."""
+    b = forward_before_update(session)
+    if b is None:
+        return None
     u, f = session.last_update, session.forward_result
-    if u is None or u.before is None or f is None or session.step != u.step or session.phase == "ready":
-        return None
-    b = u.before
-    if b.positions is None or f.positions is None or not np.array_equal(b.positions, f.positions):
-        return None
     h = session.history
     key = "mean_loss" if session.config.reduction == "mean" else "total_loss"
     now, then = h.at(u.step), h.at(u.step - 1)

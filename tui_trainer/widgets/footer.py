@@ -13,8 +13,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer as TextualFooter
-from textual.widgets._footer import FooterKey
 
 #: the footer's keys dropped first when they do not all fit (they still work, and the help lists
 #: them): the learning-rate pair, the optimizer, the palette's hint, then the run keys, then the
@@ -50,6 +50,11 @@ def _shown(screen: Screen) -> tuple:
     return tuple(keys.values()), palette and (palette[1].key, palette[2], palette[3])
 
 
+def _is_key(widget: Widget) -> bool:
+    """A key of the footer (Textual's FooterKey, which ``textual.widgets`` does not export)."""
+    return all(hasattr(widget, name) for name in ("key", "key_display", "description"))
+
+
 class Footer(TextualFooter):
     """Textual's footer that skips rebuilding the same keys."""
 
@@ -68,7 +73,7 @@ class Footer(TextualFooter):
                 self._built = None
                 self.refresh(recompose=True)
 
-    def _width(self, key: FooterKey) -> int:
+    def _width(self, key: Widget) -> int:
         """Columns ``key`` takes (Textual's footer CSS: padding around key and description, a
         margin when compact, the palette's border)."""
         extra = 2 if self.compact else 3
@@ -84,7 +89,7 @@ class Footer(TextualFooter):
         shown = _shown(self.screen)
         built = False
         widgets = list(super().compose())  # (Textual's builds nothing until the bindings are ready)
-        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        keys = [w for w in widgets if _is_key(w)]
         if self.budget is not None and keys:
             need = sum(self._width(k) for k in keys)
             for key in DROP_ORDER:
