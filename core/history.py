@@ -167,11 +167,7 @@ class History:
                 self._grow(self.n + 1)
             i = self.n
             self.n, self.last_step = i + 1, k
-            self.steps[i] = k
-            for c in self.cols.values():
-                c[i] = math.nan
-            self.opt[i] = -1
-            self.probs[i] = self.losses[i] = math.nan
+            self.steps[i] = k  # (rows from n on are as _alloc made them, NaN and -1: nothing to reset)
             return i
         i = self.index(k)
         if i is not None:
@@ -200,11 +196,13 @@ class History:
     def _set(self, k: int, values: dict[str, float]) -> int | _Row:
         self.writes += 1
         i = self._row(k)
-        for name, v in values.items():
-            if isinstance(i, _Row):
+        if isinstance(i, _Row):
+            for name, v in values.items():
                 i.scalars[SCALARS.index(name)] = v
-            else:
-                self.cols[name][i] = v
+        else:
+            cols = self.cols
+            for name, v in values.items():
+                cols[name][i] = v
         return i
 
     def set_val(self, k: int, loss: float) -> None:
