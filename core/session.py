@@ -100,6 +100,7 @@ class Session:
             data = dataset_from_text(
                 config.text, vocab, config.context, config.add_eos, config.unk, tokens=config.tokens
             )
+        config = config.for_vocab(len(data.vocab))
         val = None
         if data.n_positions > config.batch_positions:  # larger than one batch: hold some sentences out
             data, val = split_validation(data, config.val_fraction, config.seed)

@@ -190,7 +190,7 @@ def check_sizes_early(args: argparse.Namespace, vocab: tuple[str, ...] | None) -
     from core.config import SessionConfig
 
     sizes = {"context": args.context, "embed_dim": args.embed, "hidden1": args.hidden}
-    sizes["hidden2"] = args.hidden2 or args.hidden
+    sizes["hidden2"] = args.hidden2
     config = SessionConfig(model=args.model, layers=args.layers, heads=args.heads, **sizes)
     check_model_size(config, len(vocab) if vocab else 3, config.context)  # (<BOS>, <EOS> and a word)
 

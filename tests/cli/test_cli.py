@@ -40,9 +40,22 @@ def test_same_seed_same_output(capsys):
 def test_table_output(capsys):
     code, out, _ = run(capsys, "train", "--steps", "50")
     assert code == 0
-    assert "positions, vocabulary 12, 1,100 parameters" in out
+    # 12x8 embeddings, 32x16+16, 16x16+16, 16x12+12
+    head = "4 positions, vocabulary 12; mlp (context 4, embed 8, hidden 16 and 16): 1,100 parameters; sgd lr 1, seed 0"
+    assert out.splitlines()[0] == head
     assert "total loss" in out and "in 50 steps" in out
     assert len(out.splitlines()) < 20
+
+
+def test_the_table_names_the_widths_a_large_vocabulary_gets(capsys):
+    words = " ".join(f"w{i}" for i in range(300))  # 302 tokens with <BOS> and <EOS>
+    out = run(capsys, "train", "--steps", "1", "--text", words)[1].splitlines()[0]
+    # 302x8, 32x64+64, 64x64+64, 64x302+302
+    assert "; mlp (context 4, embed 8, hidden 64 and 64): 28,318 parameters;" in out, out
+    out = run(capsys, "train", "--steps", "1", "--text", words, "--hidden", "8")[1].splitlines()[0]
+    assert "hidden 8 and 8" in out, out
+    out = run(capsys, "train", "--steps", "1", "--model", "gpt")[1].splitlines()[0]
+    assert "; gpt (1 layer of 4 heads, embed 16, block 16): 3,712 parameters;" in out, out
 
 
 def test_text_corpus_and_model_options(capsys, tmp_path):
@@ -182,7 +195,7 @@ def test_options_belong_to_the_command_they_follow(capsys):
     without them (train used the lesson's text for `--text foo train`; `--model gpt train --until
     'prev(0)>0.5'` trained an MLP and then refused the condition); after the command they count."""
     code, out, _ = run(capsys, "train", "--text", "foo bar baz", "--steps", "1")
-    assert code == 0 and "vocabulary 5," in out
+    assert code == 0 and "vocabulary 5;" in out
     for command in ("train", "sample", "sweep"):
         expect = f"put {command} first: tui-trainer {command} [options] (options before '{command}' would be ignored)"
         assert run(capsys, "--text", "foo bar baz", command) == (2, "", f"tui-trainer: error: {expect}\n")

@@ -97,7 +97,13 @@ def _add_model_options(m, sweep: bool = False) -> None:
     m.add_argument(
         "--heads", type=positive_int, default=4, metavar="H", help="gpt: attention heads, dividing --embed (default 4)"
     )
-    m.add_argument("--hidden", type=positive_int, default=16, metavar="H", help="mlp: layer1 width (default 16)")
+    m.add_argument(
+        "--hidden",
+        type=positive_int,
+        default=None,
+        metavar="H",
+        help="mlp: layer1 width (default 16, the lesson's; 64 from a vocabulary of 256 tokens on)",
+    )
     m.add_argument(
         "--hidden2", type=positive_int, default=None, metavar="H", help="mlp: layer2 width (default: --hidden)"
     )

@@ -45,7 +45,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
             context=args.context,
             embed_dim=args.embed,
             hidden1=args.hidden,
-            hidden2=args.hidden2 or args.hidden,
+            hidden2=args.hidden2,
             layers=args.layers,
             heads=args.heads,
             dtype=auto_dtype(len(data.vocab)) if args.dtype == "auto" else args.dtype,
@@ -57,6 +57,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
             reduction=args.reduction,
             val_fraction=args.val_fraction,
         )
+        config = config.for_vocab(len(data.vocab))
         check_model_size(config, len(data.vocab), data.context_size)
         return Session.create(config, data=data, **overrides)
     except (InputError, VocabError, ValueError) as e:

@@ -163,8 +163,8 @@ class _Rows:
         s = self.session
         n = s.data.n_positions
         print(
-            f"{n} position{'s' if n != 1 else ''}, vocabulary {len(s.vocab)}, {s.model.size:,} parameters, "
-            f"{s.optimizer.name} lr {s.lr:g}, seed {s.config.seed}",
+            f"{n} position{'s' if n != 1 else ''}, vocabulary {len(s.vocab)}; {_sizes(s)}: "
+            f"{s.model.size:,} parameters; {s.optimizer.name} lr {s.lr:g}, seed {s.config.seed}",
             file=self.out,
         )
         val = f"  {'val mean':>8}" if self.val else ""
@@ -208,3 +208,12 @@ class _Rows:
             print(f"total loss {first.total_loss:.4f} -> {last.total_loss:.4f} in {last.step} steps", file=self.out)
         else:
             print(f"mean loss {first.mean_loss:.4f} -> {last.mean_loss:.4f} in {last.step} steps", file=self.out)
+
+
+def _sizes(s: Session) -> str:
+    """The model's sizes in a few words (the MLP's widths follow the vocabulary: say them)."""
+    c = s.config
+    if s.model.kind == "gpt":
+        layers = f"{c.layers} layer{'s' if c.layers != 1 else ''}"
+        return f"gpt ({layers} of {c.heads} heads, embed {c.embed_dim}, block {c.context})"
+    return f"mlp (context {c.context}, embed {c.embed_dim}, hidden {c.hidden1} and {c.hidden2})"
