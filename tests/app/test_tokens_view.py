@@ -5,6 +5,8 @@ from conftest import narration, text_of
 from core import Session
 from tui_trainer.app import TrainerApp
 from tui_trainer.screens.tokens import TokensScreen
+from tui_trainer.widgets.gradients import GradientPane
+from tui_trainer.widgets.softmax import SoftmaxPane
 
 TEXT = "the cat sat on the mat. the cat ate the rat. a bat sat on a hat."
 
@@ -86,6 +88,13 @@ async def test_the_narration_writes_characters_back_as_text_and_marks_spaces():
         await pilot.press("f", "right", "right")
         await pilot.pause()
         assert "after '<BOS> w e' the model gives '▁'" in narration(app)  # the space it predicts, drawn
+        # the tables name what their rows are: tokens (a character is not a word)
+        assert text_of(app.query_one(SoftmaxPane)).split()[0] == "token"
+        await pilot.press("b")
+        await pilot.pause()
+        grads = text_of(app.query_one(GradientPane)).splitlines()
+        assert any(line.split()[:2] == ["token", "P"] for line in grads), grads
+        assert not any(line.split()[:1] == ["word"] for line in grads)
 
 
 async def test_the_chain_view_names_a_space_target_as_drawn():

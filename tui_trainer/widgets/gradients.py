@@ -153,7 +153,8 @@ class GradientPane(Pane):
         # in a narrow pane the numbers stay: the hint column goes first, then "target"
         words_w = max(len(words[i]) for i in order) if order else 4
         hint, target_col = width >= words_w + 42, width >= words_w + 29
-        cols = [Col("word", no_wrap=True, max_width=16, shrink=True), Col("P", justify="right")]
+        unit = "word" if frame.tokens == "word" else "token"
+        cols = [Col(unit, no_wrap=True, max_width=16, shrink=True), Col("P", justify="right")]
         cols += [Col("target", justify="right")] if target_col else []
         cols += [Col("dL/dlogit", justify="right")]
         cols += [Col("", no_wrap=True, style=ink.muted)] if hint else []

@@ -46,7 +46,7 @@ class SoftmaxPane(Pane):
         # right after an update and its forward pass: how each probability moved
         delta = None if pr.probs_before is None else [float(probs[i] - pr.probs_before[i]) for i in order]
         cols = [
-            Col("word", no_wrap=True, max_width=12, shrink=True),
+            Col("word" if frame.tokens == "word" else "token", no_wrap=True, max_width=12, shrink=True),
             Col("logit", justify="right"),
             Col("e^logit", justify="right"),
             Col("P", justify="right"),
