@@ -1,6 +1,6 @@
 """The README's screenshots are the reviewed snapshots themselves: a change to a snapshot that a
 README picture shows must reach the picture too (they went stale once: labels the app no longer
-shows). docs/attention.svg is drawn by its own scene (20 steps on the lesson) and is not listed."""
+shows)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ SHOWN = {
     "docs/lesson-mode.svg": (
         "tests/presenters/__snapshots__/test_lesson_snapshots/test_lesson_snapshot[s7-question-revealed].svg"
     ),
+    "docs/attention.svg": "tests/app/__snapshots__/test_attention_pane/test_snapshot_shown_in_the_readme.svg",
     "docs/attention-query.svg": (
         "tests/app/__snapshots__/test_attention_query/test_snapshot_of_one_query[wide-dark].svg"
     ),

@@ -96,7 +96,7 @@ async def test_tab_cycles_heads_then_layers_and_the_one_head_shown_is_the_core_s
             await pilot.pause()
             pane = app.query_one(AttentionPane)
             seen.append((pane.attn_layer, pane.head))
-            assert f"layer {pane.attn_layer}/2 · head {pane.head}/4" in pane.border_title
+            assert f"layer {pane.attn_layer} of 2 · head {pane.head} of 4" in pane.border_title
             core = session_row(s, 3, pane.attn_layer, pane.head).att
             assert [read(c) for c in query_row(app)[:4]] == pytest.approx(core.tolist(), abs=0.005)
         assert seen == [(0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 0), (0, 3)]
@@ -186,6 +186,22 @@ async def test_the_layouts_of_a_gpt_keep_the_gradient_and_logits_panes_reachable
 # --- snapshots and contrast ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("size", "step_shown"), [((120, 36), True), ((80, 24), False)])
+async def test_the_title_says_layer_and_head_whole_and_the_step_where_it_fits(size, step_shown):
+    """'layer 0/1' read as a fraction (review): the title says 'of'; at 80 columns it was cut to
+    '· head 0 of 4 · …', so the step (in the status line too) goes and the rest stays whole."""
+    app = TrainerApp(Session.create(model="gpt", layers=2))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f", "v", "tab")  # (v: the pane is the one shown at 80x24)
+        await pilot.pause()
+        pane = app.query_one(AttentionPane)
+        title = pane.border_title
+        assert title.startswith("Attention · layer 0 of 2 · ") and "/" not in title
+        assert ("· heads 0-3" in title) if size == (120, 36) else ("· head 1 of 4" in title)
+        assert title.endswith("· step 0") == step_shown
+        assert len(title) + 4 <= pane.size.width  # drawn whole: no ellipsis
+
+
 async def _settle(pilot):
     await settle(pilot.app, pilot)
 
@@ -199,6 +215,19 @@ async def _settle(pilot):
 def test_snapshot(snap_compare, size, keys, theme):
     app = TrainerApp(Session.create(model="gpt"), theme=theme)
     assert snap_compare(app, press=keys, terminal_size=size, run_before=_settle)
+
+
+async def _twenty_steps(pilot):
+    await pilot.press("2", "0", "r")
+    await settle(pilot.app, pilot)
+    await pilot.press("f", "right", "right")
+    await pilot.pause()
+
+
+def test_snapshot_shown_in_the_readme(snap_compare):
+    """docs/attention.svg: 20 steps on the lesson, the four heads for the query 'love'."""
+    app = TrainerApp(Session.create(model="gpt"))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_twenty_steps)
 
 
 def _contrast(fg: str, bg: str) -> float:

@@ -67,6 +67,13 @@ class AttentionPane(Pane):
             ]
         return []
 
+    def _title(self, where: str, step: int) -> None:
+        """The title names the layer and heads shown; the step (the status line has it too) only
+        where it fits, rather than cut to an ellipsis."""
+        title = f"Attention · {where} · step {step}"
+        fits = not self.is_mounted or cell_len(title) + 4 <= self.size.width
+        self.border_title = title if fits else f"Attention · {where}"
+
     def render(self) -> Group:
         frame = self.frame
         part = None if frame is None else frame.attention
@@ -77,9 +84,7 @@ class AttentionPane(Pane):
         ink = self.ink
         maps = part.maps
         if maps is None:
-            self.border_title = (
-                f"Attention · layer {layer}/{part.layers} · head {head}/{part.heads} · step {frame.step}"
-            )
+            self._title(f"layer {layer} of {part.layers} · head {head} of {part.heads}", frame.step)
             return Group(Text(HINT, style=ink.muted))
         tokens = [frame.vocab[int(t)] for t in maps.token_ids]
         n = len(tokens)
@@ -102,8 +107,8 @@ class AttentionPane(Pane):
             # not all side by side: the change (ΔA, or dA and dS) first, the map it is of last
             extras = extras[1:] + extras[:1] if maps.dA is not None else [extras[1], extras[2], extras[0]]
         sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
-        shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head}/{part.heads}"
-        self.border_title = f"Attention · layer {layer}/{part.layers} · {shown} · step {frame.step}"
+        shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head} of {part.heads}"
+        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
         # blocks side by side while they fit, in bands below one another while the rows fit
         bands = []
         for blocks, m in sections:
