@@ -116,3 +116,30 @@ async def test_bpe_keys_are_labelled_by_their_first_letter_and_one_map_left_out_
         await settle(app, pilot)
         lines = [t.plain for t in pane.render().renderables]
         assert lines[-1] == "1 more map not shown: a larger terminal shows them", lines
+
+
+async def test_the_gradient_pane_names_every_layer_whole_at_every_width():
+    """'↓ layer0.at…' at 120x36 (review): the layer names take their width, the bars give way."""
+    from conftest import text_of
+
+    from tui_trainer.widgets.gradients import GradientPane
+
+    s = Session.create(model="gpt", layers=2)
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", "b")
+        await pilot.pause()
+        for size in ((120, 36), (160, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            if size == (80, 24):
+                for _ in range(6):  # (one pane at a time: v until the gradients are up)
+                    if app.query_one(GradientPane).display:
+                        break
+                    await pilot.press("v")
+                assert app.query_one(GradientPane).display
+            lines = text_of(app.query_one(GradientPane)).splitlines()
+            want = ["lm_head", "↓ layer1.mlp", "↓ layer1.attn", "↓ layer0.mlp", "↓ layer0.attn", "↓ embedding"]
+            starts = [line.split("  ")[0].strip() for line in lines[: len(want)]]
+            assert starts == want, (size, lines[:6])
+            assert not any("…" in line for line in lines[: len(want)]), (size, lines[:6])

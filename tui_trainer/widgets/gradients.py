@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
@@ -93,19 +94,24 @@ class GradientPane(Pane):
     def _backward_view(self, frame: Frame, g: Gradients) -> Group:
         ink = self.ink
         width = max(self.content_size.width, 30)
-        bar_w = max(width - 37, 4)
         layers = g.layers
         top = max(v for _, v in layers) or 1.0
-        labels = width >= 44  # the |dL/dh| labels give way in a narrow pane, the numbers stay
-        if not labels:  # name (12) norm (8) and the bar share the real width
-            bar_w = max((self.content_size.width or 30) - 21, 2)
+        names = [("↓ " if i else "") + name for i, (name, _) in enumerate(layers)]
+        # the names are whole ("↓ layer0.attn" was cut to "↓ layer0.at…"): the bar gives way
+        more = max(0, max(cell_len(n) for n in names) - 11)  # (beyond the MLP's "↓ embedding")
+        said = [f"|dL/d{frame.layer_outputs[name]}|" for name, _ in layers]
+        more_said = max(0, max(cell_len(t) for t in said) - 12)
+        bar_w = max(width - 37 - more - more_said, 4)
+        labels = width >= 44 + more + more_said  # the |dL/dh| labels give way in a narrow pane, the numbers stay
+        if not labels:  # name (11 and more) norm (8) and the bar share the real width
+            bar_w = max((self.content_size.width or 30) - 21 - more, 2)
         cols = [Col(no_wrap=True, min_width=11)]
         cols += [Col(no_wrap=True, style=ink.muted, min_width=12)] if labels else []
         cols += [Col(justify="right", min_width=6, no_wrap=True), Col(no_wrap=True)]
         t = Grid(*cols, show_header=False)
-        for i, (name, norm) in enumerate(layers):
-            row = [("↓ " if i else "") + name]
-            row += [f"|dL/d{frame.layer_outputs[name]}|"] if labels else []
+        for label, what, (_, norm) in zip(names, said, layers, strict=True):
+            row = [label]
+            row += [what] if labels else []
             t.add_row(*row, fmt(norm, 3), Text(hbar(norm, top, bar_w), ink.bar))
         # "name value" pairs flowed onto lines by hand, so a line never breaks inside a pair
         params = Text("|dL/dW| ", style=ink.muted)
