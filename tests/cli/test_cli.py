@@ -228,3 +228,16 @@ def test_table_has_a_validation_column_on_a_text_with_held_out_sentences(capsys,
     for step, shown in rows.items():
         assert shown == ("-" if val[step] is None else f"{val[step]:.4f}"), step
     assert rows[0] != "-" and rows[1] == "-"
+
+
+def test_sample_s_help_counts_tokens_not_words(capsys):
+    """With --tokens char, --max-words 60 wrote 60 characters: the help says what N counts."""
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "one token at a time" in out and "stop after N tokens: words, or characters or BPE pieces" in out
+    # trained on the lesson and sampled almost greedily: its sentence's first seven characters
+    code, out, _ = run(
+        capsys, "sample", "--tokens", "char", "--max-words", "7", "--steps", "100", "--temperature", "0.01"
+    )
+    assert code == 0 and out.splitlines()[-1] == "we love"

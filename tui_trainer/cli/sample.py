@@ -16,7 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g = sub.add_parser(
         "sample",
         help="print text the model writes (the default session, --steps of training, or --load)",
-        description="Sample text from the model, one word at a time. Deterministic for a given --seed.",
+        description="Sample text from the model, one token at a time (a word, a character or a BPE piece, as "
+        "--tokens says). Deterministic for a given --seed.",
     )
     add_session_options(g)
     g.add_argument("--steps", type=non_negative_int, default=0, help="train this many steps first (default 0)")
@@ -27,10 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=1.0,
         help="reshapes the softmax: P(w) ~ exp(logit/T); below 1 sharper, above 1 flatter (default 1)",
     )
-    g.add_argument("--top-k", type=positive_int, default=None, metavar="K", help="sample among the K likeliest words")
-    g.add_argument("--max-words", type=positive_int, default=20, metavar="N", help="stop after N words (default 20)")
+    g.add_argument("--top-k", type=positive_int, default=None, metavar="K", help="sample among the K likeliest tokens")
+    g.add_argument(
+        "--max-words",
+        type=positive_int,
+        default=20,
+        metavar="N",
+        help="stop after N tokens: words, or characters or BPE pieces with --tokens (default 20)",
+    )
     g.add_argument("--samples", type=positive_int, default=1, metavar="N", help="how many samples (default 1)")
-    g.add_argument("--probs", action="store_true", help="show each word's probability at T and at T = 1")
+    g.add_argument("--probs", action="store_true", help="show each token's probability at T and at T = 1")
     g.set_defaults(func=run)
 
 
