@@ -26,8 +26,9 @@ no such position the condition does not hold); ``attn_entropy`` averages -Σ A l
 (a window's first position attends only to itself: 0). Both are ``core.attention.head_habits`` of
 that forward pass. Models without attention refuse them when parsed.
 
-``parse`` raises ``BreakpointError`` naming the part it could not read; ``Breakpoint.check``
-returns the condition that holds (its text), or None.
+``parse`` raises ``BreakpointError``: a reason code and the part it could not read, with the data
+a message needs (``tui_trainer.narrate_breakpoints`` words it); ``Breakpoint.check`` returns the
+condition that holds (its text), or None.
 """
 
 from __future__ import annotations
@@ -48,8 +49,53 @@ _HEAD = re.compile(r"^(prev|attn_entropy)\(\s*(?:(\S+?)\s*\.\s*)?(\S+?)\s*\)\s*(
 _FLAGS = ("loss_up", "all_correct", "nonfinite")
 
 
+#: every reason ``parse`` gives, and the data each one carries besides ``part``
+CODES = {
+    "empty_condition": (),  # part: the whole expression (an empty condition between its commas)
+    "unreadable": (),  # no condition has this form
+    "not_a_target": ("word", "targets"),  # p(WORD): no tracked position predicts word
+    "probability_range": ("value",),  # p(WORD) compared with a number outside [0, 1]
+    "no_attention": ("kind",),  # prev or attn_entropy on a model without attention
+    "not_whole": ("kind", "layers", "heads"),  # the head or layer is not a whole number
+    "no_layer": ("layer", "layers", "heads"),
+    "no_head": ("head", "layers", "heads"),
+    "previous_range": ("value",),  # prev compared with a number outside [0, 1]
+    "entropy_range": ("value",),  # attn_entropy compared with a negative number
+    "not_a_number": ("number",),
+    "not_finite": ("number",),
+}
+
+
 class BreakpointError(ValueError):
-    """An expression that cannot be read; the message names the part."""
+    """An expression that cannot be read: ``code`` (one of ``CODES``), ``part`` (the condition it
+    could not read) and that code's data as attributes. Data, not a message: str() is technical."""
+
+    def __init__(
+        self,
+        code: str,
+        part: str,
+        *,
+        kind: str = "",
+        word: str = "",
+        targets: tuple[str, ...] = (),
+        number: str = "",
+        value: float = math.nan,
+        layer: int = 0,
+        head: int = 0,
+        layers: int = 0,
+        heads: int = 0,
+    ) -> None:
+        super().__init__(code, part)  # (the args a copy or a pickle rebuilds it from; the rest is in __dict__)
+        self.code, self.part, self.kind, self.word, self.targets = code, part, kind, word, targets
+        self.number, self.value = number, value
+        self.layer, self.head, self.layers, self.heads = layer, head, layers, heads
+
+    def data(self) -> dict[str, object]:
+        """This code's data by name (``CODES``), ``part`` first."""
+        return {"part": self.part} | {name: getattr(self, name) for name in CODES.get(self.code, ())}
+
+    def __str__(self) -> str:
+        return f"{self.code}: " + " ".join(f"{k}={v!r}" for k, v in self.data().items())
 
 
 @dataclass(frozen=True)
@@ -98,7 +144,7 @@ def parse(expr: str, targets: list[str], attention: tuple[int, int] | None = Non
     ``attention`` the model's (layers, heads) (``attention_shape``; None: no attention conditions)."""
     parts = [p.strip() for p in expr.split(",")]
     if not expr.strip() or any(not p for p in parts):
-        raise BreakpointError(f"empty condition in {expr!r}: write conditions separated by commas")
+        raise BreakpointError("empty_condition", expr)
     out = []
     for p in parts:
         low = p.lower()
@@ -119,19 +165,13 @@ def parse(expr: str, targets: list[str], attention: tuple[int, int] | None = Non
             word, op, num = m.groups()
             word = word.strip().lower()
             if word not in targets:
-                shown = ", ".join(dict.fromkeys(targets))
-                raise BreakpointError(
-                    f"{p!r}: {word!r} is not a target of the tracked positions (they predict: {shown})"
-                )
+                raise BreakpointError("not_a_target", p, word=word, targets=tuple(dict.fromkeys(targets)))
             value = _number(num, p)
             if not 0 <= value <= 1:
-                raise BreakpointError(f"{p!r}: a probability is between 0 and 1")
+                raise BreakpointError("probability_range", p, value=value)
             out.append(Condition(f"p({word}){op}{num}", "p", op, value, word))
             continue
-        raise BreakpointError(
-            f"cannot read {p!r}: use total<X, loss<X, val<X, p(WORD)>X, grad_norm>X, step>=N, "
-            "prev(H)>X, attn_entropy(H)<X, loss_up, all_correct or nonfinite (comma = or)"
-        )
+        raise BreakpointError("unreadable", p)
     return Breakpoint(tuple(out))
 
 
@@ -139,24 +179,22 @@ def _head_condition(part: str, groups: tuple, attention: tuple[int, int] | None)
     """prev(L.H) or attn_entropy(L.H) with its comparison, checked against the model's heads."""
     kind, layer_text, head_text, op, num = groups
     if attention is None:
-        raise BreakpointError(f"{part!r}: this model has no attention (the MLP); {kind}(H) needs --model gpt")
+        raise BreakpointError("no_attention", part, kind=kind)
     layers, heads = attention
-    shape = f"this GPT has {heads} head{'s' if heads != 1 else ''} (0-{heads - 1}) in {layers} layer"
-    shape += f"s (0-{layers - 1})" if layers != 1 else " (0)"
     try:
         layer = int(layer_text) if layer_text is not None else 0
         head = int(head_text)
     except ValueError:
-        raise BreakpointError(f"{part!r}: write {kind}(H) or {kind}(L.H) with whole numbers; {shape}") from None
+        raise BreakpointError("not_whole", part, kind=kind, layers=layers, heads=heads) from None
     if not 0 <= layer < layers:
-        raise BreakpointError(f"{part!r}: there is no layer {layer}: {shape}")
+        raise BreakpointError("no_layer", part, layer=layer, layers=layers, heads=heads)
     if not 0 <= head < heads:
-        raise BreakpointError(f"{part!r}: there is no head {head}: {shape}")
+        raise BreakpointError("no_head", part, head=head, layers=layers, heads=heads)
     value = _number(num, part)
     if kind == "prev" and not 0 <= value <= 1:
-        raise BreakpointError(f"{part!r}: a weight on the previous token is between 0 and 1")
+        raise BreakpointError("previous_range", part, value=value)
     if kind == "attn_entropy" and value < 0:
-        raise BreakpointError(f"{part!r}: an entropy is 0 or more (nats)")
+        raise BreakpointError("entropy_range", part, value=value)
     where = f"{head}" if layer_text is None else f"{layer}.{head}"
     return Condition(f"{kind}({where}){op}{num}", kind, op, value, layer=layer, head=head)
 
@@ -165,9 +203,9 @@ def _number(text: str, part: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise BreakpointError(f"{part!r}: {text!r} is not a number") from None
+        raise BreakpointError("not_a_number", part, number=text) from None
     if not math.isfinite(v):
-        raise BreakpointError(f"{part!r}: the number must be finite")
+        raise BreakpointError("not_finite", part, number=text)
     return v
 
 

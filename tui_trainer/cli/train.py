@@ -110,10 +110,12 @@ def _breakpoint(expr: str, session: Session):
     from core.breakpoints import BreakpointError, attention_shape, parse
     from core.readout import tracked
 
+    from ..narrate_breakpoints import breakpoint_error
+
     try:
         return parse(expr, [t for _, _, t in tracked(session)], attention_shape(session.model))
     except BreakpointError as e:
-        raise UsageError(f"--until: {e}") from None
+        raise UsageError(f"--until: {breakpoint_error(e)}") from None
 
 
 def _write_files(session: Session, export: Path | None, ckpt: Path | None, err: TextIO) -> bool:

@@ -11,8 +11,10 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.breakpoints import BreakpointError
 from core.timeline import BranchInfo
 
+from ..narrate_breakpoints import breakpoint_error
 from ..palette import Palette
 from .dialog import Dialog
 
@@ -124,7 +126,10 @@ class BreakpointInput(InputForm):
         self._parse = parse
 
     def read(self, text: str) -> object:
-        return self._parse(text)  # (BreakpointError is a ValueError)
+        try:
+            return self._parse(text)
+        except BreakpointError as e:  # a code and its data: the form shows the sentence
+            raise ValueError(breakpoint_error(e)) from None
 
 
 class ForkForm(InputForm):
