@@ -160,7 +160,7 @@ def load_checkpoint(path: str | os.PathLike, **overrides) -> Session:
         except CheckpointError as e:
             if str(e).startswith(name):  # (already says which file)
                 raise
-            raise CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {e}") from None
+            raise CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {e}", cause=e.cause) from None
         except OSError as e:
             raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
 
@@ -182,7 +182,7 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
         check_size(config, len(data.vocab), data.context_size)
         session = Session.create(config, data=data)
     except (TypeError, ValueError, OverflowError, IndexError) as e:  # VocabError is a ValueError
-        raise CheckpointError(f"its settings do not build a session ({e})") from None
+        raise CheckpointError(f"its settings do not build a session ({e})", cause=e) from None
     got = session.vocab.tokens
     if got != vocab:
         if data_overrides.keys() & {"text", "vocab", "add_eos", "unk"}:

@@ -35,7 +35,13 @@ MAX_COUNT = 2**53
 
 
 class CheckpointError(ValueError):
-    """A file that is not a usable checkpoint; the message says why, in one line."""
+    """A file that is not a usable checkpoint; the message says why, in one line. ``cause``: the
+    error its settings raised (a reason code and data, ``core.reasons``), which the message quotes
+    as ``str(cause)`` and the app words in its place (``tui_trainer.narrate_errors``)."""
+
+    def __init__(self, message: str, cause: Exception | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 # --- the archive ------------------------------------------------------------------------------
@@ -210,7 +216,7 @@ def check_config(cfg: Any) -> dict:
         config = SessionConfig(**out)
         check_size(config, 3, config.context)  # (<BOS>, <EOS> and a word)
     except (TypeError, ValueError, KeyError, OverflowError) as e:
-        raise CheckpointError(f"its settings do not build a session ({e})") from None
+        raise CheckpointError(f"its settings do not build a session ({e})", cause=e) from None
     return out
 
 

@@ -25,6 +25,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .reasons import CodedError
+
 #: the word boundary BPE pieces carry: a space (words never hold one, so it is never ambiguous)
 BOUNDARY = " "
 #: how a space in a token is drawn, so a boundary or a space token can be seen
@@ -36,20 +38,28 @@ MAX_MERGES = 20_000
 _SPEC = re.compile(r"^(word|char|bpe)(?::(\d+))?$")
 
 
-class TokensError(ValueError):
-    """A tokenizer spec that cannot be used; the message says why."""
+class TokensError(CodedError):
+    """A tokenizer spec that cannot be used: a reason code and its data (``tui_trainer.narrate_errors``
+    words it)."""
+
+    CODES = {
+        "unknown_spec": ("spec",),  # not word, char, bpe or bpe:N (spec as given, perhaps not a str)
+        "takes_no_number": ("kind",),  # word:N or char:N
+        "merges_range": ("number", "limit"),  # bpe:N with N (the digits as written) above limit
+        "unknown_kind": ("kind",),  # a Tokenizer built with a kind not in KINDS
+    }
 
 
 def parse_spec(spec: str) -> tuple[str, int | None]:
     """``"word"``, ``"char"``, ``"bpe"`` or ``"bpe:N"`` -> (kind, N or None for the default)."""
     m = _SPEC.match(spec.strip()) if isinstance(spec, str) else None
     if m is None:
-        raise TokensError(f"unknown tokens {spec!r}: word, char, bpe or bpe:N (N merges)")
+        raise TokensError("unknown_spec", spec=spec)
     kind, n = m.group(1), m.group(2)
     if n is not None and kind != "bpe":
-        raise TokensError(f"{kind} takes no number: only bpe:N does")
+        raise TokensError("takes_no_number", kind=kind)
     if n is not None and not 0 <= int(n) <= MAX_MERGES:
-        raise TokensError(f"bpe:{n}: the number of merges must be 0 to {MAX_MERGES:,}")
+        raise TokensError("merges_range", number=n, limit=MAX_MERGES)
     return kind, None if n is None else int(n)
 
 
@@ -84,7 +94,7 @@ class Tokenizer:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise TokensError(f"unknown tokens {self.kind!r}: word, char or bpe")
+            raise TokensError("unknown_kind", kind=self.kind)
         object.__setattr__(self, "_rank", {(m.left, m.right): i for i, m in enumerate(self.merges)})
         object.__setattr__(self, "_cache", {})
 

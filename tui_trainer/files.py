@@ -24,6 +24,7 @@ from core.files import claim_names, release, write_atomic
 
 from . import narrate
 from .export import history_csv, history_json, stem, write_history_csv, write_history_json
+from .narrate_errors import say
 
 
 class FileActions:
@@ -176,7 +177,7 @@ class FileActions:
         try:
             session = load_checkpoint(path, undo_memory=app.session.config.undo_memory)
         except CheckpointError as e:
-            app.say(f"Checkpoint not loaded: {e}. The session is unchanged.")
+            app.say(f"Checkpoint not loaded: {say(e)}. The session is unchanged.")
             return
         if session.vocab.tokens != app.session.vocab.tokens:
             app.say(

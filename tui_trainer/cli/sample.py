@@ -54,6 +54,7 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from core import EOS, VocabError
     from core.generate import prompt_ids, sample
 
+    from ..narrate_errors import say
     from .session import session_from_args
 
     out = out or sys.stdout
@@ -61,7 +62,7 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         prompt = prompt_ids(session.data, args.prompt.lower())
     except VocabError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(say(e)) from None
     r = session.run(args.steps)
     if not r.ok and r.divergence is not None:
         raise UsageError(f"training diverged at step {r.divergence.step}: rerun with a smaller --lr")

@@ -12,6 +12,7 @@ from core.config import auto_dtype
 from core.tokens import VISIBLE_SPACE
 
 from ..inputs import InputError, check_model_size, check_sizes_early, load_dataset, parse_vocab, read_text_file
+from ..narrate_errors import say
 from .command import UsageError
 
 
@@ -61,7 +62,7 @@ def session_from_args(args: argparse.Namespace, **overrides) -> Session:
         check_model_size(config, len(data.vocab), data.context_size)
         return Session.create(config, data=data, **overrides)
     except (InputError, VocabError, ValueError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(say(e)) from None
     except MemoryError:
         raise UsageError("not enough memory for this text and model: use a smaller vocabulary or model") from None
 
@@ -93,6 +94,6 @@ def _load_session(args: argparse.Namespace, **overrides) -> Session:
             data["unk"] = True
         return load_checkpoint(args.load, **data, **overrides)
     except (InputError, CheckpointError) as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(say(e)) from None
     except MemoryError:
         raise UsageError("not enough memory to load this checkpoint") from None

@@ -79,8 +79,10 @@ def tokens_spec(text: str) -> str:
         return text
     from core.tokens import TokensError, parse_spec
 
+    from ..narrate_errors import say
+
     try:
         parse_spec(text)
     except TokensError as e:
-        raise InputError(str(e)) from None
+        raise InputError(say(e)) from None
     return text.strip()

@@ -23,6 +23,7 @@ from core.files import FileTooLargeError, NotRegularFileError, read_regular
 from core.models import MODELS
 
 from ..keys import KEYS, KeyScriptError, parse_script
+from ..narrate_errors import say
 from .placeholders import (
     MISSING,
     PLACEHOLDERS,
@@ -243,7 +244,7 @@ def _run_problem(run: dict[str, object]) -> str | None:
     try:
         SessionConfig(model=str(model), **{f: run[k] for k, f in fields.items() if k in run}).validate()  # type: ignore[arg-type]
     except ValueError as e:
-        return str(e)
+        return say(e)
     return None
 
 

@@ -1,0 +1,43 @@
+"""The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
+a tokens spec, ...), and for a condition (``BreakpointError``): the one place that words them,
+wherever the command line, the app or a lesson file shows one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.breakpoints import BreakpointError
+from core.reasons import CodedError
+from core.tokens import TokensError
+
+from .narrate_breakpoints import breakpoint_error
+
+_Says = dict[str, Callable[[Any], str]]
+
+_TOKENS: _Says = {
+    "unknown_spec": lambda e: f"unknown tokens {e.spec!r}: word, char, bpe or bpe:N (N merges)",
+    "takes_no_number": lambda e: f"{e.kind} takes no number: only bpe:N does",
+    "merges_range": lambda e: f"bpe:{e.number}: the number of merges must be 0 to {e.limit:,}",
+    "unknown_kind": lambda e: f"unknown tokens {e.kind!r}: word, char or bpe",
+}
+
+#: each coded error class's sentences, by code
+SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS}
+
+
+def say(e: BaseException) -> str:
+    """The sentence a user sees for ``e``: a coded error worded, an error quoting one (a checkpoint's
+    ``cause``) with it worded in place, any other error as its own message."""
+    if isinstance(e, BreakpointError):
+        return breakpoint_error(e)
+    if isinstance(e, CodedError):
+        for cls in type(e).__mro__:
+            words = SAYS.get(cls, {}).get(e.code)
+            if words is not None:
+                return words(e)
+        return str(e)  # (a code not worded yet: technical, but it names the reason)
+    cause = getattr(e, "cause", None)
+    if isinstance(cause, CodedError | BreakpointError):
+        return str(e).replace(str(cause), say(cause))
+    return str(e)
