@@ -18,6 +18,7 @@ import numpy as np
 from .data import Dataset
 from .losses import softmax
 from .models import LanguageModel
+from .reasons import CodedError
 from .vocab import BOS, EOS, UNK, VocabError
 
 
@@ -30,14 +31,25 @@ class Word:
     p_at_1: float
 
 
+class SamplingError(CodedError):
+    """Sampling settings that cannot be used: a reason code and the value given
+    (``tui_trainer.narrate_errors`` words it)."""
+
+    CODES = {
+        "bad_temperature": ("temperature",),  # not a finite number above 0 (as given: perhaps not a number)
+        "bad_top_k": ("top_k",),  # below 1
+        "bad_max_words": ("max_words",),  # below 1
+    }
+
+
 def check_sampling(temperature: float, top_k: int | None, max_words: int) -> None:
-    """``ValueError`` with a user-facing message for unusable sampling settings."""
+    """``SamplingError`` (a ``ValueError``) for unusable sampling settings."""
     if not (isinstance(temperature, int | float) and math.isfinite(temperature) and temperature > 0):
-        raise ValueError(f"the temperature must be a number greater than 0, not {temperature}")
+        raise SamplingError("bad_temperature", temperature=temperature)
     if top_k is not None and top_k < 1:
-        raise ValueError(f"top-k must be at least 1, not {top_k}")
+        raise SamplingError("bad_top_k", top_k=top_k)
     if max_words < 1:
-        raise ValueError(f"max-words must be at least 1, not {max_words}")
+        raise SamplingError("bad_max_words", max_words=max_words)
 
 
 def prompt_ids(data: Dataset, prompt: str) -> list[int]:

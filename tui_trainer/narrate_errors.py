@@ -1,5 +1,5 @@
 """The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
-a tokens spec, ...), and for a condition (``BreakpointError``): the one place that words them,
+a tokens spec, sampling settings, ...), and for a condition (``BreakpointError``): the one place that words them,
 wherever the command line, the app or a lesson file shows one."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.breakpoints import BreakpointError
+from core.generate import SamplingError
 from core.reasons import CodedError
 from core.tokens import TokensError
 
@@ -22,8 +23,14 @@ _TOKENS: _Says = {
     "unknown_kind": lambda e: f"unknown tokens {e.kind!r}: word, char or bpe",
 }
 
+_SAMPLING: _Says = {
+    "bad_temperature": lambda e: f"the temperature must be a number greater than 0, not {e.temperature}",
+    "bad_top_k": lambda e: f"top-k must be at least 1, not {e.top_k}",
+    "bad_max_words": lambda e: f"max-words must be at least 1, not {e.max_words}",
+}
+
 #: each coded error class's sentences, by code
-SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS}
+SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS, SamplingError: _SAMPLING}
 
 
 def say(e: BaseException) -> str:

@@ -14,6 +14,7 @@ from conftest import narration
 
 from core import Session
 from core.checkpoint import save_checkpoint
+from core.generate import SamplingError, sample
 from core.reasons import CodedError
 from core.tokens import TokensError
 from tui_trainer import cli
@@ -32,7 +33,7 @@ TOKENS = [
 
 
 def test_every_code_is_worded():
-    assert set(SAYS) == {TokensError}
+    assert set(SAYS) == {TokensError, SamplingError}
     for cls, says in SAYS.items():
         assert issubclass(cls, CodedError) and set(says) == set(cls.CODES)
 
@@ -92,3 +93,21 @@ async def test_a_checkpoint_loaded_in_the_app(bad_checkpoints):
             app.files.load_checkpoint(str(path))
             await pilot.pause()
             assert narration(app) == f"Checkpoint not loaded: {said}. The session is unchanged."
+
+
+# sampling settings (sample(): the command line and the app check theirs first), their sentence
+SAMPLING = [
+    ({"temperature": 0}, "the temperature must be a number greater than 0, not 0"),
+    ({"temperature": float("nan")}, "the temperature must be a number greater than 0, not nan"),
+    ({"temperature": "hot"}, "the temperature must be a number greater than 0, not hot"),
+    ({"top_k": 0}, "top-k must be at least 1, not 0"),
+    ({"max_words": -2}, "max-words must be at least 1, not -2"),
+]
+
+
+@pytest.mark.parametrize("settings,sentence", SAMPLING)
+def test_sampling_settings(settings, sentence):
+    s = Session.create()
+    with pytest.raises(SamplingError) as e:
+        sample(s.model, s.data, **settings)
+    assert say(e.value) == sentence

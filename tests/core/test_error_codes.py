@@ -12,6 +12,7 @@ import re
 import pytest
 
 from core import tokens
+from core.generate import SamplingError, check_sampling
 from core.reasons import CodedError
 from core.tokens import Tokenizer, TokensError, parse_spec
 
@@ -27,8 +28,14 @@ CASES = [
     ("parse_spec('bpe:0030000')", lambda: parse_spec("bpe:0030000"), TokensError, "merges_range",
      {"number": "0030000", "limit": 20_000}),
     ("Tokenizer('x')", lambda: Tokenizer("x"), TokensError, "unknown_kind", {"kind": "x"}),
+    ("temperature 0", lambda: check_sampling(0, None, 1), SamplingError, "bad_temperature", {"temperature": 0}),
+    ("temperature 'x'", lambda: check_sampling("x", 2, 1), SamplingError, "bad_temperature", {"temperature": "x"}),
+    ("temperature inf", lambda: check_sampling(float("inf"), 2, 3), SamplingError, "bad_temperature",
+     {"temperature": float("inf")}),
+    ("top_k 0", lambda: check_sampling(1, 0, 1), SamplingError, "bad_top_k", {"top_k": 0}),
+    ("max_words -2", lambda: check_sampling(0.5, None, -2), SamplingError, "bad_max_words", {"max_words": -2}),
 ]  # fmt: skip
-CODED = {TokensError: tokens}  # each coded class, and the module that raises it
+CODED = {TokensError: tokens}  # each class whose module raises nothing else, and that module
 
 
 @pytest.mark.parametrize("call,fails,cls,code,data", CASES, ids=[c[0] for c in CASES])
@@ -44,7 +51,7 @@ def test_a_failure_gives_its_code_and_data(call, fails, cls, code, data):
         assert type(again) is cls and again.code == code and again.data() == data
 
 
-@pytest.mark.parametrize("cls", list(CODED), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [TokensError, SamplingError], ids=lambda c: c.__name__)
 def test_the_cases_cover_every_code(cls):
     assert {c[3] for c in CASES if c[2] is cls} == set(cls.CODES)
 
