@@ -80,14 +80,14 @@ def build_dataset(
 ) -> Dataset:
     """Positions for every sentence of ids (teacher forcing: all at once)."""
     if context_size < 1:
-        raise VocabError("the context size must be at least 1")
+        raise VocabError("context_too_small", context_size=context_size)
     bos = vocab.id(BOS)
     if add_eos and EOS not in vocab:
-        raise VocabError(f"--eos needs {EOS} in the vocabulary")
+        raise VocabError("eos_missing", token=EOS)
     # Vectorized (a 1 MB text has ~150k positions): lay every sentence out as
     # [<BOS>]*k + ids (+ <EOS>) in one flat array, then gather each position's window.
     if not sentences or (not add_eos and not any(sentences)):
-        raise VocabError("the text has no words to predict")
+        raise VocabError("nothing_to_predict")
     k = context_size
     eos = 1 if add_eos else 0
     n_ids = np.fromiter((len(ids) for ids in sentences), dtype=np.intp, count=len(sentences))
@@ -101,7 +101,7 @@ def build_dataset(
         flat[seq_start + k + n_ids] = vocab.id(EOS)
     sent_of = np.repeat(np.arange(len(sentences), dtype=np.intp), n_pos)
     if sent_of.size == 0:
-        raise VocabError("the text has no words to predict")
+        raise VocabError("nothing_to_predict")
     pos_start = np.concatenate(([0], np.cumsum(n_pos)[:-1])).astype(np.intp)
     idx = np.arange(sent_of.size, dtype=np.intp) - pos_start[sent_of]
     start_at = seq_start[sent_of] + idx
@@ -138,12 +138,12 @@ def dataset_from_text(
         if vocab is None and tokens in ("word", Tokenizer()):
             vocab = Vocab.lesson()
     if len(text) > MAX_TEXT_CHARS:
-        raise VocabError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+        raise VocabError("text_too_long", chars=len(text), limit=MAX_TEXT_CHARS)
     sentences = split_sentences(text, lowercase=lowercase)
     if not sentences:
-        raise VocabError("the text has no words")
+        raise VocabError("no_words")
     if not has_words(sentences):
-        raise VocabError("the text has no words, only punctuation")
+        raise VocabError("only_punctuation")
     tokenizer = tokens if isinstance(tokens, Tokenizer) else Tokenizer.learn(tokens, sentences)
     if tokenizer.kind != "word":
         sentences = [tokenizer.split(words) for words in sentences]
@@ -154,7 +154,7 @@ def dataset_from_text(
     if unk:
         vocab = vocab.with_unk()
     if len(vocab) > MAX_VOCAB:
-        raise VocabError(f"the vocabulary has {len(vocab):,} words; the limit is {MAX_VOCAB:,}")
+        raise VocabError("vocab_too_large", size=len(vocab), limit=MAX_VOCAB)
     ids = vocab.encode(sentences, unk=unk)
     return build_dataset(ids, vocab, context_size, add_eos=add_eos, tokenizer=tokenizer)
 

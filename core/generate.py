@@ -65,8 +65,7 @@ def prompt_ids(data: Dataset, prompt: str) -> list[int]:
         else:
             unknown.append(w)
     if unknown:
-        shown = ", ".join(repr(w) for w in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise VocabError(f"the prompt has words the model does not know: {shown}")
+        raise VocabError("unknown_prompt_words", words=tuple(unknown))
     return ids
 
 

@@ -91,7 +91,8 @@ class Session:
     def create(cls, config: SessionConfig | None = None, data: Dataset | None = None, **overrides) -> Session:
         """A fresh session; keyword arguments override ``SessionConfig`` fields.
 
-        Raises ``ValueError`` (``VocabError`` is one) with a user-facing message.
+        Raises ``ValueError``: a ``core.reasons.CodedError`` (``VocabError``, ``TokensError``: a code and
+        data, worded by ``tui_trainer.narrate_errors``) or a message for another bad setting.
         """
         config = replace(config or SessionConfig(), **overrides)
         config.validate()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .reasons import CodedError
+
 BOS = "<BOS>"
 EOS = "<EOS>"
 UNK = "<UNK>"
@@ -57,8 +59,29 @@ def has_words(sentences: list[list[str]]) -> bool:
     return any(_HAS_WORD.search(w) for sent in sentences for w in sent)
 
 
-class VocabError(ValueError):
-    """A text or vocabulary the model cannot use; the message says why and where."""
+class VocabError(CodedError):
+    """A text or vocabulary the model cannot use: a reason code and its data, which say why and
+    where (``tui_trainer.narrate_errors`` words it). Raised here, by ``core.data`` and by
+    ``core.generate``."""
+
+    CODES = {
+        "empty_vocab": (),
+        "listed_twice": ("token",),
+        "missing_bos": ("token",),  # (``BOS``)
+        # count: how many distinct words of the text are missing; words: the first five, each as
+        # (word, its first three places as (sentence, word) numbers from 1, how often it occurs)
+        "not_in_vocab": ("count", "words"),
+        # core.data
+        "context_too_small": ("context_size",),
+        "eos_missing": ("token",),  # add_eos, and the vocabulary has no ``EOS``
+        "nothing_to_predict": (),  # no sentences, or only empty ones and no ``EOS`` to predict
+        "text_too_long": ("chars", "limit"),
+        "no_words": (),
+        "only_punctuation": (),
+        "vocab_too_large": ("size", "limit"),
+        # core.generate
+        "unknown_prompt_words": ("words",),  # every token of the prompt outside the vocabulary, in order
+    }
 
 
 def split_sentences(text: str, lowercase: bool = True) -> list[list[str]]:
@@ -87,14 +110,14 @@ class Vocab:
 
     def __post_init__(self) -> None:
         if not self.tokens:
-            raise VocabError("the vocabulary is empty")
+            raise VocabError("empty_vocab")
         seen: dict[str, int] = {}
         for i, tok in enumerate(self.tokens):
             if tok in seen:
-                raise VocabError(f"the vocabulary lists {tok!r} twice")
+                raise VocabError("listed_twice", token=tok)
             seen[tok] = i
         if BOS not in seen:
-            raise VocabError(f"the vocabulary must contain {BOS}")
+            raise VocabError("missing_bos", token=BOS)
         object.__setattr__(self, "_index", seen)
 
     @classmethod
@@ -132,7 +155,7 @@ class Vocab:
     def encode(self, sentences: list[list[str]], unk: bool = False) -> list[list[int]]:
         """Ids of every word; unknown words raise a ``VocabError`` naming them and where they occur,
         or map to ``<UNK>`` when ``unk`` is true (``<UNK>`` must then be in the vocabulary)."""
-        missing: dict[str, list[str]] = {}
+        missing: dict[str, list] = {}  # word -> [its first three places, how often it occurs]
         out = []
         for si, sent in enumerate(sentences, 1):
             ids = []
@@ -142,20 +165,16 @@ class Vocab:
                     if unk and UNK in self._index:
                         i = self._index[UNK]
                     else:
-                        missing.setdefault(w, []).append(f"sentence {si} word {wi}")
+                        seen = missing.setdefault(w, [[], 0])
+                        seen[1] += 1
+                        if seen[1] <= 3:
+                            seen[0].append((si, wi))
                         continue
                 ids.append(i)
             out.append(ids)
         if missing:
-            parts = [
-                f"{w!r} ({', '.join(where[:3])}{', ...' if len(where) > 3 else ''})"
-                for w, where in list(missing.items())[:5]
-            ]
-            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-            raise VocabError(
-                f"{len(missing)} word(s) not in the vocabulary: {'; '.join(parts)}{more}"
-                " (add them to the vocabulary, or map them to <UNK>)"
-            )
+            first = tuple((w, tuple(places), n) for w, (places, n) in list(missing.items())[:5])
+            raise VocabError("not_in_vocab", count=len(missing), words=first)
         return out
 
     def decode(self, ids) -> list[str]:

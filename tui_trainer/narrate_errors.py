@@ -1,6 +1,6 @@
 """The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
-a tokens spec, sampling settings, ...), and for a condition (``BreakpointError``): the one place that words them,
-wherever the command line, the app or a lesson file shows one."""
+a tokens spec, sampling settings, a text or vocabulary), and for a condition (``BreakpointError``):
+the one place that words them, wherever the command line, the app or a lesson file shows one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from core.breakpoints import BreakpointError
 from core.generate import SamplingError
 from core.reasons import CodedError
 from core.tokens import TokensError
+from core.vocab import VocabError
 
 from .narrate_breakpoints import breakpoint_error
 
@@ -29,8 +30,42 @@ _SAMPLING: _Says = {
     "bad_max_words": lambda e: f"max-words must be at least 1, not {e.max_words}",
 }
 
+
+def _not_in_vocab(e: VocabError) -> str:
+    """'2 word(s) not in the vocabulary: 'b' (sentence 1 word 2, ...); 'c' (sentence 2 word 1) (add ...)'."""
+    parts = [
+        f"{w!r} ({', '.join(f'sentence {s} word {i}' for s, i in places)}{', ...' if n > 3 else ''})"
+        for w, places, n in e.words
+    ]
+    more = f" and {e.count - 5} more" if e.count > 5 else ""
+    return (
+        f"{e.count} word(s) not in the vocabulary: {'; '.join(parts)}{more}"
+        " (add them to the vocabulary, or map them to <UNK>)"
+    )
+
+
+def _unknown_prompt_words(e: VocabError) -> str:
+    shown = ", ".join(repr(w) for w in e.words[:5]) + (" ..." if len(e.words) > 5 else "")
+    return f"the prompt has words the model does not know: {shown}"
+
+
+_VOCAB: _Says = {
+    "empty_vocab": lambda e: "the vocabulary is empty",
+    "listed_twice": lambda e: f"the vocabulary lists {e.token!r} twice",
+    "missing_bos": lambda e: f"the vocabulary must contain {e.token}",
+    "not_in_vocab": _not_in_vocab,
+    "context_too_small": lambda e: "the context size must be at least 1",
+    "eos_missing": lambda e: f"--eos needs {e.token} in the vocabulary",
+    "nothing_to_predict": lambda e: "the text has no words to predict",
+    "text_too_long": lambda e: f"the text has {e.chars:,} characters; the limit is {e.limit:,}",
+    "no_words": lambda e: "the text has no words",
+    "only_punctuation": lambda e: "the text has no words, only punctuation",
+    "vocab_too_large": lambda e: f"the vocabulary has {e.size:,} words; the limit is {e.limit:,}",
+    "unknown_prompt_words": _unknown_prompt_words,
+}
+
 #: each coded error class's sentences, by code
-SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS, SamplingError: _SAMPLING}
+SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS, SamplingError: _SAMPLING, VocabError: _VOCAB}
 
 
 def say(e: BaseException) -> str:

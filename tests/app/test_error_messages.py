@@ -14,9 +14,11 @@ from conftest import narration
 
 from core import Session
 from core.checkpoint import save_checkpoint
-from core.generate import SamplingError, sample
+from core.data import build_dataset, dataset_from_text
+from core.generate import SamplingError, prompt_ids, sample
 from core.reasons import CodedError
 from core.tokens import TokensError
+from core.vocab import Vocab, VocabError
 from tui_trainer import cli
 from tui_trainer.app import TrainerApp
 from tui_trainer.lesson import LessonError, load_lesson
@@ -33,7 +35,7 @@ TOKENS = [
 
 
 def test_every_code_is_worded():
-    assert set(SAYS) == {TokensError, SamplingError}
+    assert set(SAYS) == {TokensError, SamplingError, VocabError}
     for cls, says in SAYS.items():
         assert issubclass(cls, CodedError) and set(says) == set(cls.CODES)
 
@@ -67,21 +69,33 @@ def bad_checkpoints(tmp_path_factory):
         arrays = {k: z[k] for k in z.files}
     header = json.loads(arrays.pop("header").tobytes())
     out = {}
-    for spec, sentence in TOKENS:
+    settings = [("tokens", spec, sentence) for spec, sentence in TOKENS] + [
+        ("context", 0, "the context size must be at least 1"),
+        ("text", "... !", "the text has no words"),
+        ("vocab", ["we", "love"], NOT_IN_VOCAB),
+    ]
+    for key, value, sentence in settings:
         h = json.loads(json.dumps(header))
-        h["config"]["tokens"] = spec
+        h["config"][key] = value
         buf = io.BytesIO()
         np.savez(buf, header=np.frombuffer(json.dumps(h).encode(), dtype=np.uint8), **arrays)
-        name = f"tokens-{spec.replace(':', '-')}.npz"
+        name = f"{key}-{str(value).replace(':', '-')}.npz"
         (folder / name).write_bytes(buf.getvalue())
         said = f"{name} is not a usable tui-trainer checkpoint: its settings do not build a session ({sentence})"
-        out[spec] = (folder / name, said)
+        out[f"{key} {value}"] = (folder / name, said)
     return out
 
 
-@pytest.mark.parametrize("spec", [spec for spec, _ in TOKENS])
-def test_a_checkpoint_on_the_command_line(capsys, bad_checkpoints, spec):
-    path, said = bad_checkpoints[spec]
+NOT_IN_VOCAB = (
+    "2 word(s) not in the vocabulary: 'deep' (sentence 1 word 3); 'learning' (sentence 1 word 4) "
+    "(add them to the vocabulary, or map them to <UNK>)"
+)
+CHECKPOINTS = [f"tokens {spec}" for spec, _ in TOKENS] + ["context 0", "text ... !", "vocab ['we', 'love']"]
+
+
+@pytest.mark.parametrize("case", CHECKPOINTS)
+def test_a_checkpoint_on_the_command_line(capsys, bad_checkpoints, case):
+    path, said = bad_checkpoints[case]
     assert cli.main(["train", "--load", str(path)]) == 2
     assert capsys.readouterr().err == f"{PROG}{said}\n"
 
@@ -111,3 +125,66 @@ def test_sampling_settings(settings, sentence):
     with pytest.raises(SamplingError) as e:
         sample(s.model, s.data, **settings)
     assert say(e.value) == sentence
+
+
+V = Vocab(("<BOS>", "<EOS>", "a"))
+SIX = [f"w{i}" for i in range(6)]
+WHERE = "sentence 1 word 1, sentence 2 word 2, sentence 2 word 3"
+ADD = " (add them to the vocabulary, or map them to <UNK>)"
+
+# a text or vocabulary core refuses, and its sentence
+VOCAB = [
+    ("empty", lambda: Vocab(()), "the vocabulary is empty"),
+    ("twice", lambda: Vocab(("<BOS>", "x", "x")), "the vocabulary lists 'x' twice"),
+    ("no <BOS>", lambda: Vocab(("a", "b")), "the vocabulary must contain <BOS>"),
+    ("3 places", lambda: V.encode([["b"], ["a", "b", "b"]]), f"1 word(s) not in the vocabulary: 'b' ({WHERE}){ADD}"),
+    ("4 places", lambda: V.encode([["b"], ["a", "b", "b"], ["b"]]),
+     f"1 word(s) not in the vocabulary: 'b' ({WHERE}, ...){ADD}"),
+    ("6 words", lambda: V.encode([SIX]), "6 word(s) not in the vocabulary: 'w0' (sentence 1 word 1); "
+     "'w1' (sentence 1 word 2); 'w2' (sentence 1 word 3); 'w3' (sentence 1 word 4); 'w4' (sentence 1 word 5) "
+     f"and 1 more{ADD}"),
+    ("context 0", lambda: build_dataset([[2]], V, 0), "the context size must be at least 1"),
+    ("no <EOS>", lambda: build_dataset([[1]], Vocab(("<BOS>", "a")), 1, add_eos=True),
+     "--eos needs <EOS> in the vocabulary"),
+    ("nothing", lambda: build_dataset([[]], V, 2), "the text has no words to predict"),
+    ("too long", lambda: dataset_from_text("a" * 20_000_001),
+     "the text has 20,000,001 characters; the limit is 20,000,000"),
+    ("no words", lambda: dataset_from_text("  "), "the text has no words"),
+    ("punctuation", lambda: dataset_from_text(", ;"), "the text has no words, only punctuation"),
+    ("100,001", lambda: dataset_from_text(" ".join(f"w{i}" for i in range(99_999))),
+     "the vocabulary has 100,001 words; the limit is 100,000"),
+    ("prompt 5", lambda: prompt_ids(Session.create().data, "a b we c d e"),
+     "the prompt has words the model does not know: 'a', 'b', 'c', 'd', 'e'"),
+    ("prompt 6", lambda: prompt_ids(Session.create().data, "a b c d e f"),
+     "the prompt has words the model does not know: 'a', 'b', 'c', 'd', 'e' ..."),
+]  # fmt: skip
+
+
+def test_every_vocab_code_is_said_here():
+    said = set()
+    for _, fails, _ in VOCAB:
+        with pytest.raises(VocabError) as e:
+            fails()
+        said.add(e.value.code)
+    assert said == set(VocabError.CODES)
+
+
+@pytest.mark.parametrize("fails,sentence", [c[1:] for c in VOCAB], ids=[c[0] for c in VOCAB])
+def test_a_text_or_vocabulary(fails, sentence):
+    with pytest.raises(VocabError) as e:
+        fails()
+    assert say(e.value) == sentence
+
+
+@pytest.mark.parametrize(
+    "argv,sentence",
+    [
+        (["train", "--text", "..."], "the text has no words"),
+        (["train", "--text", ", ; :"], "the text has no words, only punctuation"),
+        (["train", "--vocab", "we love"], NOT_IN_VOCAB),
+        (["sample", "--prompt", "we hate it"], "the prompt has words the model does not know: 'hate', 'it'"),
+    ],
+)
+def test_a_text_or_vocabulary_on_the_command_line(capsys, argv, sentence):
+    assert cli.main([*argv, "--steps", "1"]) == 2
+    assert capsys.readouterr().err == f"{PROG}{sentence}\n"

@@ -11,6 +11,7 @@ import core
 from core import BACKWARD, FORWARD, READY, Session
 from core.divergence import diverged_in
 from core.models import MLPLanguageModel, ModelConfig
+from tui_trainer.narrate_errors import say
 
 # --- vocabulary and data -------------------------------------------------------------------
 
@@ -51,7 +52,7 @@ def test_vocabulary_from_text_and_several_sentences():
 def test_unknown_words_are_named_with_where_they_occur():
     with pytest.raises(core.VocabError) as e:
         Session.create(text="we love pizza and deep pizza", vocab=core.LESSON_VOCAB)
-    msg = str(e.value)
+    msg = say(e.value)  # (core gives a code and data; the sentence is the app's)
     assert "'pizza' (sentence 1 word 3, sentence 1 word 6)" in msg and "'and'" in msg
 
 

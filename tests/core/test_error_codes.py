@@ -7,14 +7,17 @@ import ast
 import copy
 import inspect
 import pickle
-import re
 
 import pytest
 
-from core import tokens
-from core.generate import SamplingError, check_sampling
+from core import Session, data, generate, tokens, vocab
+from core.data import build_dataset, dataset_from_text
+from core.generate import SamplingError, check_sampling, prompt_ids
 from core.reasons import CodedError
 from core.tokens import Tokenizer, TokensError, parse_spec
+from core.vocab import Vocab, VocabError
+
+V = Vocab(("<BOS>", "<EOS>", "a"))
 
 # what fails, then the error's class, code and data, written out here
 CASES = [
@@ -34,8 +37,28 @@ CASES = [
      {"temperature": float("inf")}),
     ("top_k 0", lambda: check_sampling(1, 0, 1), SamplingError, "bad_top_k", {"top_k": 0}),
     ("max_words -2", lambda: check_sampling(0.5, None, -2), SamplingError, "bad_max_words", {"max_words": -2}),
+    ("Vocab(())", lambda: Vocab(()), VocabError, "empty_vocab", {}),
+    ("Vocab a b a", lambda: Vocab(("a", "b", "a")), VocabError, "listed_twice", {"token": "a"}),
+    ("Vocab a b", lambda: Vocab(("a", "b")), VocabError, "missing_bos", {"token": "<BOS>"}),
+    ("encode b c b b b", lambda: V.encode([["a", "b"], ["c", "b", "b", "b"]]), VocabError, "not_in_vocab",
+     {"count": 2, "words": (("b", ((1, 2), (2, 2), (2, 3)), 4), ("c", ((2, 1),), 1))}),
+    ("encode six", lambda: V.encode([["a"], [f"w{i}" for i in range(6)]], unk=True), VocabError, "not_in_vocab",
+     {"count": 6, "words": tuple((f"w{i}", ((2, i + 1),), 1) for i in range(5))}),
+    ("context 0", lambda: build_dataset([[2]], V, 0), VocabError, "context_too_small", {"context_size": 0}),
+    ("eos, no <EOS>", lambda: build_dataset([[1]], Vocab(("<BOS>", "a")), 2, add_eos=True), VocabError,
+     "eos_missing", {"token": "<EOS>"}),
+    ("no sentences", lambda: build_dataset([], V, 2), VocabError, "nothing_to_predict", {}),
+    ("empty sentences", lambda: build_dataset([[], []], V, 2), VocabError, "nothing_to_predict", {}),
+    ("20,000,001 characters", lambda: dataset_from_text("a" * 20_000_001), VocabError, "text_too_long",
+     {"chars": 20_000_001, "limit": 20_000_000}),
+    ("text '  '", lambda: dataset_from_text(" \n "), VocabError, "no_words", {}),
+    ("text '... , ;'", lambda: dataset_from_text("... , ;"), VocabError, "only_punctuation", {}),
+    ("99,999 words", lambda: dataset_from_text(" ".join(f"w{i}" for i in range(99_999))), VocabError,
+     "vocab_too_large", {"size": 100_001, "limit": 100_000}),
+    ("prompt 'we zz love yy'", lambda: prompt_ids(Session.create().data, "we zz love yy"), VocabError,
+     "unknown_prompt_words", {"words": ("zz", "yy")}),
 ]  # fmt: skip
-CODED = {TokensError: tokens}  # each class whose module raises nothing else, and that module
+CODED = {TokensError: [tokens], SamplingError: [generate], VocabError: [vocab, data, generate]}  # who raises it
 
 
 @pytest.mark.parametrize("call,fails,cls,code,data", CASES, ids=[c[0] for c in CASES])
@@ -46,12 +69,12 @@ def test_a_failure_gives_its_code_and_data(call, fails, cls, code, data):
     assert type(err) is cls and err.code == code and err.data() == data
     for name, value in data.items():  # the data are attributes too
         assert getattr(err, name) == value
-    assert str(err) == f"{code}: " + " ".join(f"{k}={v!r}" for k, v in data.items())  # technical
+    assert str(err) == " ".join([f"{code}:", *(f"{k}={v!r}" for k, v in data.items())])  # technical
     for again in (copy.copy(err), pickle.loads(pickle.dumps(err))):  # (code and data survive)
         assert type(again) is cls and again.code == code and again.data() == data
 
 
-@pytest.mark.parametrize("cls", [TokensError, SamplingError], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", list(CODED), ids=lambda c: c.__name__)
 def test_the_cases_cover_every_code(cls):
     assert {c[3] for c in CASES if c[2] is cls} == set(cls.CODES)
 
@@ -65,30 +88,25 @@ def test_an_error_takes_exactly_its_codes_data():
         TokensError("no_such_code")
 
 
-@pytest.mark.parametrize("cls,module", list(CODED.items()), ids=lambda c: getattr(c, "__name__", ""))
-def test_the_module_builds_no_english(cls, module):
-    """Every error of the class is raised with a code of its CODES and data (no string built there),
-    and no string in the module but its docstrings holds words separated by spaces."""
+@pytest.mark.parametrize("cls", list(CODED), ids=lambda c: c.__name__)
+def test_the_modules_build_no_english(cls):
+    """Every raise in the modules that raise ``cls`` is of one of their coded classes, with a code of
+    its CODES and data: no string is built there, and no string but the code is in it."""
     assert issubclass(cls, CodedError)
-    tree = ast.parse(inspect.getsource(module))
-    docstrings = {
-        id(n.body[0].value)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef)
-        and n.body
-        and isinstance(n.body[0], ast.Expr)
-        and isinstance(n.body[0].value, ast.Constant)
-    }
     raised = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
-            assert not re.search(r"[A-Za-z] +[A-Za-z]", node.value), node.value
-        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+    for module in CODED[cls]:
+        theirs = {c.__name__: c for c, modules in CODED.items() if module in modules}
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
             call = node.exc
-            assert getattr(call.func, "id", "") == cls.__name__, ast.unparse(node)  # (no plain ValueError)
+            assert isinstance(call, ast.Call) and getattr(call.func, "id", "") in theirs, ast.unparse(node)
             code, *rest = call.args
-            assert isinstance(code, ast.Constant) and code.value in cls.CODES, ast.unparse(node)
+            assert isinstance(code, ast.Constant) and code.value in theirs[call.func.id].CODES, ast.unparse(node)
             for arg in rest + [k.value for k in call.keywords]:
-                assert not isinstance(arg, ast.JoinedStr | ast.Constant), ast.unparse(node)
-            raised.append(code.value)
+                for part in ast.walk(arg):
+                    assert not isinstance(part, ast.JoinedStr), ast.unparse(node)
+                    assert not (isinstance(part, ast.Constant) and isinstance(part.value, str)), ast.unparse(node)
+            if call.func.id == cls.__name__:
+                raised.append(code.value)
     assert set(raised) == set(cls.CODES)
