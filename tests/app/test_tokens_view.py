@@ -69,6 +69,8 @@ async def test_words_show_their_ids_and_no_merges():
         assert v.lines == [[("we", 1), ("love", 2), ("deep", 3), ("learning", 4)]]
         await pilot.pause()
         assert "we₁ love₂ deep₃ learning₄" in text_of(app.screen.query_one("#tokens"))
+        # words have no merges to step through: the border offers no ← → (it did, and they did nothing)
+        assert app.screen.query_one("#dialog").border_subtitle == "escape closes"
 
 
 def test_snapshot_of_the_tokens_view_at_merge_3(snap_compare):
