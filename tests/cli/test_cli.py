@@ -228,3 +228,16 @@ def test_table_has_a_validation_column_on_a_text_with_held_out_sentences(capsys,
     for step, shown in rows.items():
         assert shown == ("-" if val[step] is None else f"{val[step]:.4f}"), step
     assert rows[0] != "-" and rows[1] == "-"
+
+
+def test_until_that_never_holds_says_so(capsys):
+    """train --until p(gnu)>0.5 on GPL-3 ran its 100 steps and ended 'mean loss … in 100 steps',
+    the same last line as a run without a condition: whether it held was left to guess. A condition
+    that never held says so after the table (JSON stays rows only: no row says 'until')."""
+    code, out, _ = run(capsys, "train", "--steps", "5", "--until", "p(learning)>0.999")
+    assert code == 0 and out.splitlines()[-1] == "p(learning)>0.999 did not hold in 5 steps", out
+    code, out, _ = run(capsys, "train", "--steps", "5", "--until", "p(learning)>0.999", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 6 and not any("until" in r for r in rows)
+    code, out, _ = run(capsys, "train", "--steps", "60", "--until", "total<0.5")
+    assert "stopped at step" in out and "did not hold" not in out
