@@ -241,3 +241,15 @@ def test_until_that_never_holds_says_so(capsys):
     assert code == 0 and len(rows) == 6 and not any("until" in r for r in rows)
     code, out, _ = run(capsys, "train", "--steps", "60", "--until", "total<0.5")
     assert "stopped at step" in out and "did not hold" not in out
+
+
+def test_the_usage_line_names_every_command(capsys):
+    """'tui-trainer --help' listed {train,sample,sweep,serve} in its usage line and lesson only
+    below it: the usage names every subcommand the parser has."""
+    from tui_trainer.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices  # (argparse's own list)
+    usage = " ".join(parser.format_usage().split())
+    assert set(commands) == {"train", "sample", "sweep", "serve", "lesson"}
+    assert "{" + ",".join(commands) + "}" in usage, usage
