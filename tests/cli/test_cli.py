@@ -253,3 +253,14 @@ def test_the_usage_line_names_every_command(capsys):
     usage = " ".join(parser.format_usage().split())
     assert set(commands) == {"train", "sample", "sweep", "serve", "lesson"}
     assert "{" + ",".join(commands) + "}" in usage, usage
+
+
+def test_sample_probs_of_characters_draw_a_space_as_on_screen(capsys):
+    """sample --probs with --tokens char wrote a space token as nothing: 'e  (0.93|0.93) d(…'. It
+    writes it ▁, as every pane does; words are written as before."""
+    code, out, _ = run(capsys, "sample", "--tokens", "char", "--steps", "100", "--probs", "--max-words", "30")
+    tokens = [t.rsplit("(", 1)[0] for t in out.split()]
+    assert code == 0 and "▁" in tokens and "" not in tokens, out
+    assert "".join(tokens).replace("▁", " ").startswith("we love deep"), out  # (trained on the lesson)
+    code, out, _ = run(capsys, "sample", "--steps", "100", "--probs")
+    assert code == 0 and out.split()[0].startswith("we(") and "▁" not in out, out
