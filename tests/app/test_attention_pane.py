@@ -286,3 +286,21 @@ async def test_at_80x24_a_window_of_long_tokens_keeps_each_row_on_one_line():
         lines = pane_lines(app)
         assert lines[0].split() == ["dA:", "no", "room", "for", "n"], lines
         assert max(cell_len(ln) for ln in lines) <= pane.content_size.width, lines
+
+
+async def test_the_title_names_only_the_heads_drawn():
+    """After b at 120x36 with a full window of 16 keys, A, dA and dS take the pane and the band of
+    every head below them does not fit; the title said 'heads 0-3' over head 0's maps alone."""
+    words = " ".join(["permission", "distribute", "modification", "warranties", "conveying"] * 4)
+    app = TrainerApp(Session.create(model="gpt", text=words))
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(AttentionPane)
+        await pilot.press("f")
+        await pilot.pause()
+        assert pane.border_title.startswith("Attention · layer 0 of 1 · heads 0-3")  # all four drawn
+        assert all(f"head {h}" in pane_lines(app)[0] for h in range(4))
+        await pilot.press("b")
+        await pilot.pause()
+        lines = pane_lines(app)
+        assert lines[0].split()[:2] == ["A", "h0"] and not any("head 1" in ln for ln in lines), lines
+        assert pane.border_title.startswith("Attention · layer 0 of 1 · head 0 of 4"), pane.border_title

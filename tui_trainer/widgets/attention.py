@@ -129,8 +129,6 @@ class AttentionPane(Pane):
             )
             for blocks, m in sections
         ]
-        shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head} of {part.heads}"
-        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
         # blocks side by side while they fit, in bands below one another while the rows fit
         bands = []
         for blocks, m in sections:
@@ -148,6 +146,13 @@ class AttentionPane(Pane):
                 left = sum(len(g) for g, _ in bands[i:])
                 break
             lines += band(blocks, maps.mask, tokens, maps.query, rows, m, shades, ink, label)
+        # the title names the heads drawn (after b the heads' band below A, dA and dS may not fit)
+        drawn = sum(len(g) for g, _ in bands) - left - len(extras) if all_heads else 0
+        if drawn == part.heads:
+            shown = f"heads 0-{part.heads - 1}"
+        else:
+            shown = f"heads 0-{drawn - 1} of {part.heads}" if drawn > 1 else f"head {head} of {part.heads}"
+        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:
