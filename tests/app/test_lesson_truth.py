@@ -467,3 +467,21 @@ async def test_the_help_says_what_the_curves_dashed_lines_are():
         help_text = squeeze(console.export_text())
         assert "unigram (each token's own frequency, the context ignored)" in help_text, help_text
         assert "uniform guess (ln V, every token alike)" in help_text
+
+
+def test_the_first_scene_names_the_text_it_trains_on():
+    """tui-trainer lesson --corpus Apache-2.0: the first scene said 'It must learn one sentence:
+    after <BOS> comes "we", then "love", "deep", "learning"' over a licence of 176 sentences. It
+    names the text's own sentences and quotes the first one's words (the lesson's reads as before)."""
+    from tui_trainer.lesson.placeholders import filled, placeholder_values
+
+    caption = LESSON.scenes[0].caption
+    s = Session.create(text="the cat sat on the old mat by the door today. a dog ran. it rained!")
+    text = " ".join(filled(caption, placeholder_values(s, 0)).split())
+    words = "the cat sat on the old mat by".split()  # the first eight of the first sentence
+    quoted = f'"{words[0]}", then ' + ", ".join(f'"{w}"' for w in words[1:]) + ", …"
+    assert f"It must learn 3 sentences, the first: after <BOS> comes {quoted}." in text, text
+    assert '"love"' not in text
+    s = Session.create()
+    text = " ".join(filled(caption, placeholder_values(s, 0)).split())
+    assert 'It must learn one sentence: after <BOS> comes "we", then "love", "deep", "learning".' in text
