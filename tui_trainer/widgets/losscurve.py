@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.style import Style
 from rich.table import Table
@@ -110,19 +111,27 @@ class LossPane(Pane):
         if self._every > 1:  # a long run's history: said where the thinned curve is drawn
             scale += f", thinned to every {_nth(self._every)}"
         val = ", validation" if self._val is not None and self._val.size else ""
-        self.border_title = (
+        title = (
             "Training progress"
             if self.show_table
             else f"P(target) per position ({scale})"
             if self.show_positions
             else f"Loss curve: {self._what}{val} ({scale})"
         )
+        if self.is_mounted and title.startswith("Loss curve: ") and cell_len(title) + 4 > self.size.width:
+            # a GPT's 40 columns cut 'Loss curve: mean, validation (linear)' to '… (lin…': say it shorter
+            title = "Loss: " + title.removeprefix("Loss curve: ")
+        self.border_title = title
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
         self.border_subtitle = f"step {self._step}  {cur}".strip()
 
     def watch_log_scale(self) -> None:
         self._titles()
+
+    def on_resize(self) -> None:
+        if self.frame is not None:  # (before the first frame the title is the plain 'Loss curve')
+            self._titles()  # the title that fits depends on the width
 
     def watch_show_table(self) -> None:
         self._titles()
