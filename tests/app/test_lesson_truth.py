@@ -278,14 +278,16 @@ async def test_help_and_quit_stay_in_the_footer(size):
                 assert "] lr+" in footer and "^p palette" in footer, footer  # nothing dropped when it fits
 
 
-async def test_quit_stays_in_the_footer_of_a_terminal_too_small():
+@pytest.mark.parametrize("size", [(40, 12), (60, 18)])
+async def test_quit_stays_in_the_footer_of_a_small_terminal(size):
     """At 40x12 (below the 60x18 the app needs) the footer showed 'f Forward  b Backward  u Update
-    ? Help' and cut 'q Quit' off, though f, b and u wait there until the window grows and q works:
-    the step keys give way last, after the others, so help and quit are what is left."""
+    ? Help' and cut 'q Quit' off, though f, b and u wait there until the window grows and q works;
+    at 60x18 lesson mode's read '… u Update  ? Help  q Qu'. The step keys give way last, after the
+    others, so help and quit are what is left."""
     from tui_trainer.app import TrainerApp
 
     for app in (TrainerApp(), LessonApp(lesson=LESSON)):
-        async with app.run_test(size=(40, 12)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
             for _ in range(50):  # the footer is built once the bindings are ready
                 footer = screen(app).splitlines()[-1]
