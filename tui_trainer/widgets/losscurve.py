@@ -189,14 +189,23 @@ class LossPane(Pane):
         # short words when the long ones do not fit the pane ('━━ branch 1 gpt (this)   ━━' was cut)
         drawn = [self._branch, *(b for b, _ in self._others)]
 
+        # the validation line is named too: drawn in a colour of its own, it was told from the
+        # training loss by nothing on screen (nor without colour)
+        has_val = bool(self._val.size)
+
         def width(short: bool) -> int:  # the line: its indent, '━━ ' and a label each, the gaps, ' (this)'
-            return LABEL_W + sum(3 + len(self._label(b, short)) for b in drawn) + 3 * (len(drawn) - 1) + 7
+            val_w = 6 + len("val" if short else "validation") if has_val else 0
+            return LABEL_W + sum(3 + len(self._label(b, short)) for b in drawn) + 3 * (len(drawn) - 1) + 7 + val_w
 
         room = self.content_size.width
         short = width(False) > room
-        note = "  (B)" if short else "   (B: switch)"
-        this = f"{self._label(self._branch, short)} (this)" if self._others else None
-        series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
+        note = ("  (B)" if short else "   (B: switch)") if self._others else None
+        this = f"{self._label(self._branch, short)} (this)" if self._others else ("training" if has_val else None)
+        val_label = ("val" if short else "validation") if has_val else None
+        series = [
+            Series(main, self._readable("losscurve--line"), this),
+            Series(val, self._readable("losscurve--val"), val_label),
+        ]
         series.append(Series(later, ref))
         for k, (b, curve) in enumerate(self._others, 1):
             style = self._readable(f"losscurve--b{k}")
@@ -217,7 +226,7 @@ class LossPane(Pane):
             refs=self._refs,
             ref_style=ref,
             markers=self._loss_markers(),
-            legend=Legend(note=(note, self.ink.muted)),
+            legend=Legend(note=(note, self.ink.muted) if note else None),
             of_step=(longest - 1) * self._every if zoom else None,
             every=self._every,
         )
