@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -203,6 +204,16 @@ def learn_merges(words: Counter, n: int) -> tuple[Merge, ...]:
     return tuple(merges)
 
 
+def _invisible(c: str) -> bool:
+    """A character a terminal draws as nothing on its own: a combining or enclosing mark, a format
+    character (the zero-width joiner), a control, or an emoji skin-tone modifier."""
+    return unicodedata.category(c) in ("Mn", "Me", "Cf", "Cc") or 0x1F3FB <= ord(c) <= 0x1F3FF
+
+
 def shown(token: str) -> str:
-    """``token`` as the screen draws it: each space as ``VISIBLE_SPACE``."""
+    """``token`` as the screen draws it: each space as ``VISIBLE_SPACE``; a token of characters
+    drawn as nothing alone (a character token cut from an emoji sequence or an accent) by its code
+    points, ``U+200D``, so its row and its place in a line can be seen."""
+    if token and all(_invisible(c) for c in token):
+        return "".join(f"U+{ord(c):04X}" for c in token)
     return token.replace(" ", VISIBLE_SPACE)

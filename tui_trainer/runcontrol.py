@@ -100,7 +100,10 @@ class RunControl:
                 self.until_text = bp.text
                 self.start(None, until=bp)
 
-        self.app.push_screen(BreakpointInput(lambda e: parse_breakpoint(e, targets, heads), self.until_text), chosen)
+        # p(WORD) of a word this text's tracked positions predict (the last plain one: the lesson's 'learning')
+        example = next((f"p({t})>0.9" for t in reversed(targets) if t.isalnum()), "loss_up")
+        form = BreakpointInput(lambda e: parse_breakpoint(e, targets, heads), self.until_text, example)
+        self.app.push_screen(form, chosen)
 
     def start(self, n: int | None, until: Breakpoint | None = None, sweep: tuple[float, ...] = ()) -> None:
         """Train ``n`` steps (None: until paused, or until a condition of ``until`` holds) in the runner's thread."""

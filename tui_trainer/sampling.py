@@ -14,14 +14,21 @@ SAMPLE_WORDS = 16
 
 
 def sample_limit(data) -> tuple[int, str]:
-    """How many words a sample may have, and the note that says why (and what P means there)."""
-    renorm = "P is renormalised over the words a sample may use (never <BOS>): a little above the softmax pane's P."
+    """How many tokens a sample may have, and the note that says why (and what P means there)."""
+    unit = "words" if data.tokenizer.kind == "word" else "tokens"
+    renorm = f"P is renormalised over the {unit} a sample may use (never <BOS>): a little above the softmax pane's P."
     if data.add_eos:
-        return SAMPLE_WORDS, f"A sample ends at <EOS> (trained) or after {SAMPLE_WORDS} words. {renorm}"
-    longest = min(SAMPLE_WORDS, max((len(ids) for ids in data.sentences), default=SAMPLE_WORDS) or SAMPLE_WORDS)
-    return longest, (
-        f"<EOS> is not trained here (--eos trains where a sentence ends): a sample stops at {longest} words, "
-        f"the longest training sentence. {renorm}"
+        return SAMPLE_WORDS, f"A sample ends at <EOS> (trained) or after {SAMPLE_WORDS} {unit}. {renorm}"
+    longest = max((len(ids) for ids in data.sentences), default=SAMPLE_WORDS) or SAMPLE_WORDS
+    # a real text's longest sentence runs past the limit: then the limit is what stops a sample
+    why = (
+        "the longest training sentence"
+        if longest <= SAMPLE_WORDS
+        else f"the view's limit (the longest training sentence has {longest:,})"
+    )
+    return min(SAMPLE_WORDS, longest), (
+        f"<EOS> is not trained here (--eos trains where a sentence ends): a sample stops at "
+        f"{min(SAMPLE_WORDS, longest)} {unit}, {why}. {renorm}"
     )
 
 

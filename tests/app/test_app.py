@@ -575,6 +575,22 @@ async def test_run_until_stops_where_the_condition_first_holds(expr):
         assert "holds at step" in narration(app)
 
 
+async def test_the_condition_offered_names_a_word_of_this_text():
+    """/ then enter on another text (GPL-3 in review) ran the offered 'p(learning)>0.9' and was
+    refused: 'learning' is not a target there. The line offered names the last word the tracked
+    positions predict, so enter runs it."""
+    from tui_trainer.screens.timeline import BreakpointInput
+
+    app = TrainerApp(Session.create(text="the cat sat on the mat. a dog ran."))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("slash")
+        assert isinstance(app.screen, BreakpointInput)
+        assert app.screen.query_one("#line").value == "p(mat)>0.9"  # (the first sentence ends with mat)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, BreakpointInput) and "p(mat)>0.9 holds at step" in narration(app)
+
+
 async def test_a_bad_condition_says_why_and_keeps_the_input_open():
     from textual.widgets import Static
 

@@ -252,3 +252,55 @@ async def test_every_glyph_of_the_attention_pane_reaches_4_5_to_1(keys):
             assert len(seen) > 60
             report += [f"{theme} row {g.row}: {g.char!r} {g.fg} on {g.bg}" for g in seen if g.ratio < 4.5]
     assert not report, "\n".join(report[:20])
+
+
+async def test_at_80x24_a_window_of_long_tokens_keeps_each_row_on_one_line():
+    """BPE pieces of a licence at 80x24: sixteen keys two cells each beside labels of 8 cells did
+    not fit the pane, and every row wrapped, its Σ on a line of its own ('1.00' under each row, half
+    the queries shown). A map that does not fit draws its keys one cell wide instead (after b,
+    dA's signed cells fit as they are); asked for numbers it has no room for (n), it says so."""
+    from rich.cells import cell_len
+
+    words = " ".join(["permission", "distribute", "modification", "warranties", "conveying"] * 4)
+    app = TrainerApp(Session.create(model="gpt", text=words))  # one sentence of 20 long tokens
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(AttentionPane)
+        for keys in ("f", "b"):
+            await pilot.press(keys)
+            for _ in range(6):  # v until the compact layout shows the attention pane
+                await pilot.pause()
+                if pane.display and pane.region.area:
+                    break
+                await pilot.press("v")
+            lines = pane_lines(app)
+            if keys == "f":  # A, each row with its sum (after b the change, dA, is the map kept)
+                rows = [ln for ln in lines if ln.rstrip().endswith("1.00")]
+                assert len(rows) >= 10 and all(ln.strip() != "1.00" for ln in lines), lines
+            assert max(cell_len(ln) for ln in lines) <= pane.content_size.width, lines
+        await pilot.press("n")  # numbers (4 or 5 cells a key) fit still less: the map says so
+        for _ in range(6):
+            await pilot.pause()
+            if pane.display and pane.region.area:
+                break
+            await pilot.press("v")
+        lines = pane_lines(app)
+        assert lines[0].split() == ["dA:", "no", "room", "for", "n"], lines
+        assert max(cell_len(ln) for ln in lines) <= pane.content_size.width, lines
+
+
+async def test_the_title_names_only_the_heads_drawn():
+    """After b at 120x36 with a full window of 16 keys, A, dA and dS take the pane and the band of
+    every head below them does not fit; the title said 'heads 0-3' over head 0's maps alone."""
+    words = " ".join(["permission", "distribute", "modification", "warranties", "conveying"] * 4)
+    app = TrainerApp(Session.create(model="gpt", text=words))
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.query_one(AttentionPane)
+        await pilot.press("f")
+        await pilot.pause()
+        assert pane.border_title.startswith("Attention · layer 0 of 1 · heads 0-3")  # all four drawn
+        assert all(f"head {h}" in pane_lines(app)[0] for h in range(4))
+        await pilot.press("b")
+        await pilot.pause()
+        lines = pane_lines(app)
+        assert lines[0].split()[:2] == ["A", "h0"] and not any("head 1" in ln for ln in lines), lines
+        assert pane.border_title.startswith("Attention · layer 0 of 1 · head 0 of 4"), pane.border_title

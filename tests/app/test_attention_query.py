@@ -164,3 +164,27 @@ async def test_every_glyph_of_the_view_reaches_4_5_to_1(theme):
         box = app.screen.query_one("#dialog")
         bad = contrast._unreadable(app.export_screenshot(), box.region)
         assert not bad, "\n".join(bad)
+
+
+def test_wide_tokens_keep_the_columns_in_line():
+    """A key written in CJK or emoji takes two cells a character: the token column is measured in
+    cells, so every row of the scores table is as wide as the header (a 🍕 or 猫 row stood one cell
+    out per character, 東京都市大学 six), and a token wider than the column ends in …."""
+    from dataclasses import fields
+
+    from rich.cells import cell_len
+    from rich.style import Style
+
+    from tui_trainer.palette import Palette
+    from tui_trainer.screens.attention_query import query_view, render_query
+
+    s = Session.create(model="gpt", text="the 猫 sat on 東京都市大学 with 🍕 ok")
+    s.forward()
+    v = query_view(s, 6, 0, 0)  # the query 🍕: its window holds every wide token
+    assert v is not None and {"猫", "🍕"} <= set(v.keys)
+    ink = Palette(**{f.name: Style() for f in fields(Palette)})
+    lines = render_query(v, ink, width=100).plain.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("key token"))
+    rows = lines[head : head + 1 + len(v.keys) + 1]  # the header, a row per key, Σ
+    assert [cell_len(r) for r in rows] == [cell_len(rows[0])] * len(rows), rows
+    assert any(r.split()[1] == "東京都…" for r in rows[1:]), rows  # 3 characters, 6 cells, then …

@@ -141,3 +141,24 @@ async def test_every_key_works_or_says_why_not_in_gpt_mode(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_the_loss_curve_title_fits_the_gpt_layout():
+    """A GPT's wide layout gives the loss curve 40 columns: on a text with a validation share its
+    title was cut to 'Loss curve: mean, validation (lin…'. It is said shorter where it does not
+    fit ('Loss: mean, validation (linear)'), whole where it does."""
+    from rich.cells import cell_len
+
+    from tui_trainer.widgets.losscurve import LossPane
+
+    text = "\n".join(f"sentence {i} says word {i % 7} and then {i % 5} more" for i in range(80))
+    app = TrainerApp(Session.create(model="gpt", text=text, batch_positions=64))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        pane = app.query_one(LossPane)
+        assert pane.border_title == "Loss: mean, validation (linear)", pane.border_title
+        assert cell_len(pane.border_title) + 4 <= pane.size.width
+        await pilot.resize_terminal(200, 36)  # a wider pane: the whole title again
+        await pilot.pause()
+        assert pane.border_title == "Loss curve: mean, validation (linear)", pane.border_title

@@ -1,11 +1,13 @@
 """The one key table (tui_trainer/keymap.py): bindings, help, palette, key scripts and the README
 all come from it, and one check_action decides what may run."""
 
+import io
 import re
 
 import numpy as np
 import pytest
 from conftest import ROOT
+from rich.console import Console
 from rich.table import Table
 
 from tui_trainer.app import TrainerApp
@@ -112,6 +114,12 @@ async def test_help_lists_each_entry_once_as_a_whole_cell():
         helps = list(table.columns[1].cells)
         assert keys == [e.shown for e in KEYMAP] and helps == [e.help for e in KEYMAP]
         assert "s" in keys and "space" in keys  # (whole cells: "s" is not found inside "space")
+        # drawn whole too: the column was 10 cells, and 'tab shift+tab' read 'tab shift…'
+        console = Console(width=app.screen.query_one("#keys").content_size.width, file=io.StringIO())
+        with console.capture() as cap:
+            console.print(table)
+        drawn = [line.strip().split("  ")[0] for line in cap.get().splitlines()]
+        assert "tab shift+tab" in drawn and not any(k.endswith("…") for k in drawn), drawn
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 

@@ -67,6 +67,10 @@ def expected(app: TrainerApp, name: str) -> tuple[str, list[type] | None]:
         return str(s.model.p["embedding"].shape[1]), None
     if name == "n_positions":
         return str(len(s.data.targets)), None
+    if name == "sentences":  # the lesson's text: one sentence
+        return "one sentence", None
+    if name == "first_sentence":
+        return '"we", then "love", "deep", "learning"', None
     if name == "n_params":
         return f"{s.model.params.size:,}", [ContextPane]
     if name == "shapes":

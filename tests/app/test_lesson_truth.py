@@ -278,6 +278,25 @@ async def test_help_and_quit_stay_in_the_footer(size):
                 assert "] lr+" in footer and "^p palette" in footer, footer  # nothing dropped when it fits
 
 
+@pytest.mark.parametrize("size", [(40, 12), (60, 18)])
+async def test_quit_stays_in_the_footer_of_a_small_terminal(size):
+    """At 40x12 (below the 60x18 the app needs) the footer showed 'f Forward  b Backward  u Update
+    ? Help' and cut 'q Quit' off, though f, b and u wait there until the window grows and q works;
+    at 60x18 lesson mode's read '… u Update  ? Help  q Qu'. The step keys give way last, after the
+    others, so help and quit are what is left."""
+    from tui_trainer.app import TrainerApp
+
+    for app in (TrainerApp(), LessonApp(lesson=LESSON)):
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            for _ in range(50):  # the footer is built once the bindings are ready
+                footer = screen(app).splitlines()[-1]
+                if footer.strip():
+                    break
+                await pilot.pause(0.02)
+            assert re.search(r"\? Help +q Quit", footer), footer
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 async def test_the_loss_change_line_names_which_loss_it_is(reduction):
     """Issue 27.11: 'Δloss -1.296 actual' was the mean's change while the total fell by 5.18.
@@ -450,3 +469,21 @@ async def test_the_help_says_what_the_curves_dashed_lines_are():
         help_text = squeeze(console.export_text())
         assert "unigram (each token's own frequency, the context ignored)" in help_text, help_text
         assert "uniform guess (ln V, every token alike)" in help_text
+
+
+def test_the_first_scene_names_the_text_it_trains_on():
+    """tui-trainer lesson --corpus Apache-2.0: the first scene said 'It must learn one sentence:
+    after <BOS> comes "we", then "love", "deep", "learning"' over a licence of 176 sentences. It
+    names the text's own sentences and quotes the first one's words (the lesson's reads as before)."""
+    from tui_trainer.lesson.placeholders import filled, placeholder_values
+
+    caption = LESSON.scenes[0].caption
+    s = Session.create(text="the cat sat on the old mat by the door today. a dog ran. it rained!")
+    text = " ".join(filled(caption, placeholder_values(s, 0)).split())
+    words = "the cat sat on the old mat by".split()  # the first eight of the first sentence
+    quoted = f'"{words[0]}", then ' + ", ".join(f'"{w}"' for w in words[1:]) + ", …"
+    assert f"It must learn 3 sentences, the first: after <BOS> comes {quoted}." in text, text
+    assert '"love"' not in text
+    s = Session.create()
+    text = " ".join(filled(caption, placeholder_values(s, 0)).split())
+    assert 'It must learn one sentence: after <BOS> comes "we", then "love", "deep", "learning".' in text

@@ -2,7 +2,7 @@
 model's true window, and with sampled batches the progress table heads its columns with the
 tracked words; wide characters never break a pane."""
 
-from conftest import EMOJI_TEXT
+from conftest import EMOJI_TEXT, settle, text_of
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -45,3 +45,23 @@ async def test_wide_characters_never_break_a_pane():
             lines = app.console.render_lines(pane.render(), app.console.options.update_width(width))
             for line in lines:
                 assert sum(cell_len(seg.text) for seg in line) <= width, pane.id
+
+
+async def test_the_validation_line_is_named_in_the_legend():
+    """A text with a validation share draws two loss lines; on GPL-3 after 1,600 steps the
+    validation loss climbed back above the unigram line while the training loss fell, and nothing
+    on screen said which line was which (a colour each). The legend names them (after a fork the
+    branches and val share it); a text without validation draws one line and no legend."""
+    text = "\n".join(f"sentence {i} says word {i % 7} and then {i % 5} more" for i in range(80))
+    app = TrainerApp(Session.create(text=text, batch_positions=64))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        legend = text_of(app.query_one(LossPane)).splitlines()[-1].split()
+        assert legend == ["━━", "training", "━━", "validation"], legend
+    s = Session.create(text="the cat sat on the mat. the dog sat on the log.")  # one batch: no validation
+    app = TrainerApp(s)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")
+        await settle(app, pilot)
+        assert "━━" not in text_of(app.query_one(LossPane))  # one line: no legend, as before

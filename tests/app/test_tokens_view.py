@@ -1,6 +1,6 @@
 """The tokens view (T): the lines as tokens with ids, and BPE's merges one at a time."""
 
-from conftest import narration, text_of
+from conftest import narration, settle, text_of
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -69,6 +69,8 @@ async def test_words_show_their_ids_and_no_merges():
         assert v.lines == [[("we", 1), ("love", 2), ("deep", 3), ("learning", 4)]]
         await pilot.pause()
         assert "we₁ love₂ deep₃ learning₄" in text_of(app.screen.query_one("#tokens"))
+        # words have no merges to step through: the border offers no ← → (it did, and they did nothing)
+        assert app.screen.query_one("#dialog").border_subtitle == "escape closes"
 
 
 def test_snapshot_of_the_tokens_view_at_merge_3(snap_compare):
@@ -107,3 +109,26 @@ async def test_the_chain_view_names_a_space_target_as_drawn():
         assert isinstance(app.screen, ChainRuleScreen)
         rows = app.chain._view.words  # (the view the app handed the screen)
         assert rows[2] == "▁" and " " not in rows  # position 3 predicts the space after "we"
+
+
+async def test_samples_of_characters_say_tokens_and_draw_a_space():
+    """w with --tokens char on a sentence longer than the view's 16-token limit: the note names the
+    limit as what stops a sample (it said '16 words, the longest training sentence'), speaks of
+    tokens, and a sampled space is drawn ▁ (it was a blank, so a token and its P seemed missing)."""
+    from tui_trainer.screens.samples import SamplesScreen
+
+    app = TrainerApp(Session.create(tokens="char"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "0", "r")  # (untrained, <EOS> is likely enough to end a sample early)
+        await settle(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, SamplesScreen)
+        shown = " ".join(str(app.screen.query_one("#samples").render()).split())
+        longest = len("we love deep learning")  # the lesson's one sentence, in characters
+        assert f"stops at 16 tokens, the view's limit (the longest training sentence has {longest})" in shown, shown
+        assert "renormalised over the tokens" in shown and "words" not in shown.split("reshapes")[1], shown
+        words = app.sampler.samples[-1].words
+        assert len(words) == 16 and " " in [w.word for w in words]  # (this seed samples a space)
+        line = shown[shown.index("step 20 T 1") + len("step 20 T 1") :].split()
+        assert line[0::2] == [w.word.replace(" ", "▁") for w in words], line

@@ -241,3 +241,39 @@ def test_sample_s_help_counts_tokens_not_words(capsys):
         capsys, "sample", "--tokens", "char", "--max-words", "7", "--steps", "100", "--temperature", "0.01"
     )
     assert code == 0 and out.splitlines()[-1] == "we love"
+
+
+def test_until_that_never_holds_says_so(capsys):
+    """train --until p(gnu)>0.5 on GPL-3 ran its 100 steps and ended 'mean loss … in 100 steps',
+    the same last line as a run without a condition: whether it held was left to guess. A condition
+    that never held says so after the table (JSON stays rows only: no row says 'until')."""
+    code, out, _ = run(capsys, "train", "--steps", "5", "--until", "p(learning)>0.999")
+    assert code == 0 and out.splitlines()[-1] == "p(learning)>0.999 did not hold in 5 steps", out
+    code, out, _ = run(capsys, "train", "--steps", "5", "--until", "p(learning)>0.999", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(rows) == 6 and not any("until" in r for r in rows)
+    code, out, _ = run(capsys, "train", "--steps", "60", "--until", "total<0.5")
+    assert "stopped at step" in out and "did not hold" not in out
+
+
+def test_the_usage_line_names_every_command(capsys):
+    """'tui-trainer --help' listed {train,sample,sweep,serve} in its usage line and lesson only
+    below it: the usage names every subcommand the parser has."""
+    from tui_trainer.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices  # (argparse's own list)
+    usage = " ".join(parser.format_usage().split())
+    assert set(commands) == {"train", "sample", "sweep", "serve", "lesson"}
+    assert "{" + ",".join(commands) + "}" in usage, usage
+
+
+def test_sample_probs_of_characters_draw_a_space_as_on_screen(capsys):
+    """sample --probs with --tokens char wrote a space token as nothing: 'e  (0.93|0.93) d(…'. It
+    writes it ▁, as every pane does; words are written as before."""
+    code, out, _ = run(capsys, "sample", "--tokens", "char", "--steps", "100", "--probs", "--max-words", "30")
+    tokens = [t.rsplit("(", 1)[0] for t in out.split()]
+    assert code == 0 and "▁" in tokens and "" not in tokens, out
+    assert "".join(tokens).replace("▁", " ").startswith("we love deep"), out  # (trained on the lesson)
+    code, out, _ = run(capsys, "sample", "--steps", "100", "--probs")
+    assert code == 0 and out.split()[0].startswith("we(") and "▁" not in out, out

@@ -182,3 +182,22 @@ def test_a_character_vocabulary_on_the_command_line_writes_the_space_as_the_visi
     assert len(capsys.readouterr().out.splitlines()) == 3
     assert main(["train", "--tokens", "char", "--vocab", vocab.replace(" ▁", ""), "--steps", "2"]) == 2
     assert "' '" in capsys.readouterr().err  # the space, named as missing
+
+
+def test_a_token_the_terminal_would_not_draw_is_shown_by_its_code_point():
+    """A character token of zero width (a zero-width joiner from a family emoji, a skin-tone
+    modifier, a combining accent, a variation selector) was drawn as nothing: a blank row label
+    in the softmax pane, a sample's 'e 0.85  0.88'. It is shown by its code point; a space is ▁,
+    and a token with something visible in it is left as it is."""
+    from core.tokens import shown
+
+    assert shown("\u200d") == "U+200D"  # ZERO WIDTH JOINER
+    assert shown("\U0001f3fd") == "U+1F3FD"  # EMOJI MODIFIER FITZPATRICK TYPE-4
+    assert shown("\u0301") == "U+0301"  # COMBINING ACUTE ACCENT
+    assert shown("\ufe0f\u200d") == "U+FE0FU+200D"
+    assert shown(" ") == "▁" and shown(" the") == "▁the"
+    assert shown("e\u0301") == "e\u0301" and shown("🍕") == "🍕" and shown("東京") == "東京"
+    # a text of these trains and shows them so (the char vocabulary holds each one)
+    s = Session.create(tokens="char", text="a 👍🏽 family 👨\u200d👩\u200d👧 ok")
+    drawn = {shown(t) for t in s.vocab.tokens}
+    assert {"U+200D", "U+1F3FD", "👍", "👨"} <= drawn and "\u200d" not in drawn

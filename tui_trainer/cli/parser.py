@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_app_options(parser)
     # no subcommand: the app; only serve and lesson take arguments they do not know (the app's)
     parser.set_defaults(func=app.run, passes_on=False)
-    sub = parser.add_subparsers(dest="command", metavar="{train,sample,sweep,serve}")
+    sub = parser.add_subparsers(dest="command")  # (argparse names every command in the usage)
     for command in (train, sample, sweep, serve, lesson):
         command.add_parser(sub)
     return parser

@@ -53,6 +53,7 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     from core import EOS, VocabError
     from core.generate import prompt_ids, sample
+    from core.tokens import shown
 
     from ..narrate_errors import say
     from .session import session_from_args
@@ -71,7 +72,8 @@ def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
         words = sample(session.model, session.data, prompt, args.max_words, args.temperature, args.top_k, rng)
         tokenizer = session.data.tokenizer
         if args.probs:
-            text = " ".join(f"{w.word}({w.p:.2f}|{w.p_at_1:.2f})" for w in words)
+            # tokens as the screen draws them (a space ▁: written as itself it was nothing)
+            text = " ".join(f"{shown(w.word)}({w.p:.2f}|{w.p_at_1:.2f})" for w in words)
         elif tokenizer.kind != "word":  # characters or pieces joined back into text, the prompt's too
             given = [session.data.vocab.tokens[i] for i in prompt]
             ended = bool(words) and words[-1].word == EOS

@@ -74,6 +74,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None, err: TextI
         print(f"{PROG}: diverged at step {d.step}: {narrate.cause(d)}; {narrate.advice(d, headless=True)}", file=err)
         return 1
     rows.summary()
+    if until is not None and result.stopped != "breakpoint" and not args.json:
+        print(f"{args.until} did not hold in {result.steps} steps", file=out)  # (not left to guess)
     return 0
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from core import Session, perplexity
 from core.readout import baselines, n_positions, parameter_summary, position_info, softmax_steps
+from core.tokens import shown
 
 from . import attnvalues, compare
 
@@ -33,6 +34,8 @@ BASIC: dict[str, str] = {
     "n_params": "parameters in the model",
     "shapes": "each layer's weight shape and bias size, as the context pane lists them",
     "n_positions": "prediction positions in a step",
+    "sentences": "how many sentences the text has: 'one sentence', or '176 sentences, the first'",
+    "first_sentence": 'the first sentence\'s words, quoted: \'"we", then "love", "deep", "learning"\'',
     "position": "the selected position (1 = the first)",
     "context": "the words before the selected position",
     "target": "the word the selected position should predict",
@@ -52,6 +55,8 @@ BASIC: dict[str, str] = {
     "p_targets": "P(target) at each tracked position now, as the progress table shows it",
     "learned_order": "the tracked targets in the order their P(target) first reached 0.9, with the step",
 }
+#: words of the first sentence ``{first_sentence}`` quotes (a real text's would fill the caption)
+FIRST_WORDS = 8
 #: ``{total_at_N}``: the total loss at step N of this branch's history ("-" if there is none).
 TOTAL_AT = re.compile(r"total_at_(\d{1,7})")
 #: Every placeholder a caption, question or reason may use.
@@ -116,6 +121,12 @@ def placeholder_values(session: Session, position: int) -> Values:
         "n_positions": str(n_positions(s)),
         "uniform": fmt(baselines(s)["uniform"], 4),
     }
+    # what the text asks the model to learn (not the lesson's sentence: --text and --corpus too)
+    n = len(s.data.sentences)
+    v["sentences"] = "one sentence" if n == 1 else f"{n:,} sentences, the first"
+    words = [f'"{shown(w)}"' for w in s.data.tokens_of(0)[1:]]
+    more = ", …" if len(words) > FIRST_WORDS else ""
+    v["first_sentence"] = ", then ".join(words[:1] + [", ".join(words[1:FIRST_WORDS])][: len(words) > 1]) + more
     params = parameter_summary(s)
     v["n_params"] = f"{sum(c for *_, c in params):,}"
     counts = {name: count for name, _, count in params}

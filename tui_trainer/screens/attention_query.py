@@ -11,6 +11,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -80,7 +81,10 @@ def _grad(x: float, width: int = 11) -> str:
 
 
 def _tok(word: str, width: int = 8) -> str:
-    return (word if len(word) <= width else word[: width - 1] + "…").ljust(width)
+    """``word`` in ``width`` terminal cells (a CJK character or an emoji takes two), cut with …."""
+    if cell_len(word) > width:
+        word = set_cell_size(word, width - 1).rstrip() + "…"
+    return word + " " * (width - cell_len(word))
 
 
 def _say(t: Text, words: str, ink: Palette, width: int) -> None:

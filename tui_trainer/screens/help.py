@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -54,10 +55,10 @@ class HelpScreen(Dialog[None]):
         if not keys:
             return
         t = Table(box=None, show_header=False, padding=(0, 2), expand=True)
-        t.add_column(style=ink.target, no_wrap=True, width=10)
+        rows = [*self.first, *((entry.shown, entry.help) for entry in KEYMAP)]
+        # as wide as the widest key ('tab shift+tab': 10 cells cut it to 'tab shift…')
+        t.add_column(style=ink.target, no_wrap=True, width=max(cell_len(shown) for shown, _ in rows))
         t.add_column()
-        for shown, what in self.first:
+        for shown, what in rows:
             t.add_row(shown, what)
-        for entry in KEYMAP:
-            t.add_row(entry.shown, entry.help)
         keys.first(Static).update(t)

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.generate import Word
+from core.tokens import shown
 
 from ..palette import Palette
 from .dialog import Dialog
@@ -47,7 +48,7 @@ def render_samples(samples: list[Sample], temperature: float, ink: Palette, note
     for s in reversed(samples):
         t.append(f"step {s.step:>6}  T {s.temperature:<4g} ", style=ink.accent)
         for w in s.words:
-            t.append(f" {w.word}", style=ink.strong)
+            t.append(f" {shown(w.word)}", style=ink.strong)  # (a space token drawn ▁, as elsewhere)
             extra = f" [{w.p_at_1:.2f}]" if s.temperature != 1.0 else ""
             t.append(f" {w.p:.2f}{extra}", style=ink.muted)
         t.append("\n")

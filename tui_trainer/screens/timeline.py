@@ -120,9 +120,10 @@ class BreakpointInput(InputForm):
     )
     PLACEHOLDER = "p(learning)>0.9"
 
-    def __init__(self, parse: Callable[[str], object], last: str = "") -> None:
-        # the example is the line itself, not a placeholder: enter runs what is shown (as S does)
-        super().__init__(last or self.PLACEHOLDER)
+    def __init__(self, parse: Callable[[str], object], last: str = "", example: str = PLACEHOLDER) -> None:
+        # the example is the line itself, not a placeholder: enter runs what is shown (as S does);
+        # the app's names a word this text's tracked positions predict ('learning' is the lesson's)
+        super().__init__(last or example)
         self._parse = parse
 
     def read(self, text: str) -> object:

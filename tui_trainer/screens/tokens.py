@@ -84,7 +84,9 @@ class TokensScreen(Dialog[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog") as v:
             v.border_title = "Tokens: what the model reads"
-            v.border_subtitle = "← → merges · Home End · escape closes"
+            # (words and characters have no merges: ← → Home End do nothing there)
+            merges = "← → merges · Home End · " if self.view.kind == "bpe" else ""
+            v.border_subtitle = f"{merges}escape closes"
             yield Static(id="tokens")
 
     def paint(self, ink: Palette) -> None:

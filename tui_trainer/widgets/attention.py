@@ -9,6 +9,7 @@ on the same positions) A before, A after and ΔA. ``n`` writes the numbers in th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -95,20 +96,39 @@ class AttentionPane(Pane):
         def fits(blocks: list[Block], mode: str) -> bool:
             return label + sum(block_width(b, n, mode) for b in blocks) <= width + 2
 
+        def fitting(blocks: list[Block], mode: str) -> str:
+            """``mode``, or a narrower one where a row of one of ``blocks`` would not fit the pane
+            (it wrapped: a block of BPE pieces' 16 keys at 80x24 took two lines a row)."""
+            modes = (NUMBERS, WIDE, NARROW)
+            for m in modes[modes.index(mode) :]:
+                if all(fits([b], m) for b in blocks):
+                    return m
+            return NARROW
+
         # every head of the layer side by side if they fit (one cell a key if need be), else the selected one
         mode = NUMBERS if self.numbers else WIDE
         heads = [Block(f"head {h}", maps.att[layer, h], False, True, h == head) for h in range(part.heads)]
         heads_mode = NARROW if mode == WIDE and not fits(heads, WIDE) else mode
         all_heads = fits(heads, heads_mode)
         if not all_heads:
-            heads, heads_mode = [Block(f"head {head}", maps.att[layer, head], False, True)], mode
+            heads = [Block(f"head {head}", maps.att[layer, head], False, True)]
+            heads_mode = fitting(heads, mode)
         extras = self.extras(maps, layer, head)
+        mode = fitting(extras, mode)  # (the extras' mode)
         if extras and label + sum(block_width(b, n, mode) for b in extras) > width + 2:
             # not all side by side: the change (ΔA, or dA and dS) first, the map it is of last
             extras = extras[1:] + extras[:1] if maps.dA is not None else [extras[1], extras[2], extras[0]]
         sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
-        shown = f"heads 0-{part.heads - 1}" if all_heads else f"head {head} of {part.heads}"
-        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
+        # n asked for numbers the pane has no room for: each map says so in its title
+        sections = [
+            (
+                blocks
+                if m == NUMBERS or not self.numbers
+                else [replace(b, title=f"{b.title}: no room for n") for b in blocks],
+                m,
+            )
+            for blocks, m in sections
+        ]
         # blocks side by side while they fit, in bands below one another while the rows fit
         bands = []
         for blocks, m in sections:
@@ -126,6 +146,13 @@ class AttentionPane(Pane):
                 left = sum(len(g) for g, _ in bands[i:])
                 break
             lines += band(blocks, maps.mask, tokens, maps.query, rows, m, shades, ink, label)
+        # the title names the heads drawn (after b the heads' band below A, dA and dS may not fit)
+        drawn = sum(len(g) for g, _ in bands) - left - len(extras) if all_heads else 0
+        if drawn == part.heads:
+            shown = f"heads 0-{part.heads - 1}"
+        else:
+            shown = f"heads 0-{drawn - 1} of {part.heads}" if drawn > 1 else f"head {head} of {part.heads}"
+        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:

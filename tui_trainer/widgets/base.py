@@ -59,10 +59,13 @@ def rendered_height(widget: Widget, renderable, width: int | None = None) -> int
 
 
 def fit_cells(text: str, width: int) -> str:
-    """``text`` cropped or padded on the left to exactly ``width`` terminal cells (wide CJK/emoji count 2)."""
+    """``text`` cropped (ending in …) or padded on the left to exactly ``width`` terminal cells (wide
+    CJK/emoji count 2)."""
     from rich.cells import cell_len, set_cell_size
 
-    text = set_cell_size(text, width) if cell_len(text) > width else text
+    if cell_len(text) > width:
+        # (a wide character cut in half leaves a space: the … follows the last whole one)
+        text = set_cell_size(text, width - 1).rstrip() + "…" if width > 1 else set_cell_size(text, width)
     return " " * (width - cell_len(text)) + text
 
 

@@ -18,8 +18,9 @@ from textual.widgets import Footer as TextualFooter
 
 #: the footer's keys dropped first when they do not all fit (they still work, and the help lists
 #: them): the learning-rate pair, the optimizer, the palette's hint, then the run keys, then the
-#: lesson's Free play and Back (its band's border names them too); the step keys f b u, the
-#: lesson's Next scene, Help and Quit stay
+#: lesson's Free play and Back (its band's border names them too); then, only in a terminal too
+#: small for the app (where they wait anyway), the step keys u b f; the lesson's Next scene, Help
+#: and Quit stay
 DROP_ORDER = (
     "right_square_bracket",
     "left_square_bracket",
@@ -31,6 +32,9 @@ DROP_ORDER = (
     "s",
     "escape",
     "backspace",
+    "u",
+    "b",
+    "f",
 )
 
 

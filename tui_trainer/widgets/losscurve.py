@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.style import Style
 from rich.table import Table
@@ -110,19 +111,27 @@ class LossPane(Pane):
         if self._every > 1:  # a long run's history: said where the thinned curve is drawn
             scale += f", thinned to every {_nth(self._every)}"
         val = ", validation" if self._val is not None and self._val.size else ""
-        self.border_title = (
+        title = (
             "Training progress"
             if self.show_table
             else f"P(target) per position ({scale})"
             if self.show_positions
             else f"Loss curve: {self._what}{val} ({scale})"
         )
+        if self.is_mounted and title.startswith("Loss curve: ") and cell_len(title) + 4 > self.size.width:
+            # a GPT's 40 columns cut 'Loss curve: mean, validation (linear)' to '… (lin…': say it shorter
+            title = "Loss: " + title.removeprefix("Loss curve: ")
+        self.border_title = title
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
         self.border_subtitle = f"step {self._step}  {cur}".strip()
 
     def watch_log_scale(self) -> None:
         self._titles()
+
+    def on_resize(self) -> None:
+        if self.frame is not None:  # (before the first frame the title is the plain 'Loss curve')
+            self._titles()  # the title that fits depends on the width
 
     def watch_show_table(self) -> None:
         self._titles()
@@ -180,14 +189,23 @@ class LossPane(Pane):
         # short words when the long ones do not fit the pane ('━━ branch 1 gpt (this)   ━━' was cut)
         drawn = [self._branch, *(b for b, _ in self._others)]
 
+        # the validation line is named too: drawn in a colour of its own, it was told from the
+        # training loss by nothing on screen (nor without colour)
+        has_val = bool(self._val.size)
+
         def width(short: bool) -> int:  # the line: its indent, '━━ ' and a label each, the gaps, ' (this)'
-            return LABEL_W + sum(3 + len(self._label(b, short)) for b in drawn) + 3 * (len(drawn) - 1) + 7
+            val_w = 6 + len("val" if short else "validation") if has_val else 0
+            return LABEL_W + sum(3 + len(self._label(b, short)) for b in drawn) + 3 * (len(drawn) - 1) + 7 + val_w
 
         room = self.content_size.width
         short = width(False) > room
-        note = "  (B)" if short else "   (B: switch)"
-        this = f"{self._label(self._branch, short)} (this)" if self._others else None
-        series = [Series(main, self._readable("losscurve--line"), this), Series(val, self._readable("losscurve--val"))]
+        note = ("  (B)" if short else "   (B: switch)") if self._others else None
+        this = f"{self._label(self._branch, short)} (this)" if self._others else ("training" if has_val else None)
+        val_label = ("val" if short else "validation") if has_val else None
+        series = [
+            Series(main, self._readable("losscurve--line"), this),
+            Series(val, self._readable("losscurve--val"), val_label),
+        ]
         series.append(Series(later, ref))
         for k, (b, curve) in enumerate(self._others, 1):
             style = self._readable(f"losscurve--b{k}")
@@ -208,7 +226,7 @@ class LossPane(Pane):
             refs=self._refs,
             ref_style=ref,
             markers=self._loss_markers(),
-            legend=Legend(note=(note, self.ink.muted)),
+            legend=Legend(note=(note, self.ink.muted) if note else None),
             of_step=(longest - 1) * self._every if zoom else None,
             every=self._every,
         )
