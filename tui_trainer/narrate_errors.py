@@ -106,6 +106,6 @@ def say(e: BaseException) -> str:
                 return words(e)
         return str(e)  # (a code not worded yet: technical, but it names the reason)
     cause = getattr(e, "cause", None)
-    if isinstance(cause, CodedError | BreakpointError):
+    if isinstance(cause, CodedError):  # (a BreakpointError is one)
         return str(e).replace(str(cause), say(cause))
     return str(e)
