@@ -1,6 +1,7 @@
 """The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
-a run's settings, a tokens spec, sampling settings, a text or vocabulary), and for a condition (``BreakpointError``):
-the one place that words them, wherever the command line, the app or a lesson file shows one."""
+a run's settings, a model's sizes, a tokens spec, sampling settings, a text or vocabulary; a
+condition, ``BreakpointError``, through ``narrate_breakpoints``): the one place that words them,
+wherever the command line, the app or a lesson file shows one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from core.breakpoints import BreakpointError
 from core.config import ConfigError
 from core.generate import SamplingError
+from core.models import ModelConfigError
 from core.reasons import CodedError
 from core.tokens import TokensError
 from core.vocab import VocabError
@@ -36,6 +38,12 @@ _CONFIG: _Says = {
     "val_fraction_range": lambda e: f"the validation fraction must be between 0 and {e.limit}, not {e.val_fraction}",
     "bad_val_every": lambda e: "val_every must be at least 1",
     "bad_undo_memory": lambda e: "undo_memory must be 0 or more",
+}
+
+_MODEL: _Says = {  # (a model's own check of its sizes: a checkpoint's reach it)
+    "not_positive_integer": _CONFIG["not_positive_integer"],
+    "heads_split": _CONFIG["heads_split"],
+    "bad_dtype": lambda e: f"dtype must be {' or '.join(e.choices)}, not {e.dtype!r}",
 }
 
 _TOKENS: _Says = {
@@ -88,6 +96,7 @@ _VOCAB: _Says = {
 #: each coded error class's sentences, by code
 SAYS: dict[type[CodedError], _Says] = {
     ConfigError: _CONFIG,
+    ModelConfigError: _MODEL,
     TokensError: _TOKENS,
     SamplingError: _SAMPLING,
     VocabError: _VOCAB,

@@ -17,6 +17,7 @@ from core.checkpoint import save_checkpoint
 from core.config import ConfigError
 from core.data import build_dataset, dataset_from_text
 from core.generate import SamplingError, prompt_ids, sample
+from core.models import GPTConfig, ModelConfigError
 from core.reasons import CodedError
 from core.tokens import TokensError
 from core.vocab import Vocab, VocabError
@@ -36,7 +37,7 @@ TOKENS = [
 
 
 def test_every_code_is_worded():
-    assert set(SAYS) == {ConfigError, TokensError, SamplingError, VocabError}
+    assert set(SAYS) == {ConfigError, ModelConfigError, TokensError, SamplingError, VocabError}
     for cls, says in SAYS.items():
         assert issubclass(cls, CodedError) and set(says) == set(cls.CODES)
 
@@ -79,6 +80,8 @@ def bad_checkpoints(tmp_path_factory):
         ("reduction", "max", "unknown reduction 'max' (choose from mean, sum)"),
         ("val_fraction", 0.9, "the validation fraction must be between 0 and 0.5, not 0.9"),
         ("val_every", 0, "val_every must be at least 1"),
+        ("hidden1", 0, "hidden1 must be a positive integer, not 0"),  # (the MLP's own check)
+        ("dtype", "float16", "dtype must be float32 or float64, not 'float16'"),
     ]
     for key, value, sentence in settings:
         h = json.loads(json.dumps(header))
@@ -98,6 +101,7 @@ NOT_IN_VOCAB = (
 )
 CHECKPOINTS = [f"tokens {spec}" for spec, _ in TOKENS] + ["context 0", "text ... !", "vocab ['we', 'love']"]
 CHECKPOINTS += ["lr 1000000000.0", "clip -1", "reduction max", "val_fraction 0.9", "val_every 0"]
+CHECKPOINTS += ["hidden1 0", "dtype float16"]
 
 
 @pytest.mark.parametrize("case", CHECKPOINTS)
@@ -280,3 +284,26 @@ def test_a_run_s_settings_in_a_lesson_file(tmp_path, run, sentence):
     with pytest.raises(LessonError) as e:
         load_lesson(path)
     assert str(e.value) == f"{path}: [lesson] {sentence}"
+
+
+# a model's sizes it refuses itself (what SessionConfig does not check: a checkpoint's reach it, above)
+MODEL = [
+    ({"hidden2": -2}, "hidden2 must be a positive integer, not -2"),
+    ({"embed_dim": 2.5}, "embed_dim must be a positive integer, not 2.5"),
+    ({"dtype": "float16"}, "dtype must be float32 or float64, not 'float16'"),
+    ({"model": "gpt", "dtype": "half"}, "dtype must be float32 or float64, not 'half'"),
+    ({"model": "gpt", "embed_dim": 0}, "embed must be a positive integer, not 0"),  # (the GPT's name for it)
+]
+
+
+@pytest.mark.parametrize("settings,sentence", MODEL, ids=[str(c[0]) for c in MODEL])
+def test_a_model_s_sizes(settings, sentence):
+    with pytest.raises(ModelConfigError) as e:
+        Session.create(**settings)
+    assert say(e.value) == sentence
+
+
+def test_a_gpt_whose_heads_do_not_split_its_embedding():  # (SessionConfig refuses it first: a GPTConfig in code)
+    with pytest.raises(ModelConfigError) as e:
+        GPTConfig(embed=12, heads=5).validate()
+    assert say(e.value) == "the embedding size 12 is not divisible by 5 heads"

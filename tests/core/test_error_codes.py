@@ -14,6 +14,7 @@ from core import Session, config, data, generate, tokens, vocab
 from core.config import ConfigError, SessionConfig, check_lr
 from core.data import build_dataset, dataset_from_text
 from core.generate import SamplingError, check_sampling, prompt_ids
+from core.models import GPTConfig, ModelConfig, ModelConfigError, gpt, mlp
 from core.reasons import CodedError
 from core.tokens import Tokenizer, TokensError, parse_spec
 from core.vocab import Vocab, VocabError
@@ -52,6 +53,18 @@ CASES = [
      {"val_fraction": "0.1", "limit": 0.5}),
     ("val_every 0", settings(val_every=0), ConfigError, "bad_val_every", {"val_every": 0}),
     ("undo_memory -1", settings(undo_memory=-1), ConfigError, "bad_undo_memory", {"undo_memory": -1}),
+    ("MLP hidden1 0", lambda: ModelConfig(hidden1=0).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "hidden1", "value": 0}),
+    ("MLP vocab 2.0", lambda: ModelConfig(vocab_size=2.0).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "vocab_size", "value": 2.0}),
+    ("MLP float16", lambda: ModelConfig(dtype="float16").validate(), ModelConfigError, "bad_dtype",
+     {"dtype": "float16", "choices": ("float32", "float64")}),
+    ("GPT block -1", lambda: GPTConfig(block=-1).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "block", "value": -1}),
+    ("GPT 12 / 5 heads", lambda: GPTConfig(embed=12, heads=5).validate(), ModelConfigError, "heads_split",
+     {"embed_dim": 12, "heads": 5}),
+    ("GPT half", lambda: GPTConfig(dtype="half").validate(), ModelConfigError, "bad_dtype",
+     {"dtype": "half", "choices": ("float32", "float64")}),
     ("parse_spec('bpe:x')", lambda: parse_spec("bpe:x"), TokensError, "unknown_spec", {"spec": "bpe:x"}),
     ("parse_spec(5)", lambda: parse_spec(5), TokensError, "unknown_spec", {"spec": 5}),
     ("parse_spec('BPE')", lambda: parse_spec("BPE"), TokensError, "unknown_spec", {"spec": "BPE"}),
@@ -91,6 +104,7 @@ CASES = [
 ]  # fmt: skip
 CODED = {
     ConfigError: [config],
+    ModelConfigError: [mlp, gpt],
     TokensError: [tokens],
     SamplingError: [generate],
     VocabError: [vocab, data, generate],
