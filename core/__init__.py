@@ -15,6 +15,7 @@ Everything the app shows comes from here. Quick start (a notebook works too)::
     core.softmax([2.1, 3.2, 2.8])      # the lesson's softmax
 """
 
+from .config import ConfigError
 from .data import Dataset, build_dataset, dataset_from_text
 from .gradcheck import gradcheck
 from .history import History, HistoryView
@@ -55,6 +56,7 @@ __all__ = [
     "Backward",
     "BranchInfo",
     "Command",
+    "ConfigError",
     "Dataset",
     "Divergence",
     "Forward",

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .attention import head_habits
+from .reasons import CodedError
 
 _OPS = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _NUMERIC = re.compile(r"^(total|loss|val|grad_norm|step)\s*(<=|>=|<|>)\s*(\S+)$")
@@ -49,53 +50,39 @@ _HEAD = re.compile(r"^(prev|attn_entropy)\(\s*(?:(\S+?)\s*\.\s*)?(\S+?)\s*\)\s*(
 _FLAGS = ("loss_up", "all_correct", "nonfinite")
 
 
-#: every reason ``parse`` gives, and the data each one carries besides ``part``
-CODES = {
-    "empty_condition": (),  # part: the whole expression (an empty condition between its commas)
-    "unreadable": (),  # no condition has this form
-    "not_a_target": ("word", "targets"),  # p(WORD): no tracked position predicts word
-    "probability_range": ("value",),  # p(WORD) compared with a number outside [0, 1]
-    "no_attention": ("kind",),  # prev or attn_entropy on a model without attention
-    "not_whole": ("kind", "layers", "heads"),  # the head or layer is not a whole number
-    "no_layer": ("layer", "layers", "heads"),
-    "no_head": ("head", "layers", "heads"),
-    "previous_range": ("value",),  # prev compared with a number outside [0, 1]
-    "entropy_range": ("value",),  # attn_entropy compared with a negative number
-    "not_a_number": ("number",),
-    "not_finite": ("number",),
-}
-
-
-class BreakpointError(ValueError):
+class BreakpointError(CodedError):
     """An expression that cannot be read: ``code`` (one of ``CODES``), ``part`` (the condition it
-    could not read) and that code's data as attributes. Data, not a message: str() is technical."""
+    could not read) and that code's data as attributes; data a code does not carry keep the class's
+    defaults (a number: NaN, not a made-up value). Data, not a message: str() is technical."""
 
-    def __init__(
-        self,
-        code: str,
-        part: str,
-        *,
-        kind: str = "",
-        word: str = "",
-        targets: tuple[str, ...] = (),
-        number: str = "",
-        value: float = math.nan,
-        layer: int = 0,
-        head: int = 0,
-        layers: int = 0,
-        heads: int = 0,
-    ) -> None:
-        super().__init__(code, part)  # (the args a copy or a pickle rebuilds it from; the rest is in __dict__)
-        self.code, self.part, self.kind, self.word, self.targets = code, part, kind, word, targets
-        self.number, self.value = number, value
-        self.layer, self.head, self.layers, self.heads = layer, head, layers, heads
+    #: every reason ``parse`` gives, and the data each one carries: ``part`` first
+    CODES = {
+        "empty_condition": ("part",),  # part: the whole expression (an empty condition between its commas)
+        "unreadable": ("part",),  # no condition has this form
+        "not_a_target": ("part", "word", "targets"),  # p(WORD): no tracked position predicts word
+        "probability_range": ("part", "value"),  # p(WORD) compared with a number outside [0, 1]
+        "no_attention": ("part", "kind"),  # prev or attn_entropy on a model without attention
+        "not_whole": ("part", "kind", "layers", "heads"),  # the head or layer is not a whole number
+        "no_layer": ("part", "layer", "layers", "heads"),
+        "no_head": ("part", "head", "layers", "heads"),
+        "previous_range": ("part", "value"),  # prev compared with a number outside [0, 1]
+        "entropy_range": ("part", "value"),  # attn_entropy compared with a negative number
+        "not_a_number": ("part", "number"),
+        "not_finite": ("part", "number"),
+    }
+    part: str = ""
+    kind: str = ""
+    word: str = ""
+    targets: tuple[str, ...] = ()
+    number: str = ""
+    value: float = math.nan
+    layer: int = 0
+    head: int = 0
+    layers: int = 0
+    heads: int = 0
 
-    def data(self) -> dict[str, object]:
-        """This code's data by name (``CODES``), ``part`` first."""
-        return {"part": self.part} | {name: getattr(self, name) for name in CODES.get(self.code, ())}
 
-    def __str__(self) -> str:
-        return f"{self.code}: " + " ".join(f"{k}={v!r}" for k, v in self.data().items())
+CODES = BreakpointError.CODES  # (the module's name for them, as before)
 
 
 @dataclass(frozen=True)
@@ -144,7 +131,7 @@ def parse(expr: str, targets: list[str], attention: tuple[int, int] | None = Non
     ``attention`` the model's (layers, heads) (``attention_shape``; None: no attention conditions)."""
     parts = [p.strip() for p in expr.split(",")]
     if not expr.strip() or any(not p for p in parts):
-        raise BreakpointError("empty_condition", expr)
+        raise BreakpointError("empty_condition", part=expr)
     out = []
     for p in parts:
         low = p.lower()
@@ -165,13 +152,13 @@ def parse(expr: str, targets: list[str], attention: tuple[int, int] | None = Non
             word, op, num = m.groups()
             word = word.strip().lower()
             if word not in targets:
-                raise BreakpointError("not_a_target", p, word=word, targets=tuple(dict.fromkeys(targets)))
+                raise BreakpointError("not_a_target", part=p, word=word, targets=tuple(dict.fromkeys(targets)))
             value = _number(num, p)
             if not 0 <= value <= 1:
-                raise BreakpointError("probability_range", p, value=value)
+                raise BreakpointError("probability_range", part=p, value=value)
             out.append(Condition(f"p({word}){op}{num}", "p", op, value, word))
             continue
-        raise BreakpointError("unreadable", p)
+        raise BreakpointError("unreadable", part=p)
     return Breakpoint(tuple(out))
 
 
@@ -179,22 +166,22 @@ def _head_condition(part: str, groups: tuple, attention: tuple[int, int] | None)
     """prev(L.H) or attn_entropy(L.H) with its comparison, checked against the model's heads."""
     kind, layer_text, head_text, op, num = groups
     if attention is None:
-        raise BreakpointError("no_attention", part, kind=kind)
+        raise BreakpointError("no_attention", part=part, kind=kind)
     layers, heads = attention
     try:
         layer = int(layer_text) if layer_text is not None else 0
         head = int(head_text)
     except ValueError:
-        raise BreakpointError("not_whole", part, kind=kind, layers=layers, heads=heads) from None
+        raise BreakpointError("not_whole", part=part, kind=kind, layers=layers, heads=heads) from None
     if not 0 <= layer < layers:
-        raise BreakpointError("no_layer", part, layer=layer, layers=layers, heads=heads)
+        raise BreakpointError("no_layer", part=part, layer=layer, layers=layers, heads=heads)
     if not 0 <= head < heads:
-        raise BreakpointError("no_head", part, head=head, layers=layers, heads=heads)
+        raise BreakpointError("no_head", part=part, head=head, layers=layers, heads=heads)
     value = _number(num, part)
     if kind == "prev" and not 0 <= value <= 1:
-        raise BreakpointError("previous_range", part, value=value)
+        raise BreakpointError("previous_range", part=part, value=value)
     if kind == "attn_entropy" and value < 0:
-        raise BreakpointError("entropy_range", part, value=value)
+        raise BreakpointError("entropy_range", part=part, value=value)
     where = f"{head}" if layer_text is None else f"{layer}.{head}"
     return Condition(f"{kind}({where}){op}{num}", kind, op, value, layer=layer, head=head)
 
@@ -203,9 +190,9 @@ def _number(text: str, part: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise BreakpointError("not_a_number", part, number=text) from None
+        raise BreakpointError("not_a_number", part=part, number=text) from None
     if not math.isfinite(v):
-        raise BreakpointError("not_finite", part, number=text)
+        raise BreakpointError("not_finite", part=part, number=text)
     return v
 
 

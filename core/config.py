@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from .models import MODELS
 from .optim import OPTIMIZERS
+from .reasons import CodedError
 from .tokens import parse_spec
 
 REDUCTIONS = ("mean", "sum")
@@ -17,6 +18,32 @@ MIN_LR = 1e-12
 #: From this many words on, ``auto_dtype`` picks float32: the N x V softmax is then most of a
 #: step, and float32 halves its memory traffic (bench/README.md, the corpus figures).
 FLOAT32_VOCAB = 2_000
+#: The largest share of the sentences a run may hold out for its validation loss.
+MAX_VAL_FRACTION = 0.5
+
+
+class ConfigError(CodedError):
+    """A setting ``SessionConfig.validate`` or ``check_lr`` refuses: a reason code and the value given
+    (with the choices or the limit it missed), worded by ``tui_trainer.narrate_errors``."""
+
+    CODES = {
+        "unknown_model": ("model", "choices"),
+        "not_positive_integer": ("name", "value"),  # name: "layers" or "heads"
+        "heads_split": ("embed_dim", "heads"),  # the GPT's embedding is not divisible by its heads
+        "unknown_optimizer": ("optimizer", "choices"),
+        # the learning rate as given, for each of ``lr_problem``'s codes
+        "lr_not_a_number": ("lr",),
+        "lr_not_finite": ("lr",),
+        "lr_not_positive": ("lr",),
+        "lr_too_large": ("lr", "limit"),
+        "lr_too_small": ("lr", "limit"),
+        "bad_clip": ("clip",),  # not a finite number above 0
+        "bad_batch_positions": ("batch_positions",),  # below 1
+        "unknown_reduction": ("reduction", "choices"),
+        "val_fraction_range": ("val_fraction", "limit"),  # not a number from 0 to the limit
+        "bad_val_every": ("val_every",),  # below 1
+        "bad_undo_memory": ("undo_memory",),  # below 0
+    }
 
 
 class ModelDefault(int):
@@ -113,31 +140,32 @@ class SessionConfig:
         return replace(self, **sizes) if sizes else self
 
     def validate(self) -> None:
-        """Raise ``ValueError`` with a user-facing message for a bad setting."""
-        parse_spec(self.tokens)  # (a TokensError is a ValueError, with the message)
+        """Raise a ``ValueError`` for a bad setting: ``ConfigError`` (a code and the value), or the
+        ``TokensError`` of a bad ``tokens``."""
+        parse_spec(self.tokens)
         if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r} (choose from {', '.join(MODELS)})")
+            raise ConfigError("unknown_model", model=self.model, choices=tuple(MODELS))
         for name in ("layers", "heads"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, not {getattr(self, name)!r}")
+                raise ConfigError("not_positive_integer", name=name, value=getattr(self, name))
         if self.model == "gpt" and self.embed_dim % self.heads:
-            raise ValueError(f"the embedding size {self.embed_dim} is not divisible by {self.heads} heads")
+            raise ConfigError("heads_split", embed_dim=self.embed_dim, heads=self.heads)
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})")
+            raise ConfigError("unknown_optimizer", optimizer=self.optimizer, choices=tuple(OPTIMIZERS))
         if self.lr is not None:
             check_lr(self.lr)
         if self.clip is not None and not (math.isfinite(self.clip) and self.clip > 0):
-            raise ValueError(f"the clipping norm must be a positive number, not {self.clip}")
+            raise ConfigError("bad_clip", clip=self.clip)
         if self.batch_positions < 1:
-            raise ValueError("batch_positions must be at least 1")
+            raise ConfigError("bad_batch_positions", batch_positions=self.batch_positions)
         if self.reduction not in REDUCTIONS:
-            raise ValueError(f"unknown reduction {self.reduction!r} (choose from {', '.join(REDUCTIONS)})")
-        if not (isinstance(self.val_fraction, int | float) and 0 <= self.val_fraction <= 0.5):
-            raise ValueError(f"the validation fraction must be between 0 and 0.5, not {self.val_fraction}")
+            raise ConfigError("unknown_reduction", reduction=self.reduction, choices=REDUCTIONS)
+        if not (isinstance(self.val_fraction, int | float) and 0 <= self.val_fraction <= MAX_VAL_FRACTION):
+            raise ConfigError("val_fraction_range", val_fraction=self.val_fraction, limit=MAX_VAL_FRACTION)
         if self.val_every < 1:
-            raise ValueError("val_every must be at least 1")
+            raise ConfigError("bad_val_every", val_every=self.val_every)
         if self.undo_memory < 0:
-            raise ValueError("undo_memory must be 0 or more")
+            raise ConfigError("bad_undo_memory", undo_memory=self.undo_memory)
 
 
 def lr_problem(lr: object) -> str | None:
@@ -159,16 +187,17 @@ def lr_problem(lr: object) -> str | None:
 
 
 def check_lr(lr: float) -> float:
-    """``lr`` as a float, or ``ValueError`` (for command lines) if it is not usable."""
+    """``lr`` as a float, or ``ConfigError`` (a ``ValueError``: ``lr_`` and ``lr_problem``'s code,
+    with the rate as given) if it is not usable."""
     why = lr_problem(lr)
     if why == "not_a_number":
-        raise ValueError(f"the learning rate must be a number, not {lr!r}")
+        raise ConfigError("lr_not_a_number", lr=lr)
     if why == "not_finite":
-        raise ValueError(f"the learning rate must be finite, not {lr}")
+        raise ConfigError("lr_not_finite", lr=lr)
     if why == "not_positive":
-        raise ValueError(f"the learning rate must be greater than 0, not {float(lr):g}")
+        raise ConfigError("lr_not_positive", lr=lr)
     if why == "too_large":
-        raise ValueError(f"the learning rate {float(lr):g} is absurdly large (the limit is {MAX_LR:g})")
+        raise ConfigError("lr_too_large", lr=lr, limit=MAX_LR)
     if why == "too_small":
-        raise ValueError(f"the learning rate {float(lr):g} is too small to change anything (the limit is {MIN_LR:g})")
+        raise ConfigError("lr_too_small", lr=lr, limit=MIN_LR)
     return float(lr)

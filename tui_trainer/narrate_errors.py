@@ -1,6 +1,7 @@
 """The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
-a tokens spec, sampling settings, a text or vocabulary), and for a condition (``BreakpointError``):
-the one place that words them, wherever the command line, the app or a lesson file shows one."""
+a run's settings, a model's sizes, a tokens spec, sampling settings, a text or vocabulary; a
+condition, ``BreakpointError``, through ``narrate_breakpoints``): the one place that words them,
+wherever the command line, the app or a lesson file shows one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from core.breakpoints import BreakpointError
+from core.config import ConfigError
 from core.generate import SamplingError
+from core.models import ModelConfigError
 from core.reasons import CodedError
 from core.tokens import TokensError
 from core.vocab import VocabError
@@ -16,6 +19,32 @@ from core.vocab import VocabError
 from .narrate_breakpoints import breakpoint_error
 
 _Says = dict[str, Callable[[Any], str]]
+
+_CONFIG: _Says = {
+    "unknown_model": lambda e: f"unknown model {e.model!r} (choose from {', '.join(e.choices)})",
+    "not_positive_integer": lambda e: f"{e.name} must be a positive integer, not {e.value!r}",
+    "heads_split": lambda e: f"the embedding size {e.embed_dim} is not divisible by {e.heads} heads",
+    "unknown_optimizer": lambda e: f"unknown optimizer {e.optimizer!r} (choose from {', '.join(e.choices)})",
+    "lr_not_a_number": lambda e: f"the learning rate must be a number, not {e.lr!r}",
+    "lr_not_finite": lambda e: f"the learning rate must be finite, not {e.lr}",
+    "lr_not_positive": lambda e: f"the learning rate must be greater than 0, not {float(e.lr):g}",
+    "lr_too_large": lambda e: f"the learning rate {float(e.lr):g} is absurdly large (the limit is {e.limit:g})",
+    "lr_too_small": lambda e: (
+        f"the learning rate {float(e.lr):g} is too small to change anything (the limit is {e.limit:g})"
+    ),
+    "bad_clip": lambda e: f"the clipping norm must be a positive number, not {e.clip}",
+    "bad_batch_positions": lambda e: "batch_positions must be at least 1",
+    "unknown_reduction": lambda e: f"unknown reduction {e.reduction!r} (choose from {', '.join(e.choices)})",
+    "val_fraction_range": lambda e: f"the validation fraction must be between 0 and {e.limit}, not {e.val_fraction}",
+    "bad_val_every": lambda e: "val_every must be at least 1",
+    "bad_undo_memory": lambda e: "undo_memory must be 0 or more",
+}
+
+_MODEL: _Says = {  # (a model's own check of its sizes: a checkpoint's reach it)
+    "not_positive_integer": _CONFIG["not_positive_integer"],
+    "heads_split": _CONFIG["heads_split"],
+    "bad_dtype": lambda e: f"dtype must be {' or '.join(e.choices)}, not {e.dtype!r}",
+}
 
 _TOKENS: _Says = {
     "unknown_spec": lambda e: f"unknown tokens {e.spec!r}: word, char, bpe or bpe:N (N merges)",
@@ -65,7 +94,13 @@ _VOCAB: _Says = {
 }
 
 #: each coded error class's sentences, by code
-SAYS: dict[type[CodedError], _Says] = {TokensError: _TOKENS, SamplingError: _SAMPLING, VocabError: _VOCAB}
+SAYS: dict[type[CodedError], _Says] = {
+    ConfigError: _CONFIG,
+    ModelConfigError: _MODEL,
+    TokensError: _TOKENS,
+    SamplingError: _SAMPLING,
+    VocabError: _VOCAB,
+}
 
 
 def say(e: BaseException) -> str:
@@ -80,6 +115,6 @@ def say(e: BaseException) -> str:
                 return words(e)
         return str(e)  # (a code not worded yet: technical, but it names the reason)
     cause = getattr(e, "cause", None)
-    if isinstance(cause, CodedError | BreakpointError):
+    if isinstance(cause, CodedError):  # (a BreakpointError is one)
         return str(e).replace(str(cause), say(cause))
     return str(e)

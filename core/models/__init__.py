@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .base import Backward, Factors, Forward, LanguageModel, Tensors
+from .base import Backward, Factors, Forward, LanguageModel, ModelConfigError, Tensors
 from .gpt import GPTConfig, GPTForward, GPTLanguageModel
 from .mlp import BACKWARD_ORDER, MLPForward, MLPLanguageModel, ModelConfig
 
@@ -25,5 +25,6 @@ __all__ = [
     "MLPForward",
     "MLPLanguageModel",
     "ModelConfig",
+    "ModelConfigError",
     "Tensors",
 ]

@@ -23,6 +23,22 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..reasons import CodedError
+
+#: the dtypes a model computes in
+DTYPES = ("float32", "float64")
+
+
+class ModelConfigError(CodedError):
+    """Sizes or a dtype a model cannot be built with (``ModelConfig``, ``GPTConfig``): a reason code
+    and the value given, worded by ``tui_trainer.narrate_errors``."""
+
+    CODES = {
+        "not_positive_integer": ("name", "value"),  # name: the model config's field
+        "heads_split": ("embed_dim", "heads"),  # the GPT's embedding is not divisible by its heads
+        "bad_dtype": ("dtype", "choices"),
+    }
+
 
 class Tensors:
     """Named tensors laid out one after another in a flat vector, in the order given."""

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..losses import softmax_cross_entropy
 from . import gpt_chain, windows
-from .base import Backward, Factors, Forward, LanguageModel
+from .base import DTYPES, Backward, Factors, Forward, LanguageModel, ModelConfigError
 
 EPS = 1e-5  # rmsnorm's epsilon, as microgpt's
 INIT_STD = 0.08  # every weight starts N(0, 0.08²), as microgpt's
@@ -58,11 +58,11 @@ class GPTConfig:
         for name in ("vocab_size", "block", "embed", "heads", "layers"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, not {v!r}")
+                raise ModelConfigError("not_positive_integer", name=name, value=v)
         if self.embed % self.heads:
-            raise ValueError(f"the embedding size {self.embed} is not divisible by {self.heads} heads")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, not {self.dtype!r}")
+            raise ModelConfigError("heads_split", embed_dim=self.embed, heads=self.heads)
+        if self.dtype not in DTYPES:
+            raise ModelConfigError("bad_dtype", dtype=self.dtype, choices=DTYPES)
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..losses import softmax_cross_entropy
-from .base import Backward, Factors, Forward, LanguageModel
+from .base import DTYPES, Backward, Factors, Forward, LanguageModel, ModelConfigError
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ class ModelConfig:
         for name in ("vocab_size", "context", "embed_dim", "hidden1", "hidden2"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, not {v!r}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be float32 or float64, not {self.dtype!r}")
+                raise ModelConfigError("not_positive_integer", name=name, value=v)
+        if self.dtype not in DTYPES:
+            raise ModelConfigError("bad_dtype", dtype=self.dtype, choices=DTYPES)
 
 
 #: The layers as the gradient flows back through them, loss first.

@@ -14,8 +14,10 @@ from conftest import narration
 
 from core import Session
 from core.checkpoint import save_checkpoint
+from core.config import ConfigError
 from core.data import build_dataset, dataset_from_text
 from core.generate import SamplingError, prompt_ids, sample
+from core.models import GPTConfig, ModelConfigError
 from core.reasons import CodedError
 from core.tokens import TokensError
 from core.vocab import Vocab, VocabError
@@ -35,7 +37,7 @@ TOKENS = [
 
 
 def test_every_code_is_worded():
-    assert set(SAYS) == {TokensError, SamplingError, VocabError}
+    assert set(SAYS) == {ConfigError, ModelConfigError, TokensError, SamplingError, VocabError}
     for cls, says in SAYS.items():
         assert issubclass(cls, CodedError) and set(says) == set(cls.CODES)
 
@@ -73,6 +75,13 @@ def bad_checkpoints(tmp_path_factory):
         ("context", 0, "the context size must be at least 1"),
         ("text", "... !", "the text has no words"),
         ("vocab", ["we", "love"], NOT_IN_VOCAB),
+        ("lr", 1e9, "the learning rate 1e+09 is absurdly large (the limit is 1000)"),
+        ("clip", -1, "the clipping norm must be a positive number, not -1"),
+        ("reduction", "max", "unknown reduction 'max' (choose from mean, sum)"),
+        ("val_fraction", 0.9, "the validation fraction must be between 0 and 0.5, not 0.9"),
+        ("val_every", 0, "val_every must be at least 1"),
+        ("hidden1", 0, "hidden1 must be a positive integer, not 0"),  # (the MLP's own check)
+        ("dtype", "float16", "dtype must be float32 or float64, not 'float16'"),
     ]
     for key, value, sentence in settings:
         h = json.loads(json.dumps(header))
@@ -91,6 +100,8 @@ NOT_IN_VOCAB = (
     "(add them to the vocabulary, or map them to <UNK>)"
 )
 CHECKPOINTS = [f"tokens {spec}" for spec, _ in TOKENS] + ["context 0", "text ... !", "vocab ['we', 'love']"]
+CHECKPOINTS += ["lr 1000000000.0", "clip -1", "reduction max", "val_fraction 0.9", "val_every 0"]
+CHECKPOINTS += ["hidden1 0", "dtype float16"]
 
 
 @pytest.mark.parametrize("case", CHECKPOINTS)
@@ -188,3 +199,111 @@ def test_a_text_or_vocabulary(fails, sentence):
 def test_a_text_or_vocabulary_on_the_command_line(capsys, argv, sentence):
     assert cli.main([*argv, "--steps", "1"]) == 2
     assert capsys.readouterr().err == f"{PROG}{sentence}\n"
+
+
+# a run's settings core refuses (Session.create: the command line and lesson files check some of
+# theirs first), and the sentence
+CONFIG = [
+    ({"model": "rnn"}, "unknown model 'rnn' (choose from mlp, gpt)"),
+    ({"layers": 0}, "layers must be a positive integer, not 0"),
+    ({"heads": "x"}, "heads must be a positive integer, not 'x'"),
+    ({"model": "gpt", "embed_dim": 10}, "the embedding size 10 is not divisible by 4 heads"),
+    ({"optimizer": "lion"}, "unknown optimizer 'lion' (choose from sgd, momentum, adam)"),
+    ({"lr": "fast"}, "the learning rate must be a number, not 'fast'"),
+    ({"lr": float("nan")}, "the learning rate must be finite, not nan"),
+    ({"lr": "-inf"}, "the learning rate must be finite, not -inf"),
+    ({"lr": 0}, "the learning rate must be greater than 0, not 0"),
+    ({"lr": -0.0}, "the learning rate must be greater than 0, not -0"),
+    ({"lr": "-1e-3"}, "the learning rate must be greater than 0, not -0.001"),
+    ({"lr": 2000.0}, "the learning rate 2000 is absurdly large (the limit is 1000)"),
+    ({"lr": 1e-13}, "the learning rate 1e-13 is too small to change anything (the limit is 1e-12)"),
+    ({"clip": float("inf")}, "the clipping norm must be a positive number, not inf"),
+    ({"clip": -1.5}, "the clipping norm must be a positive number, not -1.5"),
+    ({"batch_positions": 0}, "batch_positions must be at least 1"),
+    ({"reduction": "max"}, "unknown reduction 'max' (choose from mean, sum)"),
+    ({"val_fraction": 0.6}, "the validation fraction must be between 0 and 0.5, not 0.6"),
+    ({"val_fraction": "x"}, "the validation fraction must be between 0 and 0.5, not x"),
+    ({"val_every": 0}, "val_every must be at least 1"),
+    ({"undo_memory": -1}, "undo_memory must be 0 or more"),
+]
+
+
+def test_every_config_code_is_said_here():
+    said = set()
+    for settings, _ in CONFIG:
+        with pytest.raises(ConfigError) as e:
+            Session.create(**settings)
+        said.add(e.value.code)
+    assert said == set(ConfigError.CODES)
+
+
+@pytest.mark.parametrize("settings,sentence", CONFIG, ids=[str(c[0]) for c in CONFIG])
+def test_a_run_s_settings(settings, sentence):
+    with pytest.raises(ConfigError) as e:
+        Session.create(**settings)
+    assert say(e.value) == sentence
+
+
+@pytest.mark.parametrize(
+    "argv,sentence",
+    [
+        (["train", "--lr", "0"], "argument --lr: the learning rate must be greater than 0, not 0"),
+        (["train", "--lr", "1e999"], "argument --lr: the learning rate must be finite, not inf"),
+        (["train", "--lr", "-2.50"], "argument --lr: the learning rate must be greater than 0, not -2.5"),
+        (["sample", "--lr", "5000"], "argument --lr: the learning rate 5000 is absurdly large (the limit is 1000)"),
+        (["sweep", "--lr", "0.1,1e-20"],
+         "argument --lr: the learning rate 1e-20 is too small to change anything (the limit is 1e-12)"),
+        (["sweep", "--lr", "0.1,x"], "argument --lr: expected a number, got 'x'"),
+        (["train", "--model", "gpt", "--heads", "3"], "the embedding size 16 is not divisible by 3 heads"),
+        (["sweep", "--model", "gpt", "--embed", "6"], "the embedding size 6 is not divisible by 4 heads"),
+    ],
+)  # fmt: skip
+def test_a_run_s_settings_on_the_command_line(capsys, argv, sentence):
+    assert cli.main([*argv, "--steps", "1"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"{PROG}{sentence}"
+
+
+def test_a_run_s_settings_when_the_app_starts():
+    app = cli.build_app(cli.build_parser().parse_args(["--model", "gpt", "--heads", "5", "--embed", "12"]))
+    assert not app.load_session()  # (the app builds it after its first paint; its error is shown then)
+    assert str(app.startup_error) == "the embedding size 12 is not divisible by 5 heads"
+
+
+@pytest.mark.parametrize(
+    "run,sentence",
+    [
+        ("lr = 1e9", "the learning rate 1e+09 is absurdly large (the limit is 1000)"),
+        ("lr = -0.5", "the learning rate must be greater than 0, not -0.5"),
+        ("optimizer = 'lion'", "unknown optimizer 'lion' (choose from sgd, momentum, adam)"),
+        ("model = 'gpt'\nheads = 3", "the embedding size 16 is not divisible by 3 heads"),
+    ],
+)
+def test_a_run_s_settings_in_a_lesson_file(tmp_path, run, sentence):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'[lesson]\n{run}\n[[scene]]\ntitle = "a"\ncaption = "x"\n')
+    with pytest.raises(LessonError) as e:
+        load_lesson(path)
+    assert str(e.value) == f"{path}: [lesson] {sentence}"
+
+
+# a model's sizes it refuses itself (what SessionConfig does not check: a checkpoint's reach it, above)
+MODEL = [
+    ({"hidden2": -2}, "hidden2 must be a positive integer, not -2"),
+    ({"embed_dim": 2.5}, "embed_dim must be a positive integer, not 2.5"),
+    ({"dtype": "float16"}, "dtype must be float32 or float64, not 'float16'"),
+    ({"model": "gpt", "dtype": "half"}, "dtype must be float32 or float64, not 'half'"),
+    ({"model": "gpt", "embed_dim": 0}, "embed must be a positive integer, not 0"),  # (the GPT's name for it)
+]
+
+
+@pytest.mark.parametrize("settings,sentence", MODEL, ids=[str(c[0]) for c in MODEL])
+def test_a_model_s_sizes(settings, sentence):
+    with pytest.raises(ModelConfigError) as e:
+        Session.create(**settings)
+    assert say(e.value) == sentence
+
+
+def test_a_gpt_whose_heads_do_not_split_its_embedding():  # (SessionConfig refuses it first: a GPTConfig in code)
+    with pytest.raises(ModelConfigError) as e:
+        GPTConfig(embed=12, heads=5).validate()
+    assert say(e.value) == "the embedding size 12 is not divisible by 5 heads"

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import math
+import pickle
 import re
 
 import pytest
 
 from core import breakpoints
 from core.breakpoints import CODES, BreakpointError, parse
+from core.reasons import CodedError
 
 TARGETS = ["we", "love", "deep", "learning", "we"]
 ONCE = ("we", "love", "deep", "learning")  # (each target once in the data)
@@ -82,3 +85,21 @@ def test_an_unset_number_is_nan_not_a_made_up_value():
     with pytest.raises(BreakpointError) as e:
         parse("lossy<3", TARGETS)
     assert math.isnan(e.value.value) and e.value.data() == {"part": "lossy<3"}
+
+
+@pytest.mark.parametrize("expr,attention,code,data", CASES[2::3])
+def test_it_is_a_coded_error_whose_copies_and_pickles_keep_code_and_data(expr, attention, code, data):
+    with pytest.raises(CodedError) as e:  # (core.reasons' shape: CODES, data(), a technical str)
+        parse(expr, TARGETS, attention)
+    assert BreakpointError.CODES[code] == tuple(data)  # (part first, then the code's data)
+    for again in (copy.copy(e.value), pickle.loads(pickle.dumps(e.value))):
+        assert type(again) is BreakpointError and again.code == code and again.data() == data
+        assert str(again) == str(e.value)
+
+
+def test_it_takes_exactly_its_codes_data():
+    with pytest.raises(TypeError):
+        BreakpointError("no_head", part="prev(9)>0.5")  # (no head, layers, heads)
+    with pytest.raises(TypeError):
+        BreakpointError("unreadable", "lossy<3")  # (the part is named: part=)
+    assert BreakpointError("unreadable", part="lossy<3").data() == {"part": "lossy<3"}

@@ -10,17 +10,61 @@ import pickle
 
 import pytest
 
-from core import Session, data, generate, tokens, vocab
+from core import Session, config, data, generate, tokens, vocab
+from core.config import ConfigError, SessionConfig, check_lr
 from core.data import build_dataset, dataset_from_text
 from core.generate import SamplingError, check_sampling, prompt_ids
+from core.models import GPTConfig, ModelConfig, ModelConfigError, gpt, mlp
 from core.reasons import CodedError
 from core.tokens import Tokenizer, TokensError, parse_spec
 from core.vocab import Vocab, VocabError
 
 V = Vocab(("<BOS>", "<EOS>", "a"))
 
+
+def settings(**kw):
+    return lambda: SessionConfig(**kw).validate()
+
+
 # what fails, then the error's class, code and data, written out here
 CASES = [
+    ("model rnn", settings(model="rnn"), ConfigError, "unknown_model", {"model": "rnn", "choices": ("mlp", "gpt")}),
+    ("layers 0", settings(layers=0), ConfigError, "not_positive_integer", {"name": "layers", "value": 0}),
+    ("heads 2.5", settings(heads=2.5), ConfigError, "not_positive_integer", {"name": "heads", "value": 2.5}),
+    ("gpt embed 10", settings(model="gpt", embed_dim=10), ConfigError, "heads_split", {"embed_dim": 10, "heads": 4}),
+    ("gpt 3 heads", settings(model="gpt", heads=3), ConfigError, "heads_split", {"embed_dim": 16, "heads": 3}),
+    ("optimizer lion", settings(optimizer="lion"), ConfigError, "unknown_optimizer",
+     {"optimizer": "lion", "choices": ("sgd", "momentum", "adam")}),
+    ("check_lr('x')", lambda: check_lr("x"), ConfigError, "lr_not_a_number", {"lr": "x"}),
+    ("check_lr(None)", lambda: check_lr(None), ConfigError, "lr_not_a_number", {"lr": None}),
+    ("lr inf", settings(lr=float("inf")), ConfigError, "lr_not_finite", {"lr": float("inf")}),
+    ("check_lr(0)", lambda: check_lr(0), ConfigError, "lr_not_positive", {"lr": 0}),
+    ("lr -0.001", settings(lr=-0.001), ConfigError, "lr_not_positive", {"lr": -0.001}),
+    ("check_lr('2000')", lambda: check_lr("2000"), ConfigError, "lr_too_large", {"lr": "2000", "limit": 1e3}),
+    ("lr 1e-13", settings(lr=1e-13), ConfigError, "lr_too_small", {"lr": 1e-13, "limit": 1e-12}),
+    ("clip 0", settings(clip=0), ConfigError, "bad_clip", {"clip": 0}),
+    ("clip -inf", settings(clip=-float("inf")), ConfigError, "bad_clip", {"clip": -float("inf")}),
+    ("batch_positions 0", settings(batch_positions=0), ConfigError, "bad_batch_positions", {"batch_positions": 0}),
+    ("reduction max", settings(reduction="max"), ConfigError, "unknown_reduction",
+     {"reduction": "max", "choices": ("mean", "sum")}),
+    ("val_fraction 0.6", settings(val_fraction=0.6), ConfigError, "val_fraction_range",
+     {"val_fraction": 0.6, "limit": 0.5}),
+    ("val_fraction '0.1'", settings(val_fraction="0.1"), ConfigError, "val_fraction_range",
+     {"val_fraction": "0.1", "limit": 0.5}),
+    ("val_every 0", settings(val_every=0), ConfigError, "bad_val_every", {"val_every": 0}),
+    ("undo_memory -1", settings(undo_memory=-1), ConfigError, "bad_undo_memory", {"undo_memory": -1}),
+    ("MLP hidden1 0", lambda: ModelConfig(hidden1=0).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "hidden1", "value": 0}),
+    ("MLP vocab 2.0", lambda: ModelConfig(vocab_size=2.0).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "vocab_size", "value": 2.0}),
+    ("MLP float16", lambda: ModelConfig(dtype="float16").validate(), ModelConfigError, "bad_dtype",
+     {"dtype": "float16", "choices": ("float32", "float64")}),
+    ("GPT block -1", lambda: GPTConfig(block=-1).validate(), ModelConfigError, "not_positive_integer",
+     {"name": "block", "value": -1}),
+    ("GPT 12 / 5 heads", lambda: GPTConfig(embed=12, heads=5).validate(), ModelConfigError, "heads_split",
+     {"embed_dim": 12, "heads": 5}),
+    ("GPT half", lambda: GPTConfig(dtype="half").validate(), ModelConfigError, "bad_dtype",
+     {"dtype": "half", "choices": ("float32", "float64")}),
     ("parse_spec('bpe:x')", lambda: parse_spec("bpe:x"), TokensError, "unknown_spec", {"spec": "bpe:x"}),
     ("parse_spec(5)", lambda: parse_spec(5), TokensError, "unknown_spec", {"spec": 5}),
     ("parse_spec('BPE')", lambda: parse_spec("BPE"), TokensError, "unknown_spec", {"spec": "BPE"}),
@@ -58,7 +102,13 @@ CASES = [
     ("prompt 'we zz love yy'", lambda: prompt_ids(Session.create().data, "we zz love yy"), VocabError,
      "unknown_prompt_words", {"words": ("zz", "yy")}),
 ]  # fmt: skip
-CODED = {TokensError: [tokens], SamplingError: [generate], VocabError: [vocab, data, generate]}  # who raises it
+CODED = {
+    ConfigError: [config],
+    ModelConfigError: [mlp, gpt],
+    TokensError: [tokens],
+    SamplingError: [generate],
+    VocabError: [vocab, data, generate],
+}  # who raises it
 
 
 @pytest.mark.parametrize("call,fails,cls,code,data", CASES, ids=[c[0] for c in CASES])

@@ -9,12 +9,16 @@ from .names import MODELS, OPTIMIZERS
 
 
 def learning_rate(text: str) -> float:
-    from core import check_lr  # (NumPy and core load here only when --lr is given)
+    from core.config import ConfigError, check_lr  # (NumPy and core load here only when --lr is given)
+
+    from ..narrate_errors import say
 
     try:
         return check_lr(float(text))
-    except ValueError as e:
-        raise InputError(str(e) if "learning rate" in str(e) else f"expected a number, got {text!r}") from None
+    except ConfigError as e:  # (a number, but not a usable rate)
+        raise InputError(say(e)) from None
+    except ValueError:
+        raise InputError(f"expected a number, got {text!r}") from None
 
 
 def learning_rates(text: str) -> list[float]:
