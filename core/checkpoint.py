@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .checkpoint_read import Archive, CheckpointError, check_header, check_size, read_header
+from .checkpoint_read import NAMES_THE_FILE, Archive, CheckpointError, check_header, check_size, read_header
 from .data import dataset_from_text
 from .files import FileTooLargeError, NotRegularFileError, open_regular, write_atomic
 from .history import SCALARS, History
@@ -135,7 +135,7 @@ def load_checkpoint(path: str | os.PathLike, **overrides) -> Session:
     ``overrides`` are ``SessionConfig`` fields: ``text``, ``vocab``,
     ``add_eos`` and ``unk`` train the restored model on other data (the
     resulting vocabulary must be the checkpoint's); model sizes must not be
-    overridden. Raises ``CheckpointError`` with a one-line reason for a
+    overridden. Raises ``CheckpointError`` (a reason code and its data) for a
     missing, damaged, truncated, crafted or foreign file, or another vocabulary
     (``core.checkpoint_read`` checks everything before it is used). A checkpoint
     whose parameters are not finite loads as a diverged state (``nonfinite_params``).
@@ -144,25 +144,25 @@ def load_checkpoint(path: str | os.PathLike, **overrides) -> Session:
     try:
         fd = open_regular(path, MAX_CHECKPOINT_BYTES)
     except NotRegularFileError as e:
-        raise CheckpointError(f"cannot read checkpoint {name}: it is not a regular file ({e.kind})") from None
+        raise CheckpointError("not_regular_file", name=name, kind=e.kind) from None
     except FileTooLargeError:
-        raise CheckpointError(f"cannot read checkpoint {name}: larger than {MAX_CHECKPOINT_BYTES >> 20} MB") from None
+        raise CheckpointError("too_large", name=name, limit=MAX_CHECKPOINT_BYTES) from None
     except OSError as e:
-        raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
+        raise CheckpointError("unreadable", name=name, error=e) from None
     with os.fdopen(fd, "rb") as f:
         try:
             if f.read(2) != b"PK":
-                raise CheckpointError("not a checkpoint archive")
+                raise CheckpointError("not_an_archive")
             f.seek(0)
             archive = Archive(f)
             header = check_header(read_header(archive), FORMAT, READABLE)
             return _restore(name, header, archive, overrides)
         except CheckpointError as e:
-            if str(e).startswith(name):  # (already says which file)
+            if e.code in NAMES_THE_FILE:
                 raise
-            raise CheckpointError(f"{name} is not a usable tui-trainer checkpoint: {e}", cause=e.cause) from None
+            raise CheckpointError("not_usable", name=name, reason=e) from None
         except OSError as e:
-            raise CheckpointError(f"cannot read checkpoint {name}: {e.strerror or e}") from None
+            raise CheckpointError("unreadable", name=name, error=e) from None
 
 
 def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) -> Session:
@@ -182,35 +182,32 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
         check_size(config, len(data.vocab), data.context_size)
         session = Session.create(config, data=data)
     except (TypeError, ValueError, OverflowError, IndexError) as e:  # VocabError is a ValueError
-        raise CheckpointError(f"its settings do not build a session ({e})", cause=e) from None
+        raise CheckpointError("settings", error=e) from None
     got = session.vocab.tokens
     if got != vocab:
         if data_overrides.keys() & {"text", "vocab", "add_eos", "unk"}:
-            raise CheckpointError(
-                f"{name} was trained on another vocabulary: it has {len(vocab)} words "
-                f"({_words(vocab)}), the given text or --vocab has {len(got)} ({_words(got)})"
-            )
-        raise CheckpointError("its vocabulary does not match its own text")
+            raise CheckpointError("other_vocabulary", name=name, vocab=vocab, given=got)
+        raise CheckpointError("vocab_mismatch")
     m = session.model
     stored = header.get("tokenizer")  # (older checkpoints are in words)
     if stored is not None and stored != _tokenizer_to_json(session.data.tokenizer):
-        raise CheckpointError("its tokenizer does not match the one its text and settings make")
+        raise CheckpointError("tokenizer_mismatch")
     listed = header.get("tensors")  # (older checkpoints do not list them)
     if listed is not None and listed != [[n, list(sh)] for n, sh in m.tensors.shapes.items()]:
-        raise CheckpointError("its tensors do not match the model it describes")
+        raise CheckpointError("tensors_mismatch")
     if header.get("model", m.kind) != m.kind:
-        raise CheckpointError(f"its model {header.get('model')!r:.40} is not the one its settings build")
+        raise CheckpointError("model_mismatch", model=header.get("model"))
     flat, dtype = m.params.shape, m.params.dtype.str
     try:
         params = archive.read("params", flat, (dtype,))
     except CheckpointError:
-        raise CheckpointError("the parameters do not fit the model it describes") from None
+        raise CheckpointError("params_do_not_fit") from None
     state: dict = dict(header["optimizer_scalars"])
     for k in header["optimizer_arrays"]:
         try:
             state[k] = archive.read(f"opt.{k}", flat, (dtype,))
         except CheckpointError:
-            raise CheckpointError(f"optimizer state {k!r} is missing or the wrong size") from None
+            raise CheckpointError("optimizer_state_missing", array=k) from None
     tracked, opts = len(session.tracked), header["history_optimizers"]
     if header["version"] == 1:
         history = _history_v1(archive, opts, tracked, step)
@@ -219,7 +216,7 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
     try:
         session.load_state(params, opt_name, state, lr, step, history)
     except ValueError:
-        raise CheckpointError("optimizer state does not fit") from None
+        raise CheckpointError("optimizer_state_does_not_fit") from None
     if not np.isfinite(params).all():  # a start that is already diverged, said as one
         session.divergence = Divergence(step, "nonfinite_params", math.nan, float(lr), None)
     return session
@@ -228,19 +225,19 @@ def _restore(name: str, header: dict, archive: Archive, data_overrides: dict) ->
 def _history_from_arrays(archive: Archive, opts: list, tracked: int, step: int, stride: int) -> History:
     n = len(opts)
     if not all(f"hist.{c}" in archive for c in (*SCALARS, "target_probs", "position_losses")):
-        raise CheckpointError("history is missing")
+        raise CheckpointError("history_missing")
     try:
         cols = {c: archive.read(f"hist.{c}", (n,), ("<f8",)) for c in SCALARS}
         probs = archive.read("hist.target_probs", (n, tracked), ("<f8",))
         losses = archive.read("hist.position_losses", (n, tracked), ("<f8",))
         steps = archive.read("hist.step", (n,), ("<i8",)) if stride > 1 else np.arange(n)
     except CheckpointError as e:
-        raise CheckpointError(f"its history does not fit its step and text ({e})") from None
+        raise CheckpointError("history_does_not_fit", version=2, reason=e) from None
     # a thinned history: rising steps from 0, every multiple of its stride among them
     if n and (steps[0] != 0 or steps[-1] >= step or (np.diff(steps) <= 0).any()):
-        raise CheckpointError("its history's steps are out of order")
+        raise CheckpointError("history_out_of_order")
     if step and np.count_nonzero(steps % stride == 0) != (step - 1) // stride + 1:
-        raise CheckpointError("its history's steps are out of order")
+        raise CheckpointError("history_out_of_order")
     opt = np.array([tuple(OPTIMIZERS).index(o) for o in opts], dtype=np.int8)
     return History.from_columns(tuple(OPTIMIZERS), steps, cols, opt, probs, losses, stride)
 
@@ -250,7 +247,7 @@ def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> 
     n = len(optimizers)
     names = ("loss", "mean_loss", "lr", "grad_norm", "clipped", "target_probs.len", "position_losses.len")
     if not all(f"hist.{c}" in archive for c in (*names, "target_probs", "position_losses")):
-        raise CheckpointError("history is missing")
+        raise CheckpointError("history_missing")
     try:
         loss, mean, lr, gnorm = (archive.read(f"hist.{c}", (n,), ("f",)) for c in names[:4])
         clipped = archive.read("hist.clipped", (n,), ("b", "i", "u"))
@@ -259,11 +256,11 @@ def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> 
         pflat = archive.read("hist.target_probs", None, ("f",), limit)
         lflat = archive.read("hist.position_losses", None, ("f",), 8 * (int(llens.sum()) + 1))
     except CheckpointError as e:
-        raise CheckpointError(f"its history does not fit its step ({e})") from None
+        raise CheckpointError("history_does_not_fit", version=1, reason=e) from None
     if pflat.ndim != 1 or lflat.ndim != 1 or (plens < 0).any() or (llens < 0).any():
-        raise CheckpointError("history target_probs does not add up")
+        raise CheckpointError("history_does_not_add_up")
     if int(plens.sum()) != pflat.size or int(llens.sum()) != lflat.size:
-        raise CheckpointError("history target_probs does not add up")
+        raise CheckpointError("history_does_not_add_up")
     nan, grid = np.full(n, np.nan), np.full((n, tracked), np.nan)
     cols = {c: nan for c in SCALARS}
     h = History.from_columns(tuple(OPTIMIZERS), np.arange(n), cols, np.full(n, -1), grid, grid)
@@ -277,7 +274,3 @@ def _history_v1(archive: Archive, optimizers: list, tracked: int, step: int) -> 
             h.probs[i] = pflat[starts[i] : starts[i] + tracked]
             h.losses[i] = lflat[starts[i] : starts[i] + tracked]
     return h
-
-
-def _words(tokens: tuple[str, ...], k: int = 6) -> str:
-    return " ".join(tokens[:k]) + (" ..." if len(tokens) > k else "")

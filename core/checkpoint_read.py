@@ -4,7 +4,7 @@ A checkpoint may be damaged or crafted. Nothing in it is used before it is check
 member names and declared sizes before anything is unpacked (a 1.5 MB file may declare
 gigabytes), every header field's type and range before a session is built from it, and each
 array's dtype and shape (from its ``.npy`` header) before its data is read. Each problem is a
-``CheckpointError`` with a one-line reason.
+``CheckpointError``: a reason code and its data (``core.reasons``), worded by the app.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .config import SessionConfig, lr_problem
 from .data import MAX_TEXT_CHARS
 from .models import MODELS
 from .optim import OPTIMIZERS, make_optimizer
+from .reasons import CodedError
 
 #: Largest model a checkpoint (or a command line) may describe, in parameters.
 MAX_PARAMETERS = 20_000_000
@@ -34,14 +35,70 @@ MAX_UNPACKED_BYTES = 2 << 30
 MAX_COUNT = 2**53
 
 
-class CheckpointError(ValueError):
-    """A file that is not a usable checkpoint; the message says why, in one line. ``cause``: the
-    error its settings raised (a reason code and data, ``core.reasons``), which the message quotes
-    as ``str(cause)`` and the app words in its place (``tui_trainer.narrate_errors``)."""
+class CheckpointError(CodedError):
+    """A file that is not a usable checkpoint: a reason code and its data (still a ``ValueError``).
+    A reason about what is in the file is wrapped, once it is known, in ``not_usable`` with the
+    file's ``name`` (``core.checkpoint``); ``reason`` and ``error`` hold the inner error itself."""
 
-    def __init__(self, message: str, cause: Exception | None = None) -> None:
-        super().__init__(message)
-        self.cause = cause
+    CODES = {
+        # the file (core.checkpoint): each names it
+        "not_regular_file": ("name", "kind"),
+        "too_large": ("name", "limit"),  # (limit in bytes)
+        "unreadable": ("name", "error"),  # (the OSError)
+        "not_usable": ("name", "reason"),  # (reason: the CheckpointError of what is wrong in it)
+        "other_vocabulary": ("name", "vocab", "given"),
+        # the archive
+        "not_an_archive": (),
+        "damaged": ("error",),  # (the name of the exception the zip or a stream raised)
+        "would_unpack": ("size", "limit"),  # (bytes)
+        "unexpected_member": ("member",),
+        "member_missing": ("member",),
+        "member_dtype": ("member", "dtype", "dtypes"),
+        "member_shape": ("member", "shape", "expected"),
+        "member_too_large": ("member",),
+        "member_size": ("member",),
+        "member_truncated": ("member",),
+        "not_npy": ("member", "error"),  # (the exception's name)
+        "fortran_order": ("member",),
+        "impossible_shape": ("member",),
+        # the header
+        "no_header": (),
+        "damaged_header": (),
+        "not_a_header": (),
+        "version": ("version", "readable"),
+        "missing_field": ("field",),
+        "bad_step_or_optimizer": (),
+        "bad_lr": ("lr",),
+        "bad_vocab": (),
+        "history_optimizer": (),
+        "bad_history_stride": (),
+        "history_columns": (),
+        "bad_field": ("field",),
+        "optimizer_arrays": ("arrays", "optimizer"),
+        "optimizer_scalars": ("optimizer",),
+        "bad_optimizer_scalar": ("scalar", "value"),
+        "no_config": (),
+        "bad_config_field": ("field", "value"),
+        "text_too_long": (),
+        "settings": ("error",),  # (the error its settings raised: often a CodedError)
+        "too_many_parameters": ("parameters", "limit"),
+        # what the header describes against what its settings build (core.checkpoint)
+        "vocab_mismatch": (),
+        "tokenizer_mismatch": (),
+        "tensors_mismatch": (),
+        "model_mismatch": ("model",),
+        "params_do_not_fit": (),
+        "optimizer_state_missing": ("array",),
+        "optimizer_state_does_not_fit": (),
+        "history_missing": (),
+        "history_does_not_fit": ("version", "reason"),  # (reason: the CheckpointError of the array)
+        "history_out_of_order": (),
+        "history_does_not_add_up": (),
+    }
+
+
+#: the codes that name the file (the others are wrapped in ``not_usable`` with its name)
+NAMES_THE_FILE = frozenset({"not_regular_file", "too_large", "unreadable", "not_usable", "other_vocabulary"})
 
 
 # --- the archive ------------------------------------------------------------------------------
@@ -55,16 +112,15 @@ class Archive:
             self.zip = zipfile.ZipFile(f)
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
-            raise CheckpointError(f"damaged or truncated ({type(e).__name__})") from None
+            raise CheckpointError("damaged", error=type(e).__name__) from None
         self.members: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             if not info.filename.endswith(".npy") or info.filename[:-4] in self.members:
-                raise CheckpointError(f"unexpected member {info.filename[:60]!r} in the archive")
+                raise CheckpointError("unexpected_member", member=info.filename)
             self.members[info.filename[:-4]] = info
         total = sum(i.file_size for i in infos)
         if total > MAX_UNPACKED_BYTES:
-            limit = MAX_UNPACKED_BYTES >> 20
-            raise CheckpointError(f"it would unpack to {total / 2**20:,.0f} MB (the limit is {limit} MB)")
+            raise CheckpointError("would_unpack", size=total, limit=MAX_UNPACKED_BYTES)
 
     def __contains__(self, name: str) -> bool:
         return name in self.members
@@ -75,31 +131,31 @@ class Archive:
         ``limit`` bytes). The zip's declared size must match before anything is unpacked."""
         info = self.members.get(name)
         if info is None:
-            raise CheckpointError(f"{name} is missing")
+            raise CheckpointError("member_missing", member=name)
         with self._open(name) as f:
             got, dtype, offset = self._npy_header(name, f)
             if not any(dtype.str == d or (len(d) == 1 and dtype.kind == d) for d in dtypes) or dtype.hasobject:
-                raise CheckpointError(f"{name} holds {dtype} numbers, not {' or '.join(dtypes)}")
+                raise CheckpointError("member_dtype", member=name, dtype=dtype, dtypes=dtypes)
             if shape is not None and got != shape:
-                raise CheckpointError(f"{name} has shape {got}, not {shape}")
+                raise CheckpointError("member_shape", member=name, shape=got, expected=shape)
             nbytes = math.prod(got) * dtype.itemsize
             if shape is None and nbytes > limit:
-                raise CheckpointError(f"{name} is larger than it can be")
+                raise CheckpointError("member_too_large", member=name)
             if info.file_size != offset + nbytes:
-                raise CheckpointError(f"{name}'s size in the archive does not match its shape")
+                raise CheckpointError("member_size", member=name)
             try:
                 data = f.read(nbytes)
             except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:  # (a bad CRC, a cut stream)
-                raise CheckpointError(f"damaged or truncated ({type(e).__name__})") from None
+                raise CheckpointError("damaged", error=type(e).__name__) from None
         if len(data) != nbytes:
-            raise CheckpointError(f"{name} is truncated")
+            raise CheckpointError("member_truncated", member=name)
         return np.frombuffer(data, dtype=dtype).reshape(got).astype(dtype.newbyteorder("="))
 
     def _open(self, name: str) -> IO[bytes]:
         try:
             return self.zip.open(self.members[name])
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
-            raise CheckpointError(f"damaged or truncated ({type(e).__name__})") from None
+            raise CheckpointError("damaged", error=type(e).__name__) from None
 
     @staticmethod
     def _npy_header(name: str, f: IO[bytes]) -> tuple[tuple[int, ...], np.dtype, int]:
@@ -113,25 +169,25 @@ class Archive:
                 raise ValueError(f"npy version {version}")
             offset = f.tell()
         except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, SyntaxError, TypeError) as e:
-            raise CheckpointError(f"{name} is not a NumPy array ({type(e).__name__})") from None
+            raise CheckpointError("not_npy", member=name, error=type(e).__name__) from None
         if fortran and len(shape) > 1:
-            raise CheckpointError(f"{name} is stored in Fortran order")
+            raise CheckpointError("fortran_order", member=name)
         if not all(isinstance(n, int) and 0 <= n <= MAX_UNPACKED_BYTES for n in shape):
-            raise CheckpointError(f"{name} has an impossible shape")
+            raise CheckpointError("impossible_shape", member=name)
         return tuple(shape), dtype, offset
 
 
 def read_header(archive: Archive) -> dict:
     """The header's JSON document, its size checked before it is unpacked."""
     if "header" not in archive:
-        raise CheckpointError("no checkpoint header")
+        raise CheckpointError("no_header")
     raw = archive.read("header", None, ("|u1",), MAX_HEADER_BYTES)
     if raw.ndim != 1:
-        raise CheckpointError("no checkpoint header")
+        raise CheckpointError("no_header")
     try:
         header = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError):
-        raise CheckpointError("damaged header") from None
+        raise CheckpointError("damaged_header") from None
     return header
 
 
@@ -145,35 +201,35 @@ def _no_constant(name: str) -> float:
 def check_header(header: Any, format_name: str, readable: tuple[int, ...]) -> dict:
     """``header`` with every field checked: types, ranges, the optimizer's state, the model's size."""
     if not isinstance(header, dict) or header.get("format") != format_name:
-        raise CheckpointError("not a checkpoint header")
+        raise CheckpointError("not_a_header")
     version = header.get("version")
     if not _is_int(version) or version not in readable:
-        raise CheckpointError(f"checkpoint version {version!r}, this program reads {max(readable)}")
+        raise CheckpointError("version", version=version, readable=readable)
     missing = [k for k in ("config", "vocab", "step", "lr", "optimizer", "optimizer_scalars", "optimizer_arrays",
                            "history_optimizers") if k not in header]  # fmt: skip
     if missing:
-        raise CheckpointError(f"incomplete header (no {missing[0]!r})")
+        raise CheckpointError("missing_field", field=missing[0])
     if not _is_int(header["step"]) or not 0 <= header["step"] <= MAX_COUNT:
-        raise CheckpointError("bad step or optimizer")
+        raise CheckpointError("bad_step_or_optimizer")
     if not isinstance(header["optimizer"], str) or header["optimizer"] not in OPTIMIZERS:
-        raise CheckpointError("bad step or optimizer")
+        raise CheckpointError("bad_step_or_optimizer")
     if not (_is_int(header["lr"]) or isinstance(header["lr"], float)) or lr_problem(header["lr"]) is not None:
-        raise CheckpointError(f"bad learning rate {_short(header['lr'])}")
+        raise CheckpointError("bad_lr", lr=header["lr"])
     vocab = header["vocab"]
     if not (isinstance(vocab, list) and vocab and all(isinstance(w, str) for w in vocab)):
-        raise CheckpointError("bad vocabulary")
+        raise CheckpointError("bad_vocab")
     opts = header["history_optimizers"]
     if not (isinstance(opts, list) and all(isinstance(o, str) and o in OPTIMIZERS for o in opts)):
-        raise CheckpointError("unknown optimizer in the history")
+        raise CheckpointError("history_optimizer")
     stride = header.get("history_stride", 1)  # (a thinned history: fewer rows than steps)
     if not _is_int(stride) or not 1 <= stride <= MAX_COUNT:
-        raise CheckpointError("bad history stride")
+        raise CheckpointError("bad_history_stride")
     if len(opts) != header["step"] if stride == 1 else len(opts) > header["step"]:
-        raise CheckpointError("history columns do not match its step")
+        raise CheckpointError("history_columns")
     _check_optimizer_state(header)
     for key, kind in (("model", str), ("tensors", list), ("tokenizer", dict)):  # (older checkpoints have none)
         if key in header and not isinstance(header[key], kind):
-            raise CheckpointError(f"bad {key!r} in the header")
+            raise CheckpointError("bad_field", field=key)
     header["config"] = check_config(header["config"])
     return header
 
@@ -184,12 +240,12 @@ def _check_optimizer_state(header: dict) -> None:
     expected = make_optimizer(header["optimizer"], 1).state_dict()
     want_arrays = sorted(k for k, v in expected.items() if isinstance(v, np.ndarray))
     if not isinstance(arrays, list) or sorted(map(str, arrays)) != want_arrays or len(arrays) != len(want_arrays):
-        raise CheckpointError(f"optimizer state {arrays!r:.60} is not {header['optimizer']}'s")
+        raise CheckpointError("optimizer_arrays", arrays=arrays, optimizer=header["optimizer"])
     if not isinstance(scalars, dict) or set(scalars) != set(expected) - set(want_arrays):
-        raise CheckpointError(f"optimizer scalars are not {header['optimizer']}'s")
+        raise CheckpointError("optimizer_scalars", optimizer=header["optimizer"])
     for k, v in scalars.items():
         if not (_is_int(v) and 0 <= v <= MAX_COUNT):
-            raise CheckpointError(f"bad optimizer {k!r}: {_short(v)}")
+            raise CheckpointError("bad_optimizer_scalar", scalar=k, value=v)
 
 
 def check_config(cfg: Any) -> dict:
@@ -197,7 +253,7 @@ def check_config(cfg: Any) -> dict:
     finite; a count is 0 to ``MAX_COUNT``), then the model's size: at most ``MAX_PARAMETERS``
     with the smallest vocabulary (before any data is built from it)."""
     if not isinstance(cfg, dict):
-        raise CheckpointError("incomplete header (config)")
+        raise CheckpointError("no_config")
     out = {}
     for f in fields(SessionConfig):
         if f.name not in cfg:
@@ -205,18 +261,18 @@ def check_config(cfg: Any) -> dict:
         v = cfg[f.name]
         kinds = {t.strip() for t in str(f.type).split("|")}
         if not ((v is None and "None" in kinds) or any(_of_type(v, k) for k in kinds)):
-            raise CheckpointError(f"bad {f.name!r} in its config: {_short(v)}")
+            raise CheckpointError("bad_config_field", field=f.name, value=v)
         out[f.name] = tuple(v) if isinstance(v, list) else v
     text = out.get("text")
     if text is not None and len(text) > MAX_TEXT_CHARS:
-        raise CheckpointError("its text is longer than the limit")
+        raise CheckpointError("text_too_long")
     if "divergence_loss" in out and not out["divergence_loss"] > 0:
-        raise CheckpointError(f"bad 'divergence_loss' in its config: {_short(out['divergence_loss'])}")
+        raise CheckpointError("bad_config_field", field="divergence_loss", value=out["divergence_loss"])
     try:
         config = SessionConfig(**out)
         check_size(config, 3, config.context)  # (<BOS>, <EOS> and a word)
     except (TypeError, ValueError, KeyError, OverflowError) as e:
-        raise CheckpointError(f"its settings do not build a session ({e})", cause=e) from None
+        raise CheckpointError("settings", error=e) from None
     return out
 
 
@@ -225,7 +281,7 @@ def check_size(config: SessionConfig, vocab_size: int, context: int) -> int:
     shapes = MODELS[config.model].shapes_for(config, vocab_size, context)
     n = sum(math.prod(sh) for sh in shapes.values())
     if n > MAX_PARAMETERS:
-        raise CheckpointError(f"its model would have {n:.3g} parameters (the limit is {MAX_PARAMETERS:,})")
+        raise CheckpointError("too_many_parameters", parameters=n, limit=MAX_PARAMETERS)
     return n
 
 
@@ -245,8 +301,3 @@ def _of_type(v: Any, kind: str) -> bool:
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _short(v: Any) -> str:
-    r = repr(v) if not isinstance(v, int) or abs(v) < 10**30 else f"an integer of {len(str(abs(v)))} digits"
-    return r if len(r) <= 40 else r[:37] + "..."

@@ -1,7 +1,8 @@
 """The sentence for an error core raises as a reason code and data (``core.reasons.CodedError``:
 a run's settings, a model's sizes, a tokens spec, sampling settings, a text or vocabulary; a
-condition, ``BreakpointError``, through ``narrate_breakpoints``): the one place that words them,
-wherever the command line, the app or a lesson file shows one."""
+condition, ``BreakpointError``, through ``narrate_breakpoints``; a checkpoint, ``CheckpointError``,
+through ``narrate_checkpoint``): the one place that words them, wherever the command line, the app
+or a lesson file shows one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.breakpoints import BreakpointError
+from core.checkpoint_read import CheckpointError
 from core.config import ConfigError
 from core.generate import SamplingError
 from core.models import ModelConfigError
@@ -17,6 +19,7 @@ from core.tokens import TokensError
 from core.vocab import VocabError
 
 from .narrate_breakpoints import breakpoint_error
+from .narrate_checkpoint import checkpoint_error
 
 _Says = dict[str, Callable[[Any], str]]
 
@@ -104,17 +107,16 @@ SAYS: dict[type[CodedError], _Says] = {
 
 
 def say(e: BaseException) -> str:
-    """The sentence a user sees for ``e``: a coded error worded, an error quoting one (a checkpoint's
-    ``cause``) with it worded in place, any other error as its own message."""
+    """The sentence a user sees for ``e``: a coded error worded (a checkpoint's with the errors it
+    holds worded too), any other error as its own message."""
     if isinstance(e, BreakpointError):
         return breakpoint_error(e)
+    if isinstance(e, CheckpointError):
+        return checkpoint_error(e, say)
     if isinstance(e, CodedError):
         for cls in type(e).__mro__:
             words = SAYS.get(cls, {}).get(e.code)
             if words is not None:
                 return words(e)
         return str(e)  # (a code not worded yet: technical, but it names the reason)
-    cause = getattr(e, "cause", None)
-    if isinstance(cause, CodedError):  # (a BreakpointError is one)
-        return str(e).replace(str(cause), say(cause))
     return str(e)

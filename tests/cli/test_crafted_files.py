@@ -16,6 +16,7 @@ from core import checkpoint_read as reader
 from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from tui_trainer.cli import main
 from tui_trainer.lesson import LessonError, load_lesson
+from tui_trainer.narrate_errors import say
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def edited(good, **changes):
 def refused(path, expect: str = "") -> str:
     with pytest.raises(CheckpointError) as e:
         load_checkpoint(path)
-    msg = str(e.value)
+    msg = say(e.value)  # (the sentence a user sees)
     assert "\n" not in msg and expect in msg, msg
     return msg
 
@@ -238,5 +239,6 @@ def test_the_reader_checks_a_members_declared_size_against_its_shape(good, tmp_p
     path = tmp_path / "long.npz"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("params.npy", _npy(good[1]["params"]) + b"\0" * 800)
-    with open(path, "rb") as f, pytest.raises(CheckpointError, match="size in the archive does not match"):
+    with open(path, "rb") as f, pytest.raises(CheckpointError) as e:
         reader.Archive(f).read("params", (1100,), ("<f8",))
+    assert say(e.value) == "params's size in the archive does not match its shape"

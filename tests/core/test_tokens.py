@@ -170,8 +170,9 @@ def test_a_checkpoint_header_lists_the_merges_in_order_and_a_mismatch_is_refused
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     (tmp_path / "bad.npz").write_bytes(buf.getvalue())
-    with pytest.raises(CheckpointError, match="tokenizer does not match"):
+    with pytest.raises(CheckpointError) as e:
         load_checkpoint(tmp_path / "bad.npz")
+    assert (e.value.code, e.value.reason.code) == ("not_usable", "tokenizer_mismatch")
 
 
 def test_a_character_vocabulary_on_the_command_line_writes_the_space_as_the_visible_mark(capsys):
