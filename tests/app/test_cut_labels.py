@@ -35,7 +35,7 @@ async def test_the_attention_title_is_whole_at_every_width(maps):
         for width in (160, 120, 100, 80, 70, 66, 62, 60):
             await pilot.resize_terminal(width, 24 if width < 120 else 36)
             await show(app, pilot, pane)
-            title, room = pane.border_title, pane.size.width - BORDER
+            title, room = pane.border_title, pane.outer_size.width - BORDER
             assert len(title) <= room and "…" not in title, (width, room, title)
             # the first form that fits, written out by hand (layer 0 of 2, head 1 of 4 or all four, step 0)
             forms = next(f for f in FORMS if title in f)
@@ -65,3 +65,31 @@ FORMS = [
         "Attn",
     ],
 ]
+
+
+#: a text long enough for a full batch: the review saw 'norms: all 512 positions' on a licence
+LONG_TEXT = " ".join(f"the {w} of a program can change its license" for w in ["copy", "source", "form", "work"] * 25)
+
+
+async def test_the_gradient_subtitle_is_whole_in_a_gpt_s_layouts():
+    """'norms: all 512 positions · table: positio…' at 80x24 and 'table:…' at 120x36 (review)."""
+    from tui_trainer.widgets.gradients import GradientPane
+
+    forms = [
+        "norms: all 512 positions · table: position 1",
+        "norms: all 512 · table: position 1",
+        "table: position 1",
+        "position 1",
+    ]
+    app = app_from(["--model", "gpt", "--text", LONG_TEXT])
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(GradientPane)
+        await pilot.press("f", "b")
+        seen = []
+        for size in ((160, 40), (120, 36), (100, 30), (80, 24), (60, 18)):
+            await pilot.resize_terminal(*size)
+            await show(app, pilot, pane)
+            subtitle, room = pane.border_subtitle, pane.outer_size.width - BORDER
+            assert subtitle == next(f for f in forms if len(f) <= room), (size, room, subtitle)
+            seen.append(subtitle)
+        assert seen[0] == forms[0] and len(set(seen)) >= 3, seen

@@ -85,7 +85,7 @@ class AttentionPane(Pane):
             "Attention",
             "Attn",
         ]
-        self.border_title = border_label(options, self.size.width if self.is_mounted else None)
+        self.border_title = border_label(options, self.outer_size.width if self.is_mounted else None)
 
     def render(self) -> Group:
         frame = self.frame
