@@ -4,7 +4,7 @@ a blank column over an emoji): each is drawn whole, in a shorter form where the 
 from __future__ import annotations
 
 import pytest
-from conftest import app_from
+from conftest import app_from, settle, text_of
 
 from tui_trainer.widgets.attention import AttentionPane
 
@@ -93,3 +93,39 @@ async def test_the_gradient_subtitle_is_whole_in_a_gpt_s_layouts():
             assert subtitle == next(f for f in forms if len(f) <= room), (size, room, subtitle)
             seen.append(subtitle)
         assert seen[0] == forms[0] and len(set(seen)) >= 3, seen
+
+
+async def test_the_p_target_legend_is_whole_words():
+    """t: the legend of P(target) at each tracked position read 'P(rel…' where it did not fit; it
+    says 'P(word)' each, else the words alone, else the first words and how many more. The lesson's
+    tracked targets are its four words; the widths in cells are counted by hand in the comments."""
+    from tui_trainer.widgets.losscurve import LossPane
+
+    app = app_from(["--model", "gpt"])
+    async with app.run_test(size=(220, 50)) as pilot:
+        await pilot.press("3", "r")
+        await settle(app, pilot)
+        await pilot.press("t")
+        pane = app.query_one(LossPane)
+        for size, want in [
+            # P(we) P(love) P(deep) P(learning): 10 + 12 + 12 + 16 - 2 = 48 cells after the 8 of the axis
+            ((220, 50), "━━ P(we)  ━━ P(love)  ━━ P(deep)  ━━ P(learning)"),  # of 70 cells
+            ((80, 24), "━━ we  ━━ love  ━━ deep  ━━ learning"),  # 44 cells: 8 + 7 + 9 + 9 + 11
+            ((120, 36), "━━ we  ━━ love  +2 more"),  # 36 cells: deep (9) and '+1 more' (7) do not fit
+            ((60, 18), "━━ we  +3 more"),  # 24 cells: 8 + 7 + 7 (and love's 9 more do not fit)
+        ]:
+            await pilot.resize_terminal(*size)
+            await show(app, pilot, pane)
+            legend = text_of(pane).rstrip("\n").splitlines()[-1]
+            assert legend.strip() == want, (size, pane.content_size.width, legend)
+
+
+def test_the_legend_s_note_on_the_lr_marks_is_kept_only_whole():
+    from tui_trainer.widgets.losscurve import legend_labels
+
+    note = "◆ lr/optimizer changed"  # 22 cells, after 'P(we)  ' (10) and 'P(love)  ' (12)
+    assert legend_labels(["we", "love"], 44, note) == (["P(we)", "P(love)"], note)
+    assert legend_labels(["we", "love"], 43, note) == (["P(we)", "P(love)"], "")
+    # the words alone: 'we  ' (7) and 'love' (7, its two spaces trimmed); then the count alone
+    assert legend_labels(["we", "love"], 14, note) == (["we", "love"], "")
+    assert legend_labels(["we", "love"], 13, note) == ([None, None], "+2 more")  # 'we  +1 more': 14
