@@ -129,3 +129,25 @@ def test_the_legend_s_note_on_the_lr_marks_is_kept_only_whole():
     # the words alone: 'we  ' (7) and 'love' (7, its two spaces trimmed); then the count alone
     assert legend_labels(["we", "love"], 14, note) == (["we", "love"], "")
     assert legend_labels(["we", "love"], 13, note) == ([None, None], "+2 more")  # 'we  +1 more': 14
+
+
+@pytest.mark.parametrize(
+    ("text", "keys", "want"),
+    [
+        # sixteen keys a cell each (every head at 120x36): a wide character has no room, … says so
+        ("I love 🍕 and 日本語 text", ["right"] * 8, "<i▁love▁…▁and▁…… Σ"),
+        # two cells a key: the wide character takes the space before it
+        ("a 🍕 日 b", [], " < a ▁🍕 ▁日 ▁ Σ"),
+        # numbers, four cells a key: a space, the character, a space
+        ("I love 🍕 and 日本語 text", ["right"] * 8 + ["n"], " <BO i   ▁   l   o   v   e   ▁   🍕  ▁   a"),
+    ],
+    ids=["narrow", "wide", "numbers"],
+)
+async def test_an_emoji_key_s_column_label_is_not_blank(text, keys, want):
+    """A key's label was its first cell: half an emoji or a CJK character, drawn as a blank."""
+    app = app_from(["--model", "gpt", "--tokens", "char", "--text", text])
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f", *keys)
+        await pilot.pause()
+        labels = [t.plain for t in app.query_one(AttentionPane).render().renderables][1]
+        assert want in labels, labels
