@@ -151,3 +151,27 @@ async def test_an_emoji_key_s_column_label_is_not_blank(text, keys, want):
         await pilot.pause()
         labels = [t.plain for t in app.query_one(AttentionPane).render().renderables][1]
         assert want in labels, labels
+
+
+async def test_n_s_narration_says_what_the_attention_pane_draws():
+    """n said 'each weight written in its cell' while every map read 'no room for n' (review)."""
+    from conftest import narration
+
+    words = " ".join(["permission", "distribute", "modification", "warranties", "conveying"] * 4)
+    app = app_from(["--model", "gpt", "--text", words])  # 16 long keys: numbers fit at 120x36 only
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(AttentionPane)
+        await pilot.press("f", "n")
+        await show(app, pilot, pane)
+        await pilot.pause()
+        lines = [t.plain for t in pane.render().renderables]
+        assert lines[0].split() == ["head", "0:", "no", "room", "for", "n"], lines
+        assert "no room for the numbers" in narration(app) and "written in its cell" not in narration(app)
+        await pilot.resize_terminal(160, 40)  # every head's numbers fit: n twice says so
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert "no room" not in pane.render().renderables[0].plain
+        assert narration(app) == "Attention pane: each weight written in its cell (n)."
+        await pilot.press("n")
+        await pilot.pause()
+        assert narration(app) == "Attention pane: shades only (n)."

@@ -36,6 +36,8 @@ class AttentionPane(Pane):
     attn_layer: reactive[int] = reactive(0)  # (not "layer": a Widget's compositing layer)
     head: reactive[int] = reactive(0)
     numbers: reactive[bool] = reactive(False)
+    #: with numbers on, the maps last drawn that had room for them: "all", "some" or "none" (None: no maps)
+    numbers_room: str | None = None
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -91,12 +93,14 @@ class AttentionPane(Pane):
         frame = self.frame
         part = None if frame is None else frame.attention
         if part is None:
+            self.numbers_room = None
             self.border_title = "Attention"
             return Group(Text("This model has no attention (--model gpt has).", style=self.ink.muted))
         layer, head = self.selection(part)
         ink = self.ink
         maps = part.maps
         if maps is None:
+            self.numbers_room = None
             self._title(layer, part.layers, (head, head), part.heads, frame.step)
             return Group(Text(HINT, style=ink.muted))
         tokens = [frame.vocab[int(t)] for t in maps.token_ids]
@@ -131,7 +135,9 @@ class AttentionPane(Pane):
             # not all side by side: the change (ΔA, or dA and dS) first, the map it is of last
             extras = extras[1:] + extras[:1] if maps.dA is not None else [extras[1], extras[2], extras[0]]
         sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
-        # n asked for numbers the pane has no room for: each map says so in its title
+        # n asked for numbers the pane has no room for: each map says so in its title (and n's narration)
+        roomy = [m == NUMBERS for _, m in sections]
+        self.numbers_room = "all" if all(roomy) else "some" if any(roomy) else "none"
         sections = [
             (
                 blocks
