@@ -97,7 +97,7 @@ async def test_the_gradient_subtitle_is_whole_in_a_gpt_s_layouts():
 
 async def test_the_p_target_legend_is_whole_words():
     """t: the legend of P(target) at each tracked position read 'P(rel…' where it did not fit; it
-    says 'P(word)' each, else the words alone, else the first words and how many more. The lesson's
+    says 'P(word)' each, else the first ones and how many more, else the words alone. The lesson's
     tracked targets are its four words; the widths in cells are counted by hand in the comments."""
     from tui_trainer.widgets.losscurve import LossPane
 
@@ -110,9 +110,10 @@ async def test_the_p_target_legend_is_whole_words():
         for size, want in [
             # P(we) P(love) P(deep) P(learning): 10 + 12 + 12 + 16 - 2 = 48 cells after the 8 of the axis
             ((220, 50), "━━ P(we)  ━━ P(love)  ━━ P(deep)  ━━ P(learning)"),  # of 70 cells
-            ((80, 24), "━━ we  ━━ love  ━━ deep  ━━ learning"),  # 44 cells: 8 + 7 + 9 + 9 + 11
-            ((120, 36), "━━ we  ━━ love  +2 more"),  # 36 cells: deep (9) and '+1 more' (7) do not fit
-            ((60, 18), "━━ we  +3 more"),  # 24 cells: 8 + 7 + 7 (and love's 9 more do not fit)
+            # 44 cells: P(deep) (12) and '+1 more' (7) do not fit after 8 + 10 + 12
+            ((80, 24), "━━ P(we)  ━━ P(love)  +2 more"),
+            ((120, 36), "━━ P(we)  +3 more"),  # 36 cells: 8 + 10 + 12 + 7 = 37
+            ((60, 18), "━━ we  +3 more"),  # 24 cells: 8 + 10 + 7 = 25; the word alone 7
         ]:
             await pilot.resize_terminal(*size)
             await show(app, pilot, pane)

@@ -330,21 +330,24 @@ class LossPane(Pane):
 
 def legend_labels(words: list[str], room: int, note: str) -> tuple[list[str | None], str]:
     """The P(target) legend's labels (each drawn '━━ label  ') and its note, whole in ``room``
-    cells rather than cut ('P(rel…'): 'P(word)' each, else the words alone (the title says
-    P(target)), else the first words and '+N more' (None: a line left out of the legend); the
-    note (the ◆ marks) where it fits after them."""
+    cells rather than cut ('P(rel…'): 'P(word)' each; else the first of them and '+N more'; else
+    the words alone (the title says P(target)), all or the first; else '+N more' alone (None: a
+    line left out of the legend). The note (the ◆ marks) where it fits after them."""
 
     def width(labels: list[str], tail: str = "") -> int:  # (the last two spaces are trimmed when nothing follows)
         return sum(5 + cell_len(label) for label in labels) + (cell_len(tail) if tail else -2 * bool(labels))
 
-    labels: list[str] = next((f for f in ([f"P({w})" for w in words], list(words)) if width(f) <= room), [])
-    more = ""
-    if not labels:
-        k = next((k for k in range(len(words) - 1, -1, -1) if width(words[:k], f"+{len(words) - k} more") <= room), 0)
-        labels, more = list(words[:k]), f"+{len(words) - k} more"
-        more = more if width(labels, more) <= room else ""
+    n = len(words)
+    # P(word) all, then the first k of them and the count; the words alone likewise; the count alone
+    ordered = [
+        (labels[:k], f"+{n - k} more" if k < n else "")
+        for labels in ([f"P({w})" for w in words], list(words))
+        for k in range(n, 0, -1)
+    ]
+    labels, more = next(((lab, m) for lab, m in ordered if width(lab, m) <= room), ([], f"+{n} more" if n else ""))
+    more = more if width(labels, more) <= room else ""
     tail = f"{more}  {note}" if more and note else more or note
-    shown: list[str | None] = [*labels, *[None] * (len(words) - len(labels))]
+    shown: list[str | None] = [*labels, *[None] * (n - len(labels))]
     return shown, tail if width(labels, tail) <= room else more
 
 
