@@ -396,3 +396,17 @@ def lr_changed(optimizer: str, old: float, new: float) -> str:
         hint = f" {optimizer}'s usual rate."
     means = _LR_MEANS.get(optimizer, "each parameter moves by lr times the optimizer's step")
     return f"Learning rate {old:g} → {new:g}: in the next update {means}.{hint}"
+
+
+#: what n did, by which maps had room for their numbers (AttentionPane.numbers_room; None: no maps yet)
+NUMBERS_SAID = {
+    None: "each weight will be written in its cell where the maps have room",
+    "all": "each weight written in its cell",
+    "some": "each weight written in its cell where the map has room; the others say 'no room for n'",
+    "none": "no room for the numbers at this size: the maps stay in shades and say 'no room for n'",
+}
+
+
+def attention_numbers(numbers: bool, room: str | None) -> str:
+    """The narration of n: what the Attention pane draws now (not only what n asked for)."""
+    return f"Attention pane: {NUMBERS_SAID[room] if numbers else 'shades only'} (n)."

@@ -167,13 +167,16 @@ class MainScreen(Screen[None]):
     # --- the Attention pane (a GPT's; the app refuses these for a model without attention) -----
 
     def action_toggle_numbers(self) -> None:
-        """n: the values in the heatmaps' cells, or shades only."""
+        """n: the values in the heatmaps' cells, or shades only (said once the pane has drawn: only
+        then is it known which maps had room for them)."""
         if not self.query(AttentionPane):  # (refused before this: see the app's _refusal)
             return
         pane = self.query_one(AttentionPane)
         pane.numbers = not pane.numbers
         self.follow("attention", unless_shown=True)
-        self.app.say(f"Attention pane: {'each weight written in its cell' if pane.numbers else 'shades only'} (n).")
+        from .. import narrate
+
+        self.call_after_refresh(lambda: self.app.say(narrate.attention_numbers(pane.numbers, pane.numbers_room)))
 
     def action_next_head(self, delta: int) -> None:
         """tab / shift+tab: the next / previous head, then layer."""

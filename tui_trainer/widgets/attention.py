@@ -17,7 +17,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.reactive import reactive
 
-from .base import Pane
+from .base import Pane, border_label
 from .heatmap import NARROW, NUMBERS, WIDE, Block, band, block_width, shades_for
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class AttentionPane(Pane):
     attn_layer: reactive[int] = reactive(0)  # (not "layer": a Widget's compositing layer)
     head: reactive[int] = reactive(0)
     numbers: reactive[bool] = reactive(False)
+    #: with numbers on, the maps last drawn that had room for them: "all", "some" or "none" (None: no maps)
+    numbers_room: str | None = None
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -68,24 +70,38 @@ class AttentionPane(Pane):
             ]
         return []
 
-    def _title(self, where: str, step: int) -> None:
-        """The title names the layer and heads shown; the step (the status line has it too) only
-        where it fits, rather than cut to an ellipsis."""
-        title = f"Attention · {where} · step {step}"
-        fits = not self.is_mounted or cell_len(title) + 4 <= self.size.width
-        self.border_title = title if fits else f"Attention · {where}"
+    def _title(self, layer: int, layers: int, heads: tuple[int, int], of: int, step: int) -> None:
+        """The title names the layer and the heads drawn (``heads``: the first and last, of ``of``),
+        whole: where the full title does not fit, the parts of least use go first (the step, which
+        the status line has too; then the "of N" counts; then the long words), never cut mid-word."""
+        first, last = heads
+        shown = f"heads {first}-{last}" if last > first else f"head {first}"
+        counted = shown if (first, last) == (0, of - 1) and last > first else f"{shown} of {of}"
+        h = f"h{first}-{last}" if last > first else f"h{first}"
+        options = [
+            f"Attention · layer {layer} of {layers} · {counted} · step {step}",
+            f"Attention · layer {layer} of {layers} · {counted}",
+            f"Attention · layer {layer} · {shown}",
+            f"Attn · layer {layer} · {shown}",
+            f"Attention · L{layer} {h}",
+            "Attention",
+            "Attn",
+        ]
+        self.border_title = border_label(options, self.outer_size.width if self.is_mounted else None)
 
     def render(self) -> Group:
         frame = self.frame
         part = None if frame is None else frame.attention
         if part is None:
+            self.numbers_room = None
             self.border_title = "Attention"
             return Group(Text("This model has no attention (--model gpt has).", style=self.ink.muted))
         layer, head = self.selection(part)
         ink = self.ink
         maps = part.maps
         if maps is None:
-            self._title(f"layer {layer} of {part.layers} · head {head} of {part.heads}", frame.step)
+            self.numbers_room = None
+            self._title(layer, part.layers, (head, head), part.heads, frame.step)
             return Group(Text(HINT, style=ink.muted))
         tokens = [frame.vocab[int(t)] for t in maps.token_ids]
         n = len(tokens)
@@ -119,7 +135,9 @@ class AttentionPane(Pane):
             # not all side by side: the change (ΔA, or dA and dS) first, the map it is of last
             extras = extras[1:] + extras[:1] if maps.dA is not None else [extras[1], extras[2], extras[0]]
         sections = ([(extras, mode)] if extras else []) + ([(heads, heads_mode)] if all_heads or not extras else [])
-        # n asked for numbers the pane has no room for: each map says so in its title
+        # n asked for numbers the pane has no room for: each map says so in its title (and n's narration)
+        roomy = [m == NUMBERS for _, m in sections]
+        self.numbers_room = "all" if all(roomy) else "some" if any(roomy) else "none"
         sections = [
             (
                 blocks
@@ -148,11 +166,7 @@ class AttentionPane(Pane):
             lines += band(blocks, maps.mask, tokens, maps.query, rows, m, shades, ink, label)
         # the title names the heads drawn (after b the heads' band below A, dA and dS may not fit)
         drawn = sum(len(g) for g, _ in bands) - left - len(extras) if all_heads else 0
-        if drawn == part.heads:
-            shown = f"heads 0-{part.heads - 1}"
-        else:
-            shown = f"heads 0-{drawn - 1} of {part.heads}" if drawn > 1 else f"head {head} of {part.heads}"
-        self._title(f"layer {layer} of {part.layers} · {shown}", frame.step)
+        self._title(layer, part.layers, (0, drawn - 1) if drawn > 1 else (head, head), part.heads, frame.step)
         if len(rows) < n:
             lines.append(Text(f"queries {rows.start + 1}-{rows.stop} of {n} (← → move the query)", style=ink.muted))
         elif left:

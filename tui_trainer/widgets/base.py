@@ -58,6 +58,15 @@ def rendered_height(widget: Widget, renderable, width: int | None = None) -> int
     return len(console.render_lines(renderable, console.options.update(width=width, height=None), pad=False))
 
 
+def border_label(options: list[str], width: int | None) -> str:
+    """The first of ``options`` a border ``width`` cells wide draws whole, else "" (never cut to an
+    ellipsis mid-word); ``width`` None (not laid out yet): the first. Textual keeps six cells of
+    the edge for the corners, the ─ beside each and a space each side of the label."""
+    if width is None:
+        return options[0]
+    return next((o for o in options if cell_len(o) + 6 <= width), "")
+
+
 def fit_cells(text: str, width: int) -> str:
     """``text`` cropped (ending in …) or padded on the left to exactly ``width`` terminal cells (wide
     CJK/emoji count 2)."""

@@ -242,6 +242,8 @@ class Chart:
             key.append(f"{s.label}{lg.tail}", ink.text)
         if lg.note is not None:
             key.append(*lg.note)
+        if lg.clip:
+            key.rstrip()  # (a tail's spaces past the edge would end a line that fits with an ellipsis)
         return key
 
 

@@ -14,7 +14,7 @@ from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
 
-from .base import Pane, fmt, fmt_delta, hbar, rendered_height
+from .base import Pane, border_label, fmt, fmt_delta, hbar, rendered_height
 from .grid import Col, Grid
 
 if TYPE_CHECKING:
@@ -68,9 +68,7 @@ class GradientPane(Pane):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is not None and frame.gradients is not None:
             self.border_title = "Gradient flow: backward"
-            # the layer norms are over every position of the step; the P - target table is one position's
-            n = frame.gradients.positions
-            self.border_subtitle = f"norms: all {n} positions · table: position {frame.info.index + 1}"
+            self._subtitle()
             return
         self.border_subtitle = ""
         if frame is not None and frame.update is not None and frame.stale:
@@ -80,6 +78,25 @@ class GradientPane(Pane):
             self.border_title = "Gradient flow: last update (b: new gradients)"
         else:
             self.border_title = "Gradient flow"
+
+    def _subtitle(self) -> None:
+        """The layer norms are over every position of the step; the P - target table is one
+        position's (which a short pane's table no longer names: it goes last). Whole, in a shorter
+        form where the long one does not fit ('… table: positio…' at 80x24)."""
+        frame = self.frame
+        if frame is None or frame.gradients is None:
+            return
+        n, i = frame.gradients.positions, frame.info.index + 1
+        options = [
+            f"norms: all {n} positions · table: position {i}",
+            f"norms: all {n} · table: position {i}",
+            f"table: position {i}",
+            f"position {i}",
+        ]
+        self.border_subtitle = border_label(options, self.outer_size.width or None)  # (0: not laid out yet)
+
+    def on_resize(self) -> None:
+        self._subtitle()  # the form that fits depends on the width
 
     def render(self) -> Group | Text:
         frame = self.frame

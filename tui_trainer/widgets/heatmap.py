@@ -134,6 +134,12 @@ def _key_label(text: str, width: int) -> str:
     pad = 1 if width > 1 else 0
     if cell_len(text) > width - pad and len(text) > 1 and text[0] == VISIBLE_SPACE:
         text = text[1:]  # a word-start piece ('▁copyright'): its first letter, not ▁ in every column
+    first = cell_len(text[:1])
+    if first > width - pad:  # a wide first character (🍕, 日) was cut to a blank label:
+        if first <= width:
+            pad = 0  # it takes the space before it
+        else:
+            text = "…"  # in a one-cell column, … says it does not fit (the row labels show it)
     text = set_cell_size(text, width - pad) if cell_len(text) > width - pad else text
     return " " * pad + text + " " * (width - pad - cell_len(text))
 

@@ -257,21 +257,23 @@ class LossPane(Pane):
         uniform guess 1/V, and ◆ where the learning rate or the optimizer changed."""
         import numpy as np
 
-        from .chart import Chart, Legend, Marker, Series, scaled
+        from .chart import LABEL_W, Chart, Legend, Marker, Series, scaled
 
         probs, ink, log = self._probs, self.ink, self.log_scale
         if probs is None or probs.shape[0] < 2:
             return Text("Take a step: P(target) at each position is drawn here, one colour each.", style=ink.muted)
         keys = ["line", "val", "b1", "b2", "b3", "b4"]
+        words = self._words[: probs.shape[1]]
+        changed = "◆ lr/optimizer changed" if len(self._changes) else ""
+        labels, note = legend_labels(words, self.content_size.width - LABEL_W, changed)
         series = [
-            Series(scaled(probs[:, i], log), self._readable(f"losscurve--{k}"), f"P({word})")
-            for i, (word, k) in enumerate(zip(self._words[: probs.shape[1]], keys, strict=False))
+            Series(scaled(probs[:, i], log), self._readable(f"losscurve--{k}"), label)
+            for i, (label, k) in enumerate(zip(labels, keys, strict=False))
         ]
         lo, hi = 0.0, 1.0
         if log:  # whole decades, so the ticks are 1, 0.1, 0.01 ...
             seen = np.concatenate([s.values[np.isfinite(s.values)] for s in series])
             lo, hi = float(np.floor(min(seen.min(), np.log10(self._uniform)))), 0.0
-        changed = ("◆ lr/optimizer changed", ink.muted) if len(self._changes) else None
         chart = Chart(
             series,
             lo,
@@ -283,7 +285,7 @@ class LossPane(Pane):
             refs=[(f"uniform 1/V = {self._uniform:.3g}", self._uniform)],
             ref_style=self._readable("losscurve--ref"),
             markers=[Marker(int(k) // self._every, "◆", ink.warn) for k in self._changes],  # lr or optimizer changed
-            legend=Legend(lead="", tail="  ", note=changed, clip=True),
+            legend=Legend(lead="", tail="  ", note=(note, ink.muted) if note else None, clip=True),
             every=self._every,
         )
         return chart.render(self.content_size.width, self.content_size.height, ink)
@@ -324,6 +326,29 @@ class LossPane(Pane):
             t.caption = f"{left} more position{'s' if left != 1 else ''}: a wider pane shows them"
             t.caption_style = self.ink.muted
         return t
+
+
+def legend_labels(words: list[str], room: int, note: str) -> tuple[list[str | None], str]:
+    """The P(target) legend's labels (each drawn '━━ label  ') and its note, whole in ``room``
+    cells rather than cut ('P(rel…'): 'P(word)' each; else the first of them and '+N more'; else
+    the words alone (the title says P(target)), all or the first; else '+N more' alone (None: a
+    line left out of the legend). The note (the ◆ marks) where it fits after them."""
+
+    def width(labels: list[str], tail: str = "") -> int:  # (the last two spaces are trimmed when nothing follows)
+        return sum(5 + cell_len(label) for label in labels) + (cell_len(tail) if tail else -2 * bool(labels))
+
+    n = len(words)
+    # P(word) all, then the first k of them and the count; the words alone likewise; the count alone
+    ordered = [
+        (labels[:k], f"+{n - k} more" if k < n else "")
+        for labels in ([f"P({w})" for w in words], list(words))
+        for k in range(n, 0, -1)
+    ]
+    labels, more = next(((lab, m) for lab, m in ordered if width(lab, m) <= room), ([], f"+{n} more" if n else ""))
+    more = more if width(labels, more) <= room else ""
+    tail = f"{more}  {note}" if more and note else more or note
+    shown: list[str | None] = [*labels, *[None] * (n - len(labels))]
+    return shown, tail if width(labels, tail) <= room else more
 
 
 def _nth(k: int) -> str:
