@@ -176,3 +176,29 @@ async def test_n_s_narration_says_what_the_attention_pane_draws():
         await pilot.press("n")
         await pilot.pause()
         assert narration(app) == "Attention pane: shades only (n)."
+
+
+async def test_the_loss_and_gradient_titles_are_whole_in_a_small_terminal():
+    """At 60x18 on a text with a validation loss: 'Loss curve: mean, validatio…', 'step 5  mean
+    loss 7.0…' and, after the run, 'Gradient flow: last u…'. Each is a shorter form, whole."""
+    from tui_trainer.widgets.gradients import GradientPane
+    from tui_trainer.widgets.losscurve import LossPane
+
+    text = "\n".join(f"the w{i} sat on the mat w{i + 1}." for i in range(120))  # 840 positions: a validation split
+    app = app_from(["--text", text])
+    async with app.run_test(size=(60, 18)) as pilot:
+        await pilot.press("5", "r")
+        await settle(app, pilot)
+        loss, grads = app.query_one(LossPane), app.query_one(GradientPane)
+        await show(app, pilot, loss)
+        room = loss.outer_size.width - BORDER
+        assert loss.border_title == "Loss: mean, validation", (room, loss.border_title)  # (22 cells)
+        assert len(loss.border_subtitle) <= room and "…" not in loss.border_subtitle
+        assert loss.border_subtitle.startswith("step 5"), loss.border_subtitle
+        await show(app, pilot, grads)
+        room = grads.outer_size.width - BORDER
+        assert grads.border_title == "Gradients: last update", (room, grads.border_title)  # (22 cells)
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert loss.border_title == "Loss curve: mean, validation (linear)"
+        assert grads.border_title == "Gradient flow: last update (b: new gradients)"

@@ -66,18 +66,32 @@ class GradientPane(Pane):
         self._body: Group | Text = Text(HINT)
 
     def watch_frame(self, frame: Frame | None) -> None:
+        self._title()
         if frame is not None and frame.gradients is not None:
-            self.border_title = "Gradient flow: backward"
             self._subtitle()
             return
         self.border_subtitle = ""
-        if frame is not None and frame.update is not None and frame.stale:
-            self.border_title = "Gradient flow: update"
+
+    def _title(self) -> None:
+        """What the pane shows, whole: a shorter form where the long one does not fit ('Gradient
+        flow: last u…' at 60x18)."""
+        frame = self.frame
+        if frame is not None and frame.gradients is not None:
+            options = ["Gradient flow: backward", "Gradients: backward", "Gradients"]
+        elif frame is not None and frame.update is not None and frame.stale:
+            options = ["Gradient flow: update", "Gradients: update", "Gradients"]
         elif frame is not None and frame.update is not None:
             # the update that made these parameters; their forward pass is fresh (b: its gradients)
-            self.border_title = "Gradient flow: last update (b: new gradients)"
+            options = [
+                "Gradient flow: last update (b: new gradients)",
+                "Gradient flow: last update",
+                "Gradients: last update",
+                "Last update",
+            ]
         else:
-            self.border_title = "Gradient flow"
+            options = ["Gradient flow", "Gradients"]
+        width = (self.outer_size.width or None) if self.is_mounted else None  # (0: not laid out yet)
+        self.border_title = border_label(options, width) or options[-1]
 
     def _subtitle(self) -> None:
         """The layer norms are over every position of the step; the P - target table is one
@@ -96,7 +110,8 @@ class GradientPane(Pane):
         self.border_subtitle = border_label(options, self.outer_size.width or None)  # (0: not laid out yet)
 
     def on_resize(self) -> None:
-        self._subtitle()  # the form that fits depends on the width
+        self._title()  # the forms that fit depend on the width
+        self._subtitle()
 
     def render(self) -> Group | Text:
         frame = self.frame

@@ -17,7 +17,7 @@ from textual.color import Color
 from textual.reactive import reactive
 
 from ..palette import readable
-from .base import Pane, fmt
+from .base import Pane, border_label, fmt
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,20 +111,21 @@ class LossPane(Pane):
         if self._every > 1:  # a long run's history: said where the thinned curve is drawn
             scale += f", thinned to every {_nth(self._every)}"
         val = ", validation" if self._val is not None and self._val.size else ""
-        title = (
-            "Training progress"
-            if self.show_table
-            else f"P(target) per position ({scale})"
-            if self.show_positions
-            else f"Loss curve: {self._what}{val} ({scale})"
-        )
-        if self.is_mounted and title.startswith("Loss curve: ") and cell_len(title) + 4 > self.size.width:
+        if self.show_table:
+            titles = ["Training progress", "Progress"]
+        elif self.show_positions:
+            titles = [f"P(target) per position ({scale})", "P(target) per position", "P(target)"]
+        else:
             # a GPT's 40 columns cut 'Loss curve: mean, validation (linear)' to '… (lin…': say it shorter
-            title = "Loss: " + title.removeprefix("Loss curve: ")
-        self.border_title = title
+            what = f"{self._what}{val}"
+            titles = [f"Loss curve: {what} ({scale})", f"Loss: {what} ({scale})", f"Loss: {what}", "Loss"]
+        width = self.outer_size.width if self.is_mounted else None
+        self.border_title = border_label(titles, width) or titles[-1]
         cur = f"{self._what} loss {fmt(self._current, 4)}" if self._current is not None else ""
         cur += " (stale)" if cur and self._stale else ""  # the forward pass before the update: f measures anew
-        self.border_subtitle = f"step {self._step}  {cur}".strip()
+        step = f"step {self._step}"
+        subtitles = [f"{step}  {cur}".strip(), f"{step}  {fmt(self._current, 4)}" if cur else step, step]
+        self.border_subtitle = border_label(subtitles, width) or step
 
     def watch_log_scale(self) -> None:
         self._titles()
