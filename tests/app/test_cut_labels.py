@@ -202,3 +202,22 @@ async def test_the_loss_and_gradient_titles_are_whole_in_a_small_terminal():
         await pilot.pause()
         assert loss.border_title == "Loss curve: mean, validation (linear)"
         assert grads.border_title == "Gradient flow: last update (b: new gradients)"
+
+
+async def test_the_logits_target_row_fits_a_narrow_pane():
+    """At 60x18 (a 24-cell pane) the target's row ran to 25 cells, so its ◀ wrapped onto a line of
+    its own: the word column gives way (a longer word ends in …), every row fits."""
+    from rich.cells import cell_len
+
+    from tui_trainer.widgets.logits import LogitsPane
+
+    text = "\n".join(f"the extraordinarily w{i} sat on the mat w{i + 1}." for i in range(120))
+    app = app_from(["--text", text])
+    async with app.run_test(size=(60, 18)) as pilot:
+        await pilot.press("f")
+        pane = app.query_one(LogitsPane)
+        await show(app, pilot, pane)
+        width = pane.content_size.width
+        lines = [t.plain for t in pane.render().renderables]
+        assert width == 24 and any(line.endswith(" ◀") for line in lines), (width, lines)
+        assert all(cell_len(line) <= width for line in lines), (width, lines)

@@ -48,6 +48,8 @@ class LogitsPane(Pane):
         wlen = min(max(cell_len(w) for w in words), 10)
         num = 7
         side = max((width - wlen - num - 4) // 2, 2)
+        if width and wlen + 2 * side + num + 4 > width:  # a narrow pane: the words give way, not the ◀ row
+            wlen = max(width - 2 * side - num - 4, 3)
         scale = max(abs(v) for v in values) or 1.0
         lines = []
         ink = self.ink
