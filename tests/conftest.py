@@ -134,3 +134,36 @@ async def files_written(app, pilot) -> None:
     if writers:  # (an empty list would wait for every worker, a play too)
         await app.workers.wait_for_complete(writers)
     await pilot.pause()
+
+
+def adam_checkpoint(folder: Path) -> tuple[Path, dict, dict]:
+    """A checkpoint of an Adam run of 5 steps on the lesson in ``folder``: its path, its header and
+    its other arrays (the tests that craft bad checkpoints start from these)."""
+    import json
+
+    import numpy as np
+
+    from core import Session
+    from core.checkpoint import save_checkpoint
+
+    s = Session.create(optimizer="adam")
+    s.run(5)
+    path = save_checkpoint(s, folder / "good.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    return path, json.loads(arrays.pop("header").tobytes()), arrays
+
+
+def write_checkpoint(folder: Path, header: dict | str, arrays: dict, name: str = "bad.npz") -> Path:
+    """A checkpoint archive of ``header`` (a dict, or text as it is) and ``arrays``, as crafted."""
+    import io
+    import json
+
+    import numpy as np
+
+    text = header if isinstance(header, str) else json.dumps(header)
+    buf = io.BytesIO()
+    np.savez(buf, header=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+    path = folder / name
+    path.write_bytes(buf.getvalue())
+    return path

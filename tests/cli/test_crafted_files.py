@@ -10,6 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import adam_checkpoint, write_checkpoint
 
 from core import Session
 from core import checkpoint_read as reader
@@ -22,21 +23,10 @@ from tui_trainer.narrate_errors import say
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     """A checkpoint's arrays (an Adam run of 5 steps) as a dict, the header as a dict."""
-    s = Session.create(optimizer="adam")
-    s.run(5)
-    path = save_checkpoint(s, tmp_path_factory.mktemp("ck") / "good.npz")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    return json.loads(arrays.pop("header").tobytes()), arrays
+    return adam_checkpoint(tmp_path_factory.mktemp("ck"))[1:]
 
 
-def write(tmp_path, header: dict | str, arrays: dict, name: str = "bad.npz"):
-    text = header if isinstance(header, str) else json.dumps(header)
-    buf = io.BytesIO()
-    np.savez(buf, header=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
-    path = tmp_path / name
-    path.write_bytes(buf.getvalue())
-    return path
+write = write_checkpoint
 
 
 def edited(good, **changes):

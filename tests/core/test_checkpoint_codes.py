@@ -15,10 +15,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import adam_checkpoint, write_checkpoint
 
-from core import Session, checkpoint
+from core import checkpoint
 from core import checkpoint_read as reader
-from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import ConfigError, SessionConfig
 from core.models import ModelConfigError
 from core.vocab import VocabError
@@ -27,12 +28,7 @@ from core.vocab import VocabError
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     """An Adam run of 5 steps on the lesson: its file, header and arrays."""
-    s = Session.create(optimizer="adam")
-    s.run(5)
-    path = save_checkpoint(s, tmp_path_factory.mktemp("ck") / "good.npz")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    return path, json.loads(arrays.pop("header").tobytes()), arrays
+    return adam_checkpoint(tmp_path_factory.mktemp("ck"))
 
 
 def _npy(a: np.ndarray) -> bytes:
@@ -41,12 +37,7 @@ def _npy(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _file(tmp_path, header, arrays: dict, name: str = "bad.npz"):
-    text = header if isinstance(header, str) else json.dumps(header)
-    buf = io.BytesIO()
-    np.savez(buf, header=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
-    (tmp_path / name).write_bytes(buf.getvalue())
-    return tmp_path / name
+_file = write_checkpoint
 
 
 def edit(header=None, config=None, scalars=None, arrays=None, drop=()):
