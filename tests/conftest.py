@@ -167,3 +167,23 @@ def write_checkpoint(folder: Path, header: dict | str, arrays: dict, name: str =
     path = folder / name
     path.write_bytes(buf.getvalue())
     return path
+
+
+def bpe_by_hand(words: list[str], merges) -> list[str]:
+    """BPE as the textbook writes it, independent of core.tokens: each word a space (its boundary)
+    and its characters, then each merge in the order learned, everywhere it applies, left to right."""
+    out = []
+    for word in words:
+        sym = [" ", *word]
+        for m in merges:
+            i, nxt = 0, []
+            while i < len(sym):
+                if i + 1 < len(sym) and (sym[i], sym[i + 1]) == (m.left, m.right):
+                    nxt.append(m.left + m.right)
+                    i += 2
+                else:
+                    nxt.append(sym[i])
+                    i += 1
+            sym = nxt
+        out += sym
+    return out

@@ -44,7 +44,7 @@ def install() -> None:
     if _installed:
         return
     from textual._xterm_parser import XTermParser
-    from textual.widgets._option_list import OptionList
+    from textual.widgets import OptionList
 
     XTermParser._parse_extended_key = _guard_extended_key(XTermParser._parse_extended_key)
     XTermParser.feed = _guard_stream(XTermParser.feed)

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import settle
+from conftest import bpe_by_hand, settle
 from test_lesson_truth import screen, squeeze
 
 from core import Session
@@ -97,25 +97,6 @@ def test_the_mlp_has_no_attention_numbers_and_their_sentences_wait():
     assert filled("A window of {mlp_window}. The query is {query}.", v) == "A window of 4."
 
 
-def merge_by_hand(words: list[str], merges) -> list[str]:
-    """BPE as the textbook writes it: each merge in the order learned, everywhere it applies."""
-    out = []
-    for word in words:
-        sym = [" ", *word]
-        for m in merges:
-            i, nxt = 0, []
-            while i < len(sym):
-                if i + 1 < len(sym) and (sym[i], sym[i + 1]) == (m.left, m.right):
-                    nxt.append(m.left + m.right)
-                    i += 2
-                else:
-                    nxt.append(sym[i])
-                    i += 1
-            sym = nxt
-        out += sym
-    return out
-
-
 def test_words_characters_and_bpe_on_the_same_sentence():
     from core.tokens import Tokenizer
     from core.vocab import split_sentences
@@ -128,7 +109,7 @@ def test_words_characters_and_bpe_on_the_same_sentence():
     assert v["tok_char_pieces"].split(" ") == [c.replace(" ", "▁") for c in sentence]
     merges = Tokenizer.learn("bpe", split_sentences(ATTN.text)).merges
     assert v["tok_bpe_merges"] == str(len(merges))
-    early = merge_by_hand(sentence.split(), merges[:10])
+    early = bpe_by_hand(sentence.split(), merges[:10])
     assert v["tok_bpe_early"] == " ".join(p.replace(" ", "▁") for p in early)
     assert v["tok_bpe_early_count"] == str(len(early)) and 10 < len(early) < 41
     assert v["tok_bpe_count"] == "10"  # every word of this small text ends up one piece

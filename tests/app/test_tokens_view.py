@@ -1,6 +1,6 @@
 """The tokens view (T): the lines as tokens with ids, and BPE's merges one at a time."""
 
-from conftest import narration, settle, text_of
+from conftest import bpe_by_hand, narration, settle, text_of
 
 from core import Session
 from tui_trainer.app import TrainerApp
@@ -9,25 +9,6 @@ from tui_trainer.widgets.gradients import GradientPane
 from tui_trainer.widgets.softmax import SoftmaxPane
 
 TEXT = "the cat sat on the mat. the cat ate the rat. a bat sat on a hat."
-
-
-def by_hand(words: list[str], merges) -> list[str]:
-    """BPE applied as the textbook does: each merge in turn, everywhere, left to right."""
-    out = []
-    for w in words:
-        sym = [" ", *w]
-        for m in merges:
-            i, new = 0, []
-            while i < len(sym):
-                if i + 1 < len(sym) and (sym[i], sym[i + 1]) == (m.left, m.right):
-                    new.append(m.left + m.right)
-                    i += 2
-                else:
-                    new.append(sym[i])
-                    i += 1
-            sym = new
-        out += sym
-    return out
 
 
 async def test_the_view_steps_through_the_merges_and_cuts_the_lines_again():
@@ -40,12 +21,12 @@ async def test_the_view_steps_through_the_merges_and_cuts_the_lines_again():
         assert isinstance(screen, TokensScreen) and screen.view.merge == len(merges) == 10
         await pilot.press("home")
         assert screen.view.merge == 0 and screen.view.last is None
-        assert [t for t, _ in screen.view.lines[0]] == by_hand("the cat sat on the mat".split(), [])
+        assert [t for t, _ in screen.view.lines[0]] == bpe_by_hand("the cat sat on the mat".split(), [])
         for k in (1, 2, 3):
             await pilot.press("right")
             v = screen.view
             assert v.merge == k and v.last == merges[k - 1]
-            assert [t for t, _ in v.lines[0]] == by_hand("the cat sat on the mat".split(), merges[:k])
+            assert [t for t, _ in v.lines[0]] == bpe_by_hand("the cat sat on the mat".split(), merges[:k])
         await pilot.pause()
         shown = text_of(screen.query_one("#tokens"))
         m = merges[2]

@@ -87,6 +87,11 @@ def _tok(word: str, width: int = 8) -> str:
     return word + " " * (width - cell_len(word))
 
 
+def _key_style(masked: bool, k: int, q: int, ink: Palette) -> str:
+    """A key's row in every table: dim where masked, marked at the query itself."""
+    return ink.muted if masked else ink.mark if k == q else ink.text
+
+
 def _say(t: Text, words: str, ink: Palette, width: int) -> None:
     """A paragraph of narration, wrapped to the view's width."""
     t.append(textwrap.fill(words, width) + "\n", style=ink.muted)
@@ -113,7 +118,7 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
     t.append(f"{'key':<3} {'token':<8} {'q·k':>8} {'÷√hd':>8} {'mask':>4} {'score':>8} {'e^(s−m)':>8} {'P':>7}\n")
     for k in range(n):
         masked = bool(r.mask[k])
-        style = ink.muted if masked else ink.mark if k == q else ink.text
+        style = _key_style(masked, k, q, ink)
         t.append(f"{k:<3} {_tok(v.keys[k])} {_num(r.raw[k])} {_num(r.scaled[k])} ", style=style)
         t.append(f"{MINUS_INF if masked else '+0':>4} ", style=ink.bad if masked else style)
         t.append(f"{MINUS_INF if masked else _num(r.scores[k]).strip():>8} ", style=ink.bad if masked else style)
@@ -148,7 +153,7 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
     t.append(head + " ".join(f"{'A·v' + str(e):>7}" for e in range(hd)) + "\n")
     for k in range(n):
         masked = bool(r.mask[k])
-        style = ink.muted if masked else ink.mark if k == q else ink.text
+        style = _key_style(masked, k, q, ink)
         line = f"{k:<3} {_tok(v.keys[k])} {'0' if masked else f'{r.att[k]:.4f}':>7} "
         if show_v:
             line += " ".join(_num(x, 7, 3) for x in r.v[k]) + " │ "
@@ -192,7 +197,7 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
         t.append(f"{'key':<3} {'token':<8} {'A[t]':>7} {'dA[t]':>11} {'dA − Σ':>11} {'dS[t]':>11}\n")
         for k in range(n):
             masked = bool(r.mask[k])
-            style = ink.muted if masked else ink.mark if k == q else ink.text
+            style = _key_style(masked, k, q, ink)
             t.append(f"{k:<3} {_tok(v.keys[k])} {r.att[k]:>7.4f} {_grad(r.dA[k])} ", style=style)
             t.append(f"{'':>11} " if masked else f"{_grad(r.centred[k])} ", style=style)
             t.append(f"{_grad(r.dS[k])}\n", style=style)
@@ -214,7 +219,7 @@ def render_query(v: QueryView, ink: Palette, width: int = 72) -> Text:
         old, new, delta = v.change.before, v.change.after, v.change.delta
         t.append(f"{'key':<3} {'token':<8} {'before':>8} {'after':>8} {'ΔA':>11}\n")
         for k in range(n):
-            style = ink.muted if r.mask[k] else ink.mark if k == q else ink.text
+            style = _key_style(bool(r.mask[k]), k, q, ink)
             if r.mask[k]:  # masked before and after: exactly 0
                 t.append(f"{k:<3} {_tok(v.keys[k])} {'0':>8} {'0':>8} {'0':>11}\n", style=style)
             else:
